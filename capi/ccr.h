@@ -1,0 +1,371 @@
+/*
+ * ccr: checkpoint and restore Linux containers through CRIU.
+ *
+ * This is the whole stable interface of libccr. It is plain C99; nothing from
+ * the C++ core (protobuf, spdlog, the STL) appears here, so a change of CRIU's
+ * RPC schema never becomes an ABI change for callers.
+ *
+ * Conventions used by every function below:
+ *  - Functions that can fail return `ccr_error *`: NULL on success, otherwise an
+ *    error object the caller owns and releases with ccr_error_free().
+ *  - Output parameters come first and are named `out`. On failure `*out` is
+ *    left untouched.
+ *  - Handles (ccr_container, ccr_options, ccr_result) are not thread-safe: use
+ *    one from one thread at a time. Different handles may be used from
+ *    different threads at once; the library keeps no global mutable state
+ *    beyond an internally locked cache of CRIU's version.
+ *  - Strings passed in are copied; the caller may free them after the call.
+ *    Strings returned are owned by the object they came from and live as long
+ *    as it does.
+ *  - Every descriptor ccr opens is O_CLOEXEC; ccr never closes a descriptor the
+ *    caller passed in unless the function says so.
+ *  - No C++ exception ever leaves the library. Invalid arguments (a NULL handle,
+ *    a negative pid) are reported as CCR_ERR_INVALID_ARGUMENT, never as an abort.
+ */
+#ifndef CCR_H
+#define CCR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ccr_version.h"
+
+#if defined(CCR_BUILDING_LIBRARY)
+#define CCR_EXTERN __attribute__((visibility("default")))
+#else
+#define CCR_EXTERN
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------- */
+
+/* The library's version as CCR_VERSION_NUMBER would spell it. Thread-safe. */
+CCR_EXTERN unsigned ccr_version(void);
+
+/* The library's version as "MAJOR.MINOR.PATCH". Static storage. Thread-safe. */
+CCR_EXTERN const char *ccr_version_string(void);
+
+/* ------------------------------------------------------------------------- */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------- */
+
+/* Stable error codes. New codes may be added at the end; existing values never
+ * change. Bindings map each to an exception class or error value. */
+typedef enum ccr_error_code {
+	CCR_OK = 0,
+	/* An argument is wrong: NULL handle, negative pid, empty path, ... */
+	CCR_ERR_INVALID_ARGUMENT = 1,
+	/* Memory ran out. */
+	CCR_ERR_NO_MEMORY = 2,
+	/* A system call failed; ccr_error_errno() tells which errno. */
+	CCR_ERR_SYSTEM = 3,
+	/* Something named does not exist: the pid, a directory, the CRIU binary. */
+	CCR_ERR_NOT_FOUND = 4,
+	/* The OCI config.json is unreadable or invalid. */
+	CCR_ERR_CONFIG = 5,
+	/* A path would leave the container's rootfs, or is unsafe (a symlink
+	 * where a directory must be, a directory others can write). */
+	CCR_ERR_UNSAFE_PATH = 6,
+	/* CRIU could not be started (missing binary, exec failure). */
+	CCR_ERR_CRIU_START = 7,
+	/* CRIU answered that the operation failed. ccr_error_criu_message(),
+	 * ccr_error_criu_errno() and ccr_error_log_excerpt() say why. */
+	CCR_ERR_CRIU_FAILED = 8,
+	/* CRIU exited or closed its socket in the middle of the operation. */
+	CCR_ERR_CRIU_DIED = 9,
+	/* CRIU sent a message ccr cannot read: garbled, oversized, out of order. */
+	CCR_ERR_PROTOCOL = 10,
+	/* The installed CRIU or kernel lacks a feature the options ask for;
+	 * the message names it ("missing feature: MemTrack"). */
+	CCR_ERR_UNSUPPORTED = 11,
+	/* The caller's notify callback returned non-zero; the operation was
+	 * aborted. Bindings re-raise the error their callback raised. */
+	CCR_ERR_CALLBACK = 12,
+	/* The operation's time limit ran out; CRIU was stopped. */
+	CCR_ERR_TIMEOUT = 13,
+	/* ccr_options_cancel() was called; CRIU was stopped. */
+	CCR_ERR_CANCELED = 14,
+	/* A file in the images directory is missing or malformed. */
+	CCR_ERR_IMAGE = 15,
+	/* A bug in ccr: an internal invariant broke. Please report it. */
+	CCR_ERR_INTERNAL = 16
+} ccr_error_code;
+
+/* An error: owned by the caller, released with ccr_error_free(). Immutable,
+ * so it may be read from any thread. */
+typedef struct ccr_error ccr_error;
+
+/* Releases an error. NULL is allowed and does nothing. */
+CCR_EXTERN void ccr_error_free(ccr_error *err);
+
+/* The stable code. NULL reads as CCR_OK. */
+CCR_EXTERN ccr_error_code ccr_error_code_of(const ccr_error *err);
+
+/* A short, stable name for a code ("criu-failed"); "unknown" for others. */
+CCR_EXTERN const char *ccr_error_code_name(ccr_error_code code);
+
+/* One line that reads well as an exception message, e.g.
+ * "checkpoint of pid 4242 failed: criu dump: Can't freeze (errno 16)".
+ * Never NULL for a non-NULL err. */
+CCR_EXTERN const char *ccr_error_message(const ccr_error *err);
+
+/* The errno behind the error, or 0 when there is none. */
+CCR_EXTERN int ccr_error_errno(const ccr_error *err);
+
+/* CRIU's own cr_errno from its response, or 0. */
+CCR_EXTERN int ccr_error_criu_errno(const ccr_error *err);
+
+/* CRIU's own cr_errmsg from its response, or NULL when CRIU sent none. */
+CCR_EXTERN const char *ccr_error_criu_message(const ccr_error *err);
+
+/* The path of CRIU's log for the failed operation, or NULL. */
+CCR_EXTERN const char *ccr_error_log_path(const ccr_error *err);
+
+/* The lines of CRIU's log around each "Error" line (a few lines of context
+ * before each), newline-separated, or NULL when there is no log. */
+CCR_EXTERN const char *ccr_error_log_excerpt(const ccr_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Container description                                                     */
+/* ------------------------------------------------------------------------- */
+
+/* What ccr needs to know about a container: created with ccr_container_new(),
+ * released with ccr_container_free(). The same description serves checkpoint
+ * and restore. */
+typedef struct ccr_container ccr_container;
+
+/* Creates an empty description for the container named `id` (used in
+ * directory names and messages; letters, digits, '.', '_' and '-' only).
+ * Errors: CCR_ERR_INVALID_ARGUMENT for a NULL out or a bad id. */
+CCR_EXTERN ccr_error *ccr_container_new(ccr_container **out, const char *id);
+
+/* Releases a description. NULL is allowed. */
+CCR_EXTERN void ccr_container_free(ccr_container *container);
+
+/* The container's init process as seen from the caller's pid namespace.
+ * Required for checkpoint; ignored by restore. */
+CCR_EXTERN ccr_error *ccr_container_set_pid(ccr_container *container, int pid);
+
+/* The OCI bundle directory. Its config.json is read unless
+ * ccr_container_set_config_path() or ccr_container_set_config_json() says
+ * otherwise, and a relative root.path is taken relative to it. */
+CCR_EXTERN ccr_error *ccr_container_set_bundle(ccr_container *container, const char *path);
+
+/* Reads the OCI config from this file instead of <bundle>/config.json. */
+CCR_EXTERN ccr_error *ccr_container_set_config_path(ccr_container *container, const char *path);
+
+/* Uses this JSON text as the OCI config. Parsed now: CCR_ERR_CONFIG if it
+ * is not a JSON object. */
+CCR_EXTERN ccr_error *ccr_container_set_config_json(ccr_container *container, const char *json);
+
+/* The container's root filesystem on the host, overriding the config's
+ * root.path. Must be an absolute path. */
+CCR_EXTERN ccr_error *ccr_container_set_rootfs(ccr_container *container, const char *path);
+
+/* A directory ccr may use for this container's transient state (the restore
+ * root mount point). Created 0700 if missing. Default: a fresh private
+ * directory under /run/ccr, removed when the operation ends. */
+CCR_EXTERN ccr_error *ccr_container_set_state_dir(ccr_container *container, const char *path);
+
+/* The container's cgroup path (relative to each hierarchy's root, e.g.
+ * "/ccr/web1"). `controller` NULL sets it for every hierarchy; a name
+ * ("memory", "name=systemd") sets it for that v1 hierarchy only.
+ * Default: linux.cgroupsPath from the config, else "/<id>". On checkpoint the
+ * paths are read from /proc/<pid>/cgroup instead. */
+CCR_EXTERN ccr_error *ccr_container_set_cgroup_path(ccr_container *container,
+						    const char *controller, const char *path);
+
+/* The descriptors that become the restored container's stdin, stdout and
+ * stderr when its images say those were pipes (descriptors.json). -1 leaves
+ * the caller's own descriptor of that number. Not closed by ccr. */
+CCR_EXTERN ccr_error *ccr_container_set_stdio(ccr_container *container, int stdin_fd,
+					      int stdout_fd, int stderr_fd);
+
+/* ------------------------------------------------------------------------- */
+/* Notify callbacks                                                          */
+/* ------------------------------------------------------------------------- */
+
+/* One notification from CRIU, valid only during the callback. */
+typedef struct ccr_notify ccr_notify;
+
+/* The script name CRIU sent: "pre-dump", "post-dump", "network-lock",
+ * "network-unlock", "setup-namespaces", "post-setup-namespaces",
+ * "pre-restore", "post-restore", "pre-resume", "post-resume",
+ * "orphan-pts-master", "status-ready", "query-ext-files", ... */
+CCR_EXTERN const char *ccr_notify_script(const ccr_notify *notify);
+
+/* The pid CRIU attached (the restored init for setup-namespaces and
+ * post-restore), or 0. */
+CCR_EXTERN int ccr_notify_pid(const ccr_notify *notify);
+
+/* The descriptor CRIU sent with the notification (the terminal master for
+ * orphan-pts-master), or -1. Owned by ccr: dup() it to keep it. */
+CCR_EXTERN int ccr_notify_fd(const ccr_notify *notify);
+
+/* Called for every notification, in the order CRIU sends them, on the thread
+ * that called ccr_checkpoint() or ccr_restore(). Return 0 to let CRIU go on;
+ * any other value aborts the operation with CCR_ERR_CALLBACK. */
+typedef int (*ccr_notify_cb)(const ccr_notify *notify, void *payload);
+
+/* ------------------------------------------------------------------------- */
+/* Options                                                                   */
+/* ------------------------------------------------------------------------- */
+
+/* How an operation runs: created with ccr_options_new() (all defaults),
+ * released with ccr_options_free(). Each setter documents whether it applies
+ * to checkpoint, restore or both; the other operation ignores it. */
+typedef struct ccr_options ccr_options;
+
+CCR_EXTERN ccr_error *ccr_options_new(ccr_options **out);
+
+/* Releases options; calls the notify payload's finalizer, if any. */
+CCR_EXTERN void ccr_options_free(ccr_options *options);
+
+/* The CRIU binary (both). Default: "criu" looked up in PATH. */
+CCR_EXTERN ccr_error *ccr_options_set_criu_path(ccr_options *options, const char *path);
+
+/* The images directory (both; required). Checkpoint creates it 0700 when
+ * missing; an existing one must not be a symlink nor writable by group or
+ * others. */
+CCR_EXTERN ccr_error *ccr_options_set_images_dir(ccr_options *options, const char *path);
+
+/* CRIU's work directory, where its log and statistics go (both). Same rules
+ * as the images directory. Default: the images directory. */
+CCR_EXTERN ccr_error *ccr_options_set_work_dir(ccr_options *options, const char *path);
+
+/* A previous pre-dump's images, relative to the images directory (checkpoint).
+ * Must exist. */
+CCR_EXTERN ccr_error *ccr_options_set_parent_path(ccr_options *options, const char *path);
+
+/* Takes a pre-dump (memory only, the container keeps running) instead of a
+ * full checkpoint (checkpoint). Needs CRIU's MemTrack feature. */
+CCR_EXTERN ccr_error *ccr_options_set_pre_dump(ccr_options *options, int enable);
+
+/* Keeps the container running after the checkpoint (checkpoint). Default 0:
+ * CRIU stops the container's processes once the images are written. */
+CCR_EXTERN ccr_error *ccr_options_set_leave_running(ccr_options *options, int enable);
+
+/* Checkpoints and restores established TCP connections (both). */
+CCR_EXTERN ccr_error *ccr_options_set_tcp_established(ccr_options *options, int enable);
+
+/* Allows external unix sockets (both). */
+CCR_EXTERN ccr_error *ccr_options_set_ext_unix_sk(ccr_options *options, int enable);
+
+/* The container is a shell job: its session and terminal are the caller's
+ * (both). */
+CCR_EXTERN ccr_error *ccr_options_set_shell_job(ccr_options *options, int enable);
+
+/* Checkpoints and restores file locks (both). */
+CCR_EXTERN ccr_error *ccr_options_set_file_locks(ccr_options *options, int enable);
+
+/* Deduplicates pages against the parent images (both). */
+CCR_EXTERN ccr_error *ccr_options_set_auto_dedup(ccr_options *options, int enable);
+
+/* Namespaces CRIU should create empty rather than restore, as CLONE_NEW*
+ * flags; only CLONE_NEWNET is accepted today (both). */
+CCR_EXTERN ccr_error *ccr_options_set_empty_ns(ccr_options *options, unsigned flags);
+
+/* How CRIU handles cgroups (both). */
+typedef enum ccr_cgroup_mode {
+	CCR_CGROUP_DEFAULT = 0, /* CRIU's default (soft) */
+	CCR_CGROUP_SOFT = 1,
+	CCR_CGROUP_FULL = 2,
+	CCR_CGROUP_STRICT = 3,
+	CCR_CGROUP_IGNORE = 4,
+	CCR_CGROUP_NONE = 5,
+	CCR_CGROUP_PROPS = 6
+} ccr_cgroup_mode;
+CCR_EXTERN ccr_error *ccr_options_set_cgroup_mode(ccr_options *options, ccr_cgroup_mode mode);
+
+/* CRIU's log level, 0 (none) to 4 (debug) (both). Default 4, as runc. */
+CCR_EXTERN ccr_error *ccr_options_set_log_level(ccr_options *options, int level);
+
+/* CRIU's log file name inside the work directory (both). Default
+ * "dump.log", "pre-dump.log" or "restore.log". No slashes. */
+CCR_EXTERN ccr_error *ccr_options_set_log_file(ccr_options *options, const char *name);
+
+/* A CRIU configuration file (both). Without this, the config's annotation
+ * "org.criu.config" decides ("" = none); without the annotation,
+ * /etc/criu/ccr.conf if it exists, else /etc/criu/runc.conf if it exists. */
+CCR_EXTERN ccr_error *ccr_options_set_criu_config_file(ccr_options *options, const char *path);
+
+/* The notify callback and its payload (both). `free_payload`, if not NULL,
+ * is called with the payload when the options are freed or the callback is
+ * replaced. */
+CCR_EXTERN ccr_error *ccr_options_set_notify(ccr_options *options, ccr_notify_cb cb,
+					     void *payload, void (*free_payload)(void *));
+
+/* Whole-operation time limit in milliseconds; 0 means none (both). When it
+ * runs out CRIU is killed, the container is thawed (checkpoint) or removed
+ * (restore), and the call returns CCR_ERR_TIMEOUT. */
+CCR_EXTERN ccr_error *ccr_options_set_timeout_ms(ccr_options *options, uint32_t ms);
+
+/* Keeps the restored processes stopped (restore). */
+CCR_EXTERN ccr_error *ccr_options_set_leave_stopped(ccr_options *options, int enable);
+
+/* The LSM profile and mount context for the restored container (restore). */
+CCR_EXTERN ccr_error *ccr_options_set_lsm_profile(ccr_options *options, const char *profile);
+CCR_EXTERN ccr_error *ccr_options_set_lsm_mount_context(ccr_options *options,
+							const char *context);
+
+/* ------------------------------------------------------------------------- */
+/* Operations                                                                */
+/* ------------------------------------------------------------------------- */
+
+/* What an operation produced: released with ccr_result_free(). */
+typedef struct ccr_result ccr_result;
+
+CCR_EXTERN void ccr_result_free(ccr_result *result);
+
+/* The restored container's init pid as seen from the caller (restore), or 0.
+ * The restored init is a child of the calling process (CRIU's rst_sibling):
+ * the caller, or its subreaper, must reap it. */
+CCR_EXTERN int ccr_result_pid(const ccr_result *result);
+
+/* Checkpoints the running container `container` into the options' images
+ * directory, with one CRIU process. On success the images directory holds
+ * CRIU's images and descriptors.json (0600); unless leave_running was set the
+ * container's processes are gone. On failure the container is left running
+ * and thawed. `out` may be NULL.
+ * Errors: any code above; CCR_ERR_CRIU_FAILED carries CRIU's message and log. */
+CCR_EXTERN ccr_error *ccr_checkpoint(ccr_result **out, const ccr_container *container,
+				     const ccr_options *options);
+
+/* Restores `container` from the options' images directory, with one CRIU
+ * process, into the container's cgroups and rootfs. On failure no process,
+ * cgroup directory or mount made for the restore is left behind.
+ * `out` may be NULL; ccr_result_pid() gives the new init's pid. */
+CCR_EXTERN ccr_error *ccr_restore(ccr_result **out, const ccr_container *container,
+				  const ccr_options *options);
+
+/* ------------------------------------------------------------------------- */
+/* CRIU queries                                                              */
+/* ------------------------------------------------------------------------- */
+
+/* CRIU's version as MAJOR * 10000 + MINOR * 100 + SUBLEVEL (4.1.1 is 40101).
+ * Asked once per CRIU binary and cached for the life of the process (the
+ * cache notices a replaced binary). `options` may be NULL (criu from PATH).
+ * Thread-safe. */
+CCR_EXTERN ccr_error *ccr_criu_version(unsigned *out, const ccr_options *options);
+
+/* Features a CRIU operation may need. */
+typedef enum ccr_feature {
+	CCR_FEATURE_MEM_TRACK = 1u << 0,   /* memory tracking, for pre-dump */
+	CCR_FEATURE_LAZY_PAGES = 1u << 1,  /* userfaultfd lazy restore */
+	CCR_FEATURE_PIDFD_STORE = 1u << 2  /* pidfd store */
+} ccr_feature;
+
+/* Asks CRIU which features this kernel and CRIU support; `*out` is a mask of
+ * ccr_feature bits as CRIU answered (not as asked). `options` may be NULL. */
+CCR_EXTERN ccr_error *ccr_criu_features(unsigned *out, const ccr_options *options);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CCR_H */

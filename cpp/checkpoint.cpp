@@ -1,0 +1,102 @@
+// A checkpoint, from the container description to CRIU's answer: work out
+// what CRIU must know (freezer, external mounts and namespaces, stdio), start
+// one CRIU, drive the dump, and on any failure leave the container running.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "cgroups.hpp"
+#include "criu_config_file.hpp"
+#include "criu_log.hpp"
+#include "criu_version.hpp"
+#include "descriptors.hpp"
+#include "external_mounts.hpp"
+#include "namespaces.hpp"
+#include "oci_config.hpp"
+#include "operation_common.hpp"
+#include "operations.hpp"
+#include "request_builder.hpp"
+
+namespace ccr {
+namespace {
+
+void require_live_process(const ContainerSpec &spec)
+{
+	if (spec.pid <= 0)
+		throw Error(CCR_ERR_INVALID_ARGUMENT, "container " + spec.id + ": no init pid was set");
+	if (::kill(spec.pid, 0) != 0 && errno == ESRCH)
+		throw Error(CCR_ERR_NOT_FOUND,
+			    "container " + spec.id + ": process " + std::to_string(spec.pid) + " does not exist",
+			    ESRCH);
+}
+
+void require_parent_images(const Options &opts, const OperationDirs &dirs)
+{
+	if (opts.parent_path.empty())
+		return;
+	if (opts.parent_path[0] == '/')
+		throw Error(CCR_ERR_INVALID_ARGUMENT, "parent path " + opts.parent_path +
+							      " must be relative to the images directory");
+	struct stat st;
+	if (::fstatat(dirs.images.get(), opts.parent_path.c_str(), &st, 0) != 0 || !S_ISDIR(st.st_mode))
+		throw Error(CCR_ERR_NOT_FOUND, "parent images " + dirs.images_path + "/" + opts.parent_path +
+						       " do not exist");
+}
+
+} // namespace
+
+OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
+{
+	require_live_process(spec);
+	OciConfig config = load_oci_config(spec);
+	std::string rootfs = resolve_rootfs(spec, config);
+	std::string identity = criu_binary_identity(opts.criu_path);
+	OperationDirs dirs = open_operation_dirs(opts, true);
+	require_parent_images(opts, dirs);
+
+	auto hierarchies = host_cgroup_hierarchies();
+	Freezer freezer = freezer_of(spec.pid, hierarchies);
+	// A container the caller had paused stays paused if we fail.
+	bool was_frozen = freezer && freezer.frozen();
+
+	DumpPlan plan;
+	plan.pid = spec.pid;
+	plan.images_dir_fd = dirs.images.get();
+	plan.work_dir_fd = dirs.work.get();
+	plan.root = rootfs;
+	plan.freeze_cgroup = freezer.dir;
+	std::string proc_root = "/proc/" + std::to_string(spec.pid) + "/root";
+	plan.ext_mounts = dump_external_mounts(config, rootfs, hierarchies, [&](const std::string &p) {
+		struct stat st;
+		return ::stat((proc_root + "/" + p).c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+	});
+	plan.external = dump_external_namespaces(config, opts.empty_ns);
+	plan.config_file = choose_criu_config_file(opts, config);
+	criu::criu_req req = build_dump_request(opts, plan);
+	std::string log_name = log_file_name(opts, false);
+	std::string what = opts.pre_dump ? "criu pre-dump" : "criu dump";
+
+	// Restore needs to know what the container's stdio were (pipes are
+	// handed back by the caller); record them before CRIU touches anything.
+	if (!opts.pre_dump)
+		write_descriptors(dirs.images.get(), read_process_stdio(spec.pid));
+
+	CriuLaunch launch;
+	launch.criu_path = opts.criu_path;
+	try {
+		CriuSession session = start_criu_session(launch, deadline_of(opts));
+		check_criu_version(session, identity);
+		exchange(session, req, [&](const NotifyEvent &ev) { call_user_notify(opts, ev); }, what);
+		session.finish();
+	} catch (Error &err) {
+		// The session is gone (CRIU killed and reaped) by now. A CRIU that
+		// died while the container was frozen leaves it frozen: thaw it.
+		if (freezer && !was_frozen)
+			freezer.thaw();
+		attach_criu_log(err, dirs, log_name);
+		err.prefixed("checkpoint of container " + spec.id + " (pid " + std::to_string(spec.pid) + ")");
+		throw;
+	}
+	return {};
+}
+
+} // namespace ccr

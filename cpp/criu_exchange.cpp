@@ -1,0 +1,77 @@
+#include "criu_exchange.hpp"
+
+#include <exception>
+
+#include "error.hpp"
+
+namespace ccr {
+
+std::string request_type_name(int type)
+{
+	if (criu::criu_req_type_IsValid(type))
+		return criu::criu_req_type_Name(criu::criu_req_type(type));
+	return "type " + std::to_string(type);
+}
+
+criu::criu_resp exchange(CriuSession &session, const criu::criu_req &req, const NotifyHandler &on_notify,
+			 const std::string &what)
+{
+	session.send(req);
+	std::exception_ptr notify_failure;
+	for (;;) {
+		CriuMessage msg;
+		try {
+			msg = session.receive();
+		} catch (const Error &e) {
+			// CRIU may hang up after a failed notification instead of
+			// answering: the notification's failure is the real cause.
+			if (notify_failure && e.code() == CCR_ERR_CRIU_DIED)
+				std::rethrow_exception(notify_failure);
+			throw;
+		}
+		const criu::criu_resp &resp = msg.resp;
+		if (resp.type() == criu::NOTIFY) {
+			NotifyEvent ev;
+			ev.script = resp.notify().script();
+			ev.pid = resp.notify().pid();
+			ev.fd = msg.fds.empty() ? -1 : msg.fds.front().get();
+			bool ok = true;
+			if (!notify_failure) {
+				try {
+					if (on_notify)
+						on_notify(ev);
+				} catch (...) {
+					notify_failure = std::current_exception();
+					ok = false;
+				}
+			} else {
+				ok = false;
+			}
+			criu::criu_req ack;
+			ack.set_type(criu::NOTIFY);
+			ack.set_notify_success(ok);
+			session.send(ack);
+			continue;
+		}
+		if (notify_failure)
+			std::rethrow_exception(notify_failure);
+		if (resp.type() != req.type())
+			throw Error(CCR_ERR_PROTOCOL, what + ": criu answered a " + request_type_name(req.type()) +
+							  " request with " + request_type_name(resp.type()));
+		if (!resp.success()) {
+			std::string detail = resp.has_cr_errmsg() && !resp.cr_errmsg().empty()
+						     ? resp.cr_errmsg()
+						     : "criu gave no reason";
+			if (resp.cr_errno() != 0)
+				detail += " (errno " + std::to_string(resp.cr_errno()) + ")";
+			Error err(CCR_ERR_CRIU_FAILED, what + " failed: " + detail, resp.cr_errno());
+			err.criu_errno = resp.cr_errno();
+			if (resp.has_cr_errmsg())
+				err.criu_message = resp.cr_errmsg();
+			throw err;
+		}
+		return resp;
+	}
+}
+
+} // namespace ccr

@@ -1,0 +1,49 @@
+// Starting `criu swrk` as a child, with the descriptors it needs in the
+// places the request names, and making sure it is reaped.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace ccr {
+
+// Where the swrk socket lands in CRIU's descriptor table; extra descriptors
+// follow it from kCriuFirstExtraFd on.
+inline constexpr int kCriuSocketFd = 3;
+inline constexpr int kCriuFirstExtraFd = 4;
+
+struct CriuLaunch {
+	std::string criu_path; // a path, or a name looked up in PATH
+	int socket_fd = -1;    // becomes fd 3
+	int stdio[3] = {-1, -1, -1}; // -1: /dev/null
+	std::vector<int> extra_fds;  // become fds 4, 5, ...
+};
+
+class CriuProcess {
+public:
+	CriuProcess() = default;
+	explicit CriuProcess(pid_t pid) : pid_(pid) {}
+	CriuProcess(const CriuProcess &) = delete;
+	CriuProcess &operator=(const CriuProcess &) = delete;
+	CriuProcess(CriuProcess &&o) noexcept;
+	CriuProcess &operator=(CriuProcess &&o) noexcept;
+	~CriuProcess(); // kills and reaps a CRIU still running
+
+	pid_t pid() const { return pid_; }
+	// Waits for CRIU to exit; returns a description ("exited with status 1",
+	// "killed by signal 9"), or "" for a clean exit.
+	std::string wait();
+	// SIGKILLs CRIU and reaps it. Safe to call twice.
+	void kill() noexcept;
+
+private:
+	pid_t pid_ = -1;
+};
+
+// Starts `criu swrk 3`. Throws CCR_ERR_CRIU_START naming the binary when it
+// cannot be found or executed.
+CriuProcess spawn_criu_swrk(const CriuLaunch &launch);
+
+} // namespace ccr

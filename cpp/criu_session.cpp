@@ -1,0 +1,138 @@
+#include "criu_session.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "error.hpp"
+
+namespace ccr {
+
+std::pair<UniqueFd, UniqueFd> seqpacket_pair()
+{
+	int sv[2];
+	if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		throw_errno("cannot create the socketpair for criu");
+	return {UniqueFd(sv[0]), UniqueFd(sv[1])};
+}
+
+CriuSession start_criu_session(CriuLaunch launch, std::optional<CriuSession::Clock::time_point> deadline)
+{
+	auto [ours, theirs] = seqpacket_pair();
+	launch.socket_fd = theirs.get();
+	CriuProcess proc = spawn_criu_swrk(launch);
+	theirs.reset();
+	return CriuSession(std::move(ours), std::move(proc), deadline);
+}
+
+CriuSession::CriuSession(UniqueFd socket, CriuProcess peer, std::optional<Clock::time_point> deadline)
+    : socket_(std::move(socket)), peer_(std::move(peer)), deadline_(deadline)
+{
+}
+
+void CriuSession::send(const criu::criu_req &req)
+{
+	std::string bytes;
+	if (!req.SerializeToString(&bytes))
+		throw Error(CCR_ERR_INTERNAL, "cannot serialize the request for criu");
+	for (;;) {
+		ssize_t n = ::send(socket_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+		if (n >= 0)
+			return;
+		if (errno == EINTR)
+			continue;
+		if (errno == EPIPE || errno == ECONNRESET)
+			died("while ccr was sending a request");
+		throw_errno("cannot send a request to criu");
+	}
+}
+
+[[noreturn]] void CriuSession::died(const std::string &while_doing)
+{
+	std::string how = peer_.pid() > 0 ? peer_.wait() : "";
+	throw Error(CCR_ERR_CRIU_DIED,
+		    "criu closed its connection " + while_doing + (how.empty() ? "" : " (criu " + how + ")"));
+}
+
+CriuMessage CriuSession::receive()
+{
+	// Wait for a message, in slices so EINTR and the deadline are honoured.
+	for (;;) {
+		int timeout_ms = -1;
+		if (deadline_) {
+			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - Clock::now());
+			if (left.count() <= 0)
+				throw Error(CCR_ERR_TIMEOUT, "criu did not finish within the time limit");
+			timeout_ms = int(std::min<long long>(left.count(), 1 << 30));
+		}
+		pollfd p{socket_.get(), POLLIN, 0};
+		int r = ::poll(&p, 1, timeout_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			throw_errno("cannot wait for criu");
+		if (r > 0)
+			break;
+	}
+
+	// Peek at the size of the next packet, so no fixed buffer limits it.
+	ssize_t size;
+	do
+		size = ::recv(socket_.get(), nullptr, 0, MSG_PEEK | MSG_TRUNC);
+	while (size < 0 && errno == EINTR);
+	if (size < 0) {
+		if (errno == ECONNRESET)
+			died("while ccr waited for its answer");
+		throw_errno("cannot read from criu");
+	}
+	if (size == 0)
+		died("while ccr waited for its answer");
+	if (size_t(size) > kMaxCriuMessage)
+		throw Error(CCR_ERR_PROTOCOL,
+			    "criu sent a " + std::to_string(size) + "-byte message, more than ccr accepts");
+
+	std::string buf(size_t(size), '\0');
+	constexpr int kMaxFds = 16;
+	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+	iovec iov{buf.data(), buf.size()};
+	msghdr msg{};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof control;
+	ssize_t n;
+	do
+		n = ::recvmsg(socket_.get(), &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		throw_errno("cannot read from criu");
+
+	CriuMessage out;
+	for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < count; i++) {
+			int fd;
+			std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+			out.fds.emplace_back(fd);
+		}
+	}
+	if (msg.msg_flags & MSG_CTRUNC)
+		throw Error(CCR_ERR_PROTOCOL, "criu sent more descriptors with one message than ccr accepts");
+	if (size_t(n) != buf.size() || (msg.msg_flags & MSG_TRUNC))
+		throw Error(CCR_ERR_PROTOCOL, "criu's message was cut short");
+	if (!out.resp.ParseFromString(buf))
+		throw Error(CCR_ERR_PROTOCOL,
+			    "criu sent a message ccr cannot parse (" + std::to_string(n) + " bytes)");
+	return out;
+}
+
+std::string CriuSession::finish()
+{
+	socket_.reset();
+	return peer_.wait();
+}
+
+} // namespace ccr

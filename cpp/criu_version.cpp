@@ -1,0 +1,114 @@
+#include "criu_version.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "criu_exchange.hpp"
+#include "error.hpp"
+
+namespace ccr {
+namespace {
+
+std::mutex cache_mutex;
+std::map<std::string, unsigned> &cache()
+{
+	static std::map<std::string, unsigned> versions;
+	return versions;
+}
+
+std::string find_in_path(const std::string &name)
+{
+	const char *path = std::getenv("PATH");
+	std::istringstream dirs(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	for (std::string dir; std::getline(dirs, dir, ':');) {
+		std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+		if (::access(candidate.c_str(), X_OK) == 0)
+			return candidate;
+	}
+	return {};
+}
+
+} // namespace
+
+unsigned version_number(const criu::criu_version &v)
+{
+	return unsigned(v.major_number()) * 10000 + unsigned(v.minor_number()) * 100 + unsigned(v.sublevel());
+}
+
+std::string criu_binary_identity(const std::string &criu_path)
+{
+	std::string path = criu_path.find('/') == std::string::npos ? find_in_path(criu_path) : criu_path;
+	struct stat st;
+	if (path.empty() || ::stat(path.c_str(), &st) != 0)
+		throw Error(CCR_ERR_CRIU_START,
+			    "cannot start criu: " + criu_path +
+				    (path.empty() ? " is not in PATH" : " does not exist") +
+				    "; install CRIU >= 4.1 or set the criu path",
+			    ENOENT);
+	std::ostringstream id;
+	id << path << '|' << st.st_dev << '|' << st.st_ino << '|' << st.st_size << '|' << st.st_mtim.tv_sec << '.'
+	   << st.st_mtim.tv_nsec;
+	return id.str();
+}
+
+std::optional<unsigned> cached_criu_version(const std::string &identity)
+{
+	std::lock_guard lock(cache_mutex);
+	auto it = cache().find(identity);
+	if (it == cache().end())
+		return std::nullopt;
+	return it->second;
+}
+
+void remember_criu_version(const std::string &identity, unsigned version)
+{
+	std::lock_guard lock(cache_mutex);
+	cache()[identity] = version;
+}
+
+unsigned ask_criu_version(CriuSession &session, bool keep_open)
+{
+	criu::criu_req req;
+	req.set_type(criu::VERSION);
+	req.set_keep_open(keep_open);
+	criu::criu_resp resp = exchange(session, req, nullptr, "criu version query");
+	if (!resp.has_version())
+		throw Error(CCR_ERR_PROTOCOL, "criu answered the version query without a version");
+	return version_number(resp.version());
+}
+
+void require_supported(unsigned version)
+{
+	if (version < kMinCriuVersion)
+		throw Error(CCR_ERR_UNSUPPORTED,
+			    "criu " + std::to_string(version / 10000) + "." + std::to_string(version / 100 % 100) +
+				    " is too old: ccr needs criu >= 3.16 (4.1 or later recommended)");
+}
+
+unsigned ask_criu_features(CriuSession &session, bool keep_open)
+{
+	criu::criu_req req;
+	req.set_type(criu::FEATURE_CHECK);
+	req.set_keep_open(keep_open);
+	req.mutable_features()->set_mem_track(true);
+	req.mutable_features()->set_lazy_pages(true);
+	req.mutable_features()->set_pidfd_store(true);
+	criu::criu_resp resp = exchange(session, req, nullptr, "criu feature check");
+	// The answer, not the question: each field says what CRIU found.
+	const auto &f = resp.features();
+	unsigned mask = 0;
+	if (f.has_mem_track() && f.mem_track())
+		mask |= CCR_FEATURE_MEM_TRACK;
+	if (f.has_lazy_pages() && f.lazy_pages())
+		mask |= CCR_FEATURE_LAZY_PAGES;
+	if (f.has_pidfd_store() && f.pidfd_store())
+		mask |= CCR_FEATURE_PIDFD_STORE;
+	return mask;
+}
+
+} // namespace ccr

@@ -1,0 +1,77 @@
+#include "operation_common.hpp"
+
+#include <fcntl.h>
+
+#include "criu_log.hpp"
+#include "criu_version.hpp"
+#include "secure_dir.hpp"
+
+namespace ccr {
+
+OperationDirs open_operation_dirs(const Options &opts, bool create)
+{
+	if (opts.images_dir.empty())
+		throw Error(CCR_ERR_INVALID_ARGUMENT, "no images directory was set");
+	OperationDirs d;
+	d.images_path = opts.images_dir;
+	d.images = open_private_dir(opts.images_dir, create, "images directory");
+	if (opts.work_dir.empty()) {
+		d.work_path = d.images_path;
+		d.work = UniqueFd(::fcntl(d.images.get(), F_DUPFD_CLOEXEC, 0));
+		if (!d.work)
+			throw_errno("cannot duplicate the images directory descriptor");
+	} else {
+		d.work_path = opts.work_dir;
+		d.work = open_private_dir(opts.work_dir, true, "work directory");
+	}
+	return d;
+}
+
+std::optional<CriuSession::Clock::time_point> deadline_of(const Options &opts)
+{
+	if (opts.timeout.count() <= 0)
+		return std::nullopt;
+	return CriuSession::Clock::now() + opts.timeout;
+}
+
+void check_criu_version(CriuSession &session, const std::string &identity)
+{
+	unsigned version;
+	if (auto cached = cached_criu_version(identity)) {
+		version = *cached;
+	} else {
+		version = ask_criu_version(session, true);
+		remember_criu_version(identity, version);
+	}
+	require_supported(version);
+}
+
+void call_user_notify(const Options &opts, const NotifyEvent &ev)
+{
+	if (!opts.notify)
+		return;
+	int rc = opts.notify(ev);
+	if (rc != 0)
+		throw Error(CCR_ERR_CALLBACK, "the notify callback failed at \"" + ev.script + "\" (returned " +
+						      std::to_string(rc) + ")");
+}
+
+void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &log_name)
+{
+	if (!dirs.work)
+		return;
+	err.log_path = dirs.work_path + "/" + log_name;
+	try {
+		err.log_excerpt = read_log_excerpt(dirs.work.get(), log_name);
+	} catch (...) {
+		// The log is a help, not a requirement: keep the original error.
+	}
+	// CRIU's RPC answer often says only "dump failed"; its log says why.
+	if (err.code() == CCR_ERR_CRIU_FAILED || err.code() == CCR_ERR_CRIU_DIED) {
+		std::string first = first_error_line(err.log_excerpt);
+		if (!first.empty())
+			err.appended("; " + first + " (see " + err.log_path + ")");
+	}
+}
+
+} // namespace ccr

@@ -1,0 +1,39 @@
+// Steps every CRIU operation shares: its directories, its deadline, the
+// version check on the operation's own CRIU process, the caller's notify
+// callback, and quoting CRIU's log into an error.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "criu_exchange.hpp"
+#include "criu_session.hpp"
+#include "error.hpp"
+#include "options.hpp"
+#include "unique_fd.hpp"
+
+namespace ccr {
+
+struct OperationDirs {
+	UniqueFd images;
+	UniqueFd work;
+	std::string images_path;
+	std::string work_path;
+};
+
+// Opens (and with `create`, makes, 0700) the images and work directories.
+OperationDirs open_operation_dirs(const Options &opts, bool create);
+
+std::optional<CriuSession::Clock::time_point> deadline_of(const Options &opts);
+
+// Makes sure the CRIU at the other end is new enough: from the cache, or by
+// asking on this very session (keep_open), so no second CRIU is started.
+void check_criu_version(CriuSession &session, const std::string &identity);
+
+// Calls the caller's callback; a non-zero return becomes CCR_ERR_CALLBACK.
+void call_user_notify(const Options &opts, const NotifyEvent &ev);
+
+// Adds CRIU's log path and the lines around its errors to `err`.
+void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &log_name);
+
+} // namespace ccr

@@ -1,0 +1,20 @@
+// The operations the C ABI offers, in C++ terms.
+#pragma once
+
+#include "container_spec.hpp"
+#include "options.hpp"
+
+namespace ccr {
+
+struct OperationResult {
+	int pid = 0; // restore: the new init
+};
+
+OperationResult checkpoint(const ContainerSpec &spec, const Options &opts);
+OperationResult restore(const ContainerSpec &spec, const Options &opts);
+
+// CRIU's version (cached) and its feature answer, each on a CRIU of its own.
+unsigned criu_version(const Options &opts);
+unsigned criu_features(const Options &opts);
+
+} // namespace ccr

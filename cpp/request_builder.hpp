@@ -1,0 +1,57 @@
+// Turns options plus what ccr worked out about the container (a plan) into
+// the CRIU request. Pure: no system calls, so every field is unit-testable.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "options.hpp"
+#include "rpc.pb.h"
+
+namespace ccr {
+
+struct ExtMount {
+	std::string key;
+	std::string val;
+	bool operator==(const ExtMount &) const = default;
+};
+
+struct JoinNs {
+	std::string ns;	  // "ipc", "uts", "time", ...
+	std::string file; // the namespace file to join
+};
+
+struct DumpPlan {
+	int pid = 0;
+	int images_dir_fd = -1;
+	int work_dir_fd = -1;
+	std::string root;	   // the container's rootfs on the host
+	std::string freeze_cgroup; // empty: CRIU seizes with ptrace
+	std::vector<ExtMount> ext_mounts;
+	std::vector<std::string> external; // "net[4026532]:extRootNetNS", ...
+	std::optional<std::string> config_file;
+};
+
+struct RestorePlan {
+	int images_dir_fd = -1;
+	int work_dir_fd = -1;
+	std::string root; // the restore root (a bind of the rootfs)
+	std::vector<ExtMount> ext_mounts;
+	std::vector<std::pair<std::string, int>> inherit_fds; // key -> fd in CRIU
+	std::vector<std::pair<std::string, std::string>> cgroup_roots;
+	std::vector<JoinNs> join_ns;
+	std::optional<std::string> config_file;
+};
+
+// The log file name for an operation: the caller's, or CRIU's usual one.
+std::string log_file_name(const Options &opts, bool restore);
+
+criu::criu_req build_dump_request(const Options &opts, const DumpPlan &plan);
+criu::criu_req build_restore_request(const Options &opts, const RestorePlan &plan);
+
+// The CRIU value of a ccr cgroup mode.
+criu::criu_cg_mode to_criu_cg_mode(ccr_cgroup_mode mode);
+
+} // namespace ccr

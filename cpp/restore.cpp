@@ -1,0 +1,135 @@
+// A restore, from the images to a running container: prepare the restore
+// root, mountpoints, namespaces and stdio, start one CRIU inside the
+// container's cgroups, drive the restore, and on any failure take away every
+// process, cgroup and mount made for it.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "cgroups.hpp"
+#include "criu_config_file.hpp"
+#include "criu_version.hpp"
+#include "descriptors.hpp"
+#include "external_mounts.hpp"
+#include "namespaces.hpp"
+#include "oci_config.hpp"
+#include "operation_common.hpp"
+#include "operations.hpp"
+#include "request_builder.hpp"
+#include "restore_root.hpp"
+#include "secure_dir.hpp"
+
+namespace ccr {
+namespace {
+
+std::vector<std::pair<std::string, std::string>> cgroup_paths_of(const ContainerSpec &spec, const OciConfig &config)
+{
+	if (!spec.cgroup_paths.empty())
+		return {spec.cgroup_paths.begin(), spec.cgroup_paths.end()};
+	std::string path = config.cgroups_path;
+	if (path.empty())
+		path = "/" + spec.id;
+	else if (path[0] != '/') {
+		if (path.find(':') != std::string::npos)
+			throw Error(CCR_ERR_CONFIG, "linux.cgroupsPath \"" + path +
+							    "\" is a systemd unit; ccr needs a cgroupfs path: set it "
+							    "with ccr_container_set_cgroup_path()");
+		path = "/" + path;
+	}
+	return {{"", path}};
+}
+
+// The caller's descriptor `fd`, if it is open; else -1 (CRIU gets /dev/null).
+int open_or_none(int fd) { return ::fcntl(fd, F_GETFD) >= 0 ? fd : -1; }
+
+// The restored init is our child (rst_sibling): a failed restore must not
+// leave it behind, nor a zombie.
+void kill_and_reap(int pid) noexcept
+{
+	if (pid <= 0)
+		return;
+	::kill(pid, SIGKILL);
+	while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+	}
+}
+
+} // namespace
+
+OperationResult restore(const ContainerSpec &spec, const Options &opts)
+{
+	OciConfig config = load_oci_config(spec);
+	std::string rootfs = resolve_rootfs(spec, config);
+	std::string identity = criu_binary_identity(opts.criu_path);
+	OperationDirs dirs = open_operation_dirs(opts, false);
+	std::vector<std::string> descriptors = read_descriptors(dirs.images.get());
+
+	auto hierarchies = host_cgroup_hierarchies();
+	CgroupPlacement placement(hierarchies, cgroup_paths_of(spec, config));
+
+	std::optional<TempDir> temp_state;
+	std::string state_dir = spec.state_dir;
+	if (state_dir.empty()) {
+		temp_state.emplace(TempDir::create("/run/ccr", spec.id + "-"));
+		state_dir = temp_state->path();
+	} else {
+		open_private_dir(state_dir, true, "state directory");
+	}
+
+	create_missing_mountpoints(config, rootfs);
+	RestoreRoot root(state_dir, rootfs);
+	RestoreNamespaces ns = restore_namespaces(config, opts.empty_ns, kCriuFirstExtraFd);
+
+	RestorePlan plan;
+	plan.images_dir_fd = dirs.images.get();
+	plan.work_dir_fd = dirs.work.get();
+	plan.root = root.path();
+	plan.ext_mounts = restore_external_mounts(config, rootfs, hierarchies,
+						  [&](const CgroupHierarchy &h) { return placement.dir_for(h); });
+	// Pipes cannot be reopened by path: CRIU takes them from its own stdio,
+	// which is the caller's choice of descriptors.
+	for (size_t i = 0; i < descriptors.size() && i < 3; i++)
+		if (descriptors[i].rfind("pipe:", 0) == 0)
+			plan.inherit_fds.emplace_back(descriptors[i], int(i));
+	plan.inherit_fds.insert(plan.inherit_fds.end(), ns.inherit_fds.begin(), ns.inherit_fds.end());
+	plan.join_ns = ns.join_ns;
+	plan.config_file = choose_criu_config_file(opts, config);
+	std::string log_name = log_file_name(opts, true);
+
+	CriuLaunch launch;
+	launch.criu_path = opts.criu_path;
+	for (int i = 0; i < 3; i++)
+		launch.stdio[i] = spec.stdio[i] >= 0 ? spec.stdio[i] : open_or_none(i);
+	for (const auto &fd : ns.fds)
+		launch.extra_fds.push_back(fd.get());
+
+	int restored_pid = 0;
+	try {
+		CriuSession session = start_criu_session(launch, deadline_of(opts));
+		// CRIU's children, the restored tree, inherit its cgroups.
+		placement.join(session.process().pid());
+		plan.cgroup_roots = placement.roots_of(session.process().pid());
+		criu::criu_req req = build_restore_request(opts, plan);
+		check_criu_version(session, identity);
+		criu::criu_resp resp = exchange(
+			session, req,
+			[&](const NotifyEvent &ev) {
+				if (ev.script == "post-restore" || ev.script == "setup-namespaces")
+					restored_pid = ev.pid;
+				call_user_notify(opts, ev);
+			},
+			"criu restore");
+		restored_pid = resp.restore().pid();
+		session.finish();
+	} catch (Error &err) {
+		kill_and_reap(restored_pid);
+		placement.rollback();
+		remove_leftover_cgroup_yards(dirs.work_path);
+		attach_criu_log(err, dirs, log_name);
+		err.prefixed("restore of container " + spec.id + " from " + dirs.images_path);
+		throw;
+	}
+	placement.commit();
+	return {restored_pid};
+}
+
+} // namespace ccr

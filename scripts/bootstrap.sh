@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian bookworm machine ready to build and test ccr.
+# Idempotent: every step checks before it acts, so running it twice is cheap.
+#
+# What it installs:
+#   - the build toolchain and ccr's libraries (protobuf, nlohmann_json, spdlog, GoogleTest)
+#   - runc, busybox-static and iptables for the end-to-end tests
+#   - CRIU >= 4.1, built from Debian trixie's source package when the installed
+#     criu is missing, too old, or fails `criu check` (bookworm's 3.17.1 does on
+#     kernels with a [vvar_vclock] mapping)
+set -euo pipefail
+
+CRIU_WANTED=4.1.1
+CRIU_PREFIX=/usr/local
+SRC_CACHE=/var/cache/ccr-bootstrap
+
+log() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || { log "must run as root (apt-get and CRIU need it)"; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates xz-utils
+  libprotobuf-dev libprotoc-dev protobuf-compiler nlohmann-json3-dev libspdlog-dev
+  libgtest-dev libgmock-dev
+)
+RUNTIME_PACKAGES=(runc busybox-static iptables iproute2 procps util-linux)
+CRIU_BUILD_PACKAGES=(
+  libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
+  libprotobuf-c-dev libprotobuf-dev protobuf-c-compiler protobuf-compiler uuid-dev
+  pkg-config python3 asciidoc-base
+)
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"
+  done
+}
+
+apt_updated=0
+apt_install() {
+  local want
+  mapfile -t want < <(missing_packages "$@")
+  [ "${#want[@]}" -eq 0 ] && return 0
+  if [ "$apt_updated" -eq 0 ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  log "installing ${want[*]}"
+  apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+}
+
+# criu_ok prints nothing and succeeds when the criu on PATH is >= 4.1 and passes
+# `criu check` on this kernel.
+criu_ok() {
+  command -v criu >/dev/null 2>&1 || return 1
+  local v
+  v=$(criu --version 2>/dev/null | sed -n 's/^Version: *//p')
+  [ -n "$v" ] || return 1
+  dpkg --compare-versions "$v" ge 4.1 || return 1
+  criu check >/dev/null 2>&1
+}
+
+fetch_criu_source() {
+  # Debian's own source package, from trixie, using the mirror the machine
+  # already trusts. The .dsc may be refused while the orig tarball arrives,
+  # which is all the build needs.
+  local list=/etc/apt/sources.list.d/ccr-trixie-src.sources
+  if [ ! -f "$list" ]; then
+    local uri
+    uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    [ -n "$uri" ] || uri=http://deb.debian.org/debian
+    cat >"$list" <<SRC
+Types: deb-src
+URIs: $uri
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    apt_updated=0
+  fi
+  if [ "$apt_updated" -eq 0 ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  mkdir -p "$SRC_CACHE"
+  local version
+  version=$(apt-cache showsrc criu 2>/dev/null | sed -n 's/^Version: *//p' | grep "^${CRIU_WANTED}-" | head -n1)
+  [ -n "$version" ] || { log "Debian's trixie sources offer no criu ${CRIU_WANTED}"; exit 1; }
+  (cd "$SRC_CACHE" && apt-get source --download-only -qq "criu=${version}" >/dev/null 2>&1 || true)
+  local tarball
+  tarball=$(ls "$SRC_CACHE"/criu_"${CRIU_WANTED}".orig.tar.* 2>/dev/null | head -n1)
+  if [ -z "$tarball" ]; then
+    # apt-get source refused the whole package: ask for the tarball by its pool path.
+    (cd "$SRC_CACHE" && apt-get source --print-uris -qq "criu=${version}" 2>/dev/null |
+      grep -o "'[^']*criu_${CRIU_WANTED}.orig.tar[^']*'" | tr -d "'" | head -n1 |
+      xargs -r -n1 curl -fsSLO) || true
+    tarball=$(ls "$SRC_CACHE"/criu_"${CRIU_WANTED}".orig.tar.* 2>/dev/null | head -n1)
+  fi
+  [ -n "$tarball" ] || { log "could not fetch criu_${CRIU_WANTED}.orig.tar.* from Debian's source packages"; exit 1; }
+  echo "$tarball"
+}
+
+build_criu() {
+  apt_install "${CRIU_BUILD_PACKAGES[@]}" curl
+  local tarball dir
+  tarball=$(fetch_criu_source)
+  dir="$SRC_CACHE/criu-${CRIU_WANTED}"
+  if [ ! -x "$dir/criu/criu" ]; then
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    tar -xf "$tarball" -C "$dir" --strip-components=1
+    log "building CRIU ${CRIU_WANTED} (about a minute)"
+    make -C "$dir" -j"$(nproc)" criu lib >"$SRC_CACHE/build.log" 2>&1 ||
+      { tail -n 40 "$SRC_CACHE/build.log" >&2; exit 1; }
+  fi
+  install -D -m 0755 "$dir/criu/criu" "$CRIU_PREFIX/sbin/criu"
+  # The RPC schema, where ccr's wire-compatibility test looks for it.
+  install -D -m 0644 "$dir/images/rpc.proto" "$CRIU_PREFIX/include/criu/rpc.proto"
+  install -D -m 0644 "$dir/images/stats.proto" "$CRIU_PREFIX/include/criu/stats.proto"
+  # libcriu, for the benchmark's side-by-side run (no Python package: not needed).
+  install -D -m 0644 "$dir/lib/c/criu.h" "$CRIU_PREFIX/include/criu/criu.h"
+  install -D -m 0644 "$dir/criu/include/version.h" "$CRIU_PREFIX/include/criu/version.h" 2>/dev/null || true
+  if [ -f "$dir/lib/c/libcriu.so" ]; then
+    install -D -m 0755 "$dir/lib/c/libcriu.so" "$CRIU_PREFIX/lib/libcriu.so.2"
+    ln -sf libcriu.so.2 "$CRIU_PREFIX/lib/libcriu.so"
+    ldconfig
+  fi
+  hash -r
+}
+
+apt_install "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"
+
+if criu_ok && [ -f "$CRIU_PREFIX/include/criu/rpc.proto" ]; then
+  log "criu $(criu --version | sed -n 's/^Version: *//p') is ready"
+else
+  # bookworm's criu package shadows nothing in /usr/local, but remove it so
+  # `criu` on every PATH is the one that works on this kernel.
+  if dpkg-query -W criu >/dev/null 2>&1; then apt-get remove -y -qq criu >/dev/null || true; fi
+  build_criu
+  criu_ok || { log "criu $(criu --version 2>&1 | head -n1) still fails 'criu check':"; criu check >&2 || true; exit 1; }
+  log "criu $(criu --version | sed -n 's/^Version: *//p') installed in $CRIU_PREFIX/sbin"
+fi
+
+# CRIU keeps its kernel probe results under /run/criu.kdat; nothing to do here,
+# but make sure the freezer and the unified hierarchy are where the tests expect.
+[ -d /sys/fs/cgroup/freezer ] || log "note: no v1 freezer hierarchy at /sys/fs/cgroup/freezer"
+log "ready"

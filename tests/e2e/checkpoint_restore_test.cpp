@@ -1,0 +1,381 @@
+// End-to-end checkpoint/restore of runc containers through libccr's C API:
+// real runc, real CRIU, a busybox rootfs built per container.
+#include <algorithm>
+#include <csignal>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "ccr.h"
+#include "harness.hpp"
+
+using namespace e2e;
+
+namespace {
+
+class CheckpointRestore : public ::testing::Test {
+protected:
+	void SetUp() override { require_prerequisites(); }
+};
+
+bool alive(pid_t pid)
+{
+	return pid > 0 && kill(pid, 0) == 0;
+}
+
+// The cgroup of `pid` in the v1 hierarchy whose controller list contains
+// `controller` ("freezer"), from /proc/<pid>/cgroup.
+std::string cgroup_of(pid_t pid, const std::string &controller)
+{
+	std::string text;
+	try {
+		text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+	} catch (...) {
+		return "";
+	}
+	size_t pos = 0;
+	while (pos < text.size()) {
+		size_t nl = text.find('\n', pos);
+		std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+		pos = nl == std::string::npos ? text.size() : nl + 1;
+		auto c1 = line.find(':');
+		auto c2 = line.find(':', c1 + 1);
+		if (c1 == std::string::npos || c2 == std::string::npos)
+			continue;
+		std::string ctrls = "," + line.substr(c1 + 1, c2 - c1 - 1) + ",";
+		if (ctrls.find("," + controller + ",") != std::string::npos)
+			return line.substr(c2 + 1);
+	}
+	return "";
+}
+
+// Checkpoints `c` (its current pid) into `images`. Returns the error (NULL on
+// success); `prepare` may adjust the options first.
+ErrorPtr checkpoint(const Container &c, const std::string &images,
+		    const std::function<void(ccr_options *)> &prepare = {})
+{
+	ContainerPtr h = c.handle();
+	OptionsPtr o = make_options(images);
+	if (prepare)
+		prepare(o.get());
+	ccr_result *r = nullptr;
+	ErrorPtr err(ccr_checkpoint(&r, h.get(), o.get()));
+	ResultPtr res(r);
+	return err;
+}
+
+// Restores the images into `c` (its bundle, id and cgroupsPath) with fresh
+// pipes; on success adopts the new init and talks to it through the new
+// pipes. Returns the error (NULL on success).
+ErrorPtr restore(Container &c, const std::string &images, pid_t *pid_out = nullptr,
+		 const std::function<void(ccr_options *)> &prepare = {})
+{
+	ContainerPtr h = c.handle();
+	Pipes p = Pipes::make();
+	if (ccr_error *e = ccr_container_set_stdio(h.get(), p.container_stdin(), p.container_stdout(),
+						   p.container_stderr()))
+		return ErrorPtr(e);
+	OptionsPtr o = make_options(images);
+	if (prepare)
+		prepare(o.get());
+	ccr_result *r = nullptr;
+	ErrorPtr err(ccr_restore(&r, h.get(), o.get()));
+	ResultPtr res(r);
+	if (err)
+		return err;
+	pid_t pid = ccr_result_pid(res.get());
+	if (pid > 0)
+		c.adopt_pid(pid);
+	c.use_pipes(std::move(p));
+	if (pid_out)
+		*pid_out = pid;
+	return nullptr;
+}
+
+std::string describe(const ErrorPtr &e)
+{
+	return e2e::describe(e.get());
+}
+
+} // namespace
+
+// 1. A container with pipe stdio survives two checkpoint/restore rounds and
+//    its shell's counter carries on.
+TEST_F(CheckpointRestore, PipeStdioTwice)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	pid_t pid1 = c.pid();
+	ASSERT_TRUE(alive(pid1));
+
+	const std::string img1 = c.dir() / "images-1";
+	ErrorPtr err = checkpoint(c, img1);
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_TRUE(wait_gone(pid1)) << "runc's init " << pid1 << " still runs after the checkpoint";
+	EXPECT_TRUE(path_exists(img1 + "/descriptors.json"));
+	EXPECT_TRUE(path_exists(img1 + "/inventory.img"));
+
+	pid_t pid2 = 0;
+	err = restore(c, img1, &pid2);
+	ASSERT_FALSE(err) << describe(err);
+	ASSERT_GT(pid2, 0);
+	EXPECT_TRUE(alive(pid2));
+	EXPECT_EQ(cgroup_of(pid2, "freezer"), c.cgroup_path());
+	EXPECT_EQ(c.ask("b"), "b 2");
+
+	const std::string img2 = c.dir() / "images-2";
+	err = checkpoint(c, img2); // c.pid() is the restored init now
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_TRUE(wait_gone(pid2)) << "restored init " << pid2 << " still runs after the checkpoint";
+
+	pid_t pid3 = 0;
+	err = restore(c, img2, &pid3);
+	ASSERT_FALSE(err) << describe(err);
+	ASSERT_GT(pid3, 0);
+	EXPECT_TRUE(alive(pid3));
+	EXPECT_EQ(cgroup_of(pid3, "freezer"), c.cgroup_path());
+	EXPECT_EQ(c.ask("c"), "c 3");
+	EXPECT_EQ(c.ask("d"), "d 4");
+}
+
+// 2. leave_running keeps the original going, and the images restore as a
+//    second, independent container under another id and cgroup.
+TEST_F(CheckpointRestore, LeaveRunningAndRestoreAsSecondContainer)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+
+	NotifyRecorder rec;
+	const std::string img = c.dir() / "images";
+	ErrorPtr err = checkpoint(c, img, [&](ccr_options *o) {
+		ASSERT_TRUE(ccr_ok(ccr_options_set_leave_running(o, 1)));
+		ASSERT_TRUE(ccr_ok(rec.install(o)));
+	});
+	ASSERT_FALSE(err) << describe(err);
+	// Observed with CRIU 4.1.1 (swrk): query-ext-files is sent in RPC mode
+	// only; with leave_running the network is unlocked after post-dump.
+	EXPECT_EQ(join(rec.scripts), "pre-dump,network-lock,query-ext-files,post-dump,network-unlock");
+
+	EXPECT_TRUE(alive(c.pid()));
+	EXPECT_EQ(c.freezer_state(), "THAWED");
+	EXPECT_EQ(c.ask("x"), "x 2");
+
+	// Same config, its own id, cgroupsPath /ccr-e2e/<id2> and rootfs (a
+	// fresh busybox tree, identical to the first).
+	Container c2;
+	ASSERT_NE(c2.id(), c.id());
+	pid_t pid2 = 0;
+	err = restore(c2, img, &pid2);
+	ASSERT_FALSE(err) << describe(err);
+	ASSERT_GT(pid2, 0);
+	EXPECT_NE(pid2, c.pid());
+	EXPECT_EQ(cgroup_of(pid2, "freezer"), c2.cgroup_path());
+	EXPECT_EQ(cgroup_of(c.pid(), "freezer"), c.cgroup_path());
+
+	// Both carry on from the checkpoint's counter, independently.
+	EXPECT_EQ(c2.ask("y"), "y 2");
+	EXPECT_EQ(c.ask("z"), "z 3");
+	EXPECT_EQ(c2.ask("w"), "w 3");
+	EXPECT_EQ(c.ask("v"), "v 4");
+}
+
+// 3. A host directory bind-mounted rw at /data is mounted and writable in the
+//    restored container.
+TEST_F(CheckpointRestore, BindMountSurvivesRestore)
+{
+	TempDir host("ccr-e2e-data");
+	const std::string log = host / "log";
+	ContainerOptions opts;
+	opts.args = logging_workload("/data/log");
+	opts.extra_mounts.push_back(bind_mount(host.path(), "/data"));
+	Container c(opts);
+	c.start();
+	ASSERT_EQ(c.ask("one"), "one 1");
+	EXPECT_EQ(read_file(log), "one\n");
+
+	const std::string img = c.dir() / "images";
+	ErrorPtr err = checkpoint(c, img);
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_TRUE(wait_gone(c.pid()));
+
+	pid_t pid = 0;
+	err = restore(c, img, &pid);
+	ASSERT_FALSE(err) << describe(err);
+	ASSERT_GT(pid, 0);
+
+	std::string mountinfo = read_file("/proc/" + std::to_string(pid) + "/mountinfo");
+	EXPECT_NE(mountinfo.find(" /data "), std::string::npos) << mountinfo;
+
+	EXPECT_EQ(c.ask("two"), "two 2");
+	EXPECT_EQ(read_file(log), "one\ntwo\n");
+	// The host side still sees the container's writes and vice versa.
+	EXPECT_EQ(c.ask("three"), "three 3");
+	EXPECT_EQ(read_file(log), "one\ntwo\nthree\n");
+}
+
+// 4a. A pid that does not exist.
+TEST_F(CheckpointRestore, CheckpointOfMissingPidFails)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+
+	pid_t ghost = unused_pid();
+	ContainerPtr h = c.handle();
+	ASSERT_CCR_OK(ccr_container_set_pid(h.get(), ghost));
+	OptionsPtr o = make_options(c.dir() / "images");
+	ErrorPtr err(ccr_checkpoint(nullptr, h.get(), o.get()));
+	ASSERT_TRUE(err) << "checkpoint of pid " << ghost << " succeeded";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_NOT_FOUND) << describe(err);
+	EXPECT_NE(std::string(ccr_error_message(err.get())).find(std::to_string(ghost)), std::string::npos)
+		<< describe(err);
+
+	EXPECT_TRUE(alive(c.pid()));
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
+// 4b. An images directory that cannot be created (its parent is a file).
+TEST_F(CheckpointRestore, UnwritableImagesDirFails)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+
+	const std::string file = c.dir() / "not-a-dir";
+	write_file(file, "x\n");
+	const std::string img = file + "/images";
+	ErrorPtr err = checkpoint(c, img);
+	ASSERT_TRUE(err) << "checkpoint into " << img << " succeeded";
+	ccr_error_code code = ccr_error_code_of(err.get());
+	EXPECT_TRUE(code == CCR_ERR_SYSTEM || code == CCR_ERR_NOT_FOUND || code == CCR_ERR_UNSAFE_PATH)
+		<< describe(err);
+	EXPECT_NE(std::string(ccr_error_message(err.get())).find(file), std::string::npos) << describe(err);
+
+	EXPECT_TRUE(alive(c.pid()));
+	EXPECT_EQ(c.freezer_state(), "THAWED");
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
+// 4c. A CRIU binary that does not exist.
+TEST_F(CheckpointRestore, MissingCriuBinaryFails)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+
+	const std::string bogus = "/nonexistent/criu";
+	ErrorPtr err = checkpoint(c, c.dir() / "images", [&](ccr_options *o) {
+		ASSERT_TRUE(ccr_ok(ccr_options_set_criu_path(o, bogus.c_str())));
+	});
+	ASSERT_TRUE(err) << "checkpoint with criu " << bogus << " succeeded";
+	ccr_error_code code = ccr_error_code_of(err.get());
+	EXPECT_TRUE(code == CCR_ERR_CRIU_START || code == CCR_ERR_NOT_FOUND) << describe(err);
+	EXPECT_NE(std::string(ccr_error_message(err.get())).find(bogus), std::string::npos) << describe(err);
+
+	EXPECT_TRUE(alive(c.pid()));
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
+// 4d. CRIU dies in the middle of the dump: the container is thawed and
+//     answers again.
+TEST_F(CheckpointRestore, CriuKilledDuringDumpLeavesContainerRunning)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+
+	NotifyRecorder rec;
+	std::vector<pid_t> killed;
+	rec.on_script = [&](const std::string &script) {
+		// The callback runs on the caller's thread, and CRIU is the
+		// caller's child: find it and kill it while it holds the
+		// container frozen.
+		if (script == "network-lock")
+			for (pid_t p : children_named("criu"))
+				if (kill(p, SIGKILL) == 0)
+					killed.push_back(p);
+		return 0;
+	};
+	ErrorPtr err = checkpoint(c, c.dir() / "images", [&](ccr_options *o) {
+		ASSERT_TRUE(ccr_ok(rec.install(o)));
+	});
+	ASSERT_FALSE(killed.empty()) << "no criu child found at network-lock; scripts: " << join(rec.scripts);
+	ASSERT_TRUE(err) << "checkpoint succeeded although criu was killed";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CRIU_DIED) << describe(err);
+	// Nothing after network-lock reached us.
+	EXPECT_EQ(rec.scripts.back(), "network-lock") << join(rec.scripts);
+
+	EXPECT_EQ(c.freezer_state(), "THAWED");
+	EXPECT_TRUE(alive(c.pid()));
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
+// 5a. Every notify script reaches the callback, in CRIU's order.
+TEST_F(CheckpointRestore, NotifyScriptsArriveInOrder)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+
+	NotifyRecorder dump;
+	const std::string img = c.dir() / "images";
+	ErrorPtr err = checkpoint(c, img, [&](ccr_options *o) { ASSERT_TRUE(ccr_ok(dump.install(o))); });
+	ASSERT_FALSE(err) << describe(err);
+	// Observed with CRIU 4.1.1 (swrk, notify_scripts): query-ext-files comes
+	// between network-lock and post-dump (RPC mode only); no network-unlock
+	// without leave_running: the network stays locked until the restore.
+	EXPECT_EQ(join(dump.scripts), "pre-dump,network-lock,query-ext-files,post-dump");
+
+	NotifyRecorder rst;
+	pid_t pid = 0;
+	err = restore(c, img, &pid, [&](ccr_options *o) { ASSERT_TRUE(ccr_ok(rst.install(o))); });
+	ASSERT_FALSE(err) << describe(err);
+	ASSERT_GT(pid, 0);
+	// Observed with CRIU 4.1.1 (also what `criu restore --action-script`
+	// runs): network-unlock comes after post-restore.
+	EXPECT_EQ(join(rst.scripts), "pre-restore,setup-namespaces,post-setup-namespaces,post-restore,"
+				     "network-unlock,pre-resume,post-resume");
+	// setup-namespaces and post-restore carry the restored init's pid.
+	for (size_t i = 0; i < rst.scripts.size(); i++) {
+		if (rst.scripts[i] == "setup-namespaces" || rst.scripts[i] == "post-restore") {
+			EXPECT_EQ(rst.pids[i], pid) << rst.scripts[i];
+		}
+	}
+
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
+// 5b. A callback returning non-zero aborts with CCR_ERR_CALLBACK and leaves
+//     the container running.
+TEST_F(CheckpointRestore, CallbackFailureAbortsCheckpoint)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+
+	int n = 1;
+	for (const std::string stop_at : {"pre-dump", "post-dump"}) {
+		SCOPED_TRACE("aborting at " + stop_at);
+		NotifyRecorder rec;
+		rec.on_script = [&](const std::string &script) { return script == stop_at ? 1 : 0; };
+		ErrorPtr err = checkpoint(c, c.dir() / ("images-" + stop_at), [&](ccr_options *o) {
+			ASSERT_TRUE(ccr_ok(rec.install(o)));
+		});
+		ASSERT_TRUE(err) << "checkpoint succeeded although the callback failed";
+		EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CALLBACK) << describe(err);
+		ASSERT_FALSE(rec.scripts.empty());
+		EXPECT_EQ(rec.scripts.back(), stop_at) << join(rec.scripts);
+
+		EXPECT_TRUE(alive(c.pid()));
+		EXPECT_EQ(c.freezer_state(), "THAWED");
+		n++;
+		EXPECT_EQ(c.ask("q"), "q " + std::to_string(n));
+	}
+}

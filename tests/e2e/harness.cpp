@@ -1,0 +1,890 @@
+#include "harness.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace e2e {
+
+namespace {
+
+// A write to a pipe whose reader died must fail with EPIPE, not kill the
+// test binary.
+const bool sigpipe_ignored = [] {
+	std::signal(SIGPIPE, SIG_IGN);
+	return true;
+}();
+
+[[noreturn]] void throw_errno(const std::string &what)
+{
+	throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+void close_from(int lowfd)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0u, 0u) == 0)
+		return;
+#endif
+	for (int fd = lowfd; fd < 65536; fd++)
+		close(fd);
+}
+
+std::string trim(std::string s)
+{
+	while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r'))
+		s.pop_back();
+	return s;
+}
+
+// Waits for `pid` (our child) up to `timeout`; SIGKILLs it after that.
+int wait_child(pid_t pid, std::chrono::milliseconds timeout)
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	int status = 0;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (std::chrono::steady_clock::now() > deadline) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+			}
+			return status;
+		}
+		std::this_thread::sleep_for(5ms);
+	}
+}
+
+std::atomic<unsigned> id_counter{0};
+
+const char *const kCgroupRoot = "/sys/fs/cgroup";
+
+// Every cgroup hierarchy mounted under /sys/fs/cgroup (v1 controllers and
+// the v2 "unified" one).
+std::vector<std::string> cgroup_hierarchies()
+{
+	std::vector<std::string> out;
+	std::ifstream mi("/proc/self/mountinfo");
+	std::string line;
+	while (std::getline(mi, line)) {
+		std::istringstream ss(line);
+		std::string f[5];
+		for (auto &x : f)
+			ss >> x;
+		std::string tok;
+		while (ss >> tok && tok != "-") {
+		}
+		std::string fstype;
+		ss >> fstype;
+		if ((fstype == "cgroup" || fstype == "cgroup2") &&
+		    f[4].rfind(std::string(kCgroupRoot) + "/", 0) == 0 &&
+		    std::find(out.begin(), out.end(), f[4]) == out.end())
+			out.push_back(f[4]);
+	}
+	return out;
+}
+
+// Directories below and including `dir`, deepest first.
+void collect_dirs_post_order(const std::string &dir, std::vector<std::string> &out)
+{
+	DIR *d = opendir(dir.c_str());
+	if (!d)
+		return;
+	while (dirent *e = readdir(d)) {
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		collect_dirs_post_order(dir + "/" + e->d_name, out);
+	}
+	closedir(d);
+	out.push_back(dir);
+}
+
+std::vector<pid_t> cgroup_pids(const std::string &dir)
+{
+	std::vector<pid_t> out;
+	std::vector<std::string> dirs;
+	collect_dirs_post_order(dir, dirs);
+	for (auto &d : dirs) {
+		std::ifstream f(d + "/cgroup.procs");
+		pid_t p;
+		while (f >> p)
+			out.push_back(p);
+	}
+	return out;
+}
+
+// Mount points at or below `dir` in our mount namespace, deepest first.
+std::vector<std::string> mounts_below(const std::string &dir)
+{
+	std::vector<std::string> out;
+	std::ifstream mi("/proc/self/mountinfo");
+	std::string line;
+	while (std::getline(mi, line)) {
+		std::istringstream ss(line);
+		std::string f[5];
+		for (auto &x : f)
+			ss >> x;
+		if (f[4] == dir || f[4].rfind(dir + "/", 0) == 0)
+			out.push_back(f[4]);
+	}
+	std::sort(out.begin(), out.end(), [](auto &a, auto &b) { return a.size() > b.size(); });
+	return out;
+}
+
+int remove_entry(const char *path, const struct stat *, int type, struct FTW *)
+{
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+// rm -rf that neither follows symlinks nor crosses into other mounts.
+void remove_tree(const std::string &dir)
+{
+	nftw(dir.c_str(), remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------
+// Prerequisites
+// ---------------------------------------------------------------------------
+
+std::string missing_prerequisites()
+{
+	std::vector<std::string> missing;
+	if (geteuid() != 0)
+		missing.push_back("root");
+	std::string criu = find_in_path("criu");
+	if (criu.empty()) {
+		missing.push_back("criu");
+	} else {
+		// "Version: 4.1.1" (or "Version: 4.1").
+		std::string out = run({criu, "--version"}).output;
+		int major = 0, minor = 0;
+		auto pos = out.find("Version:");
+		if (pos == std::string::npos ||
+		    std::sscanf(out.c_str() + pos, "Version: %d.%d", &major, &minor) < 2)
+			missing.push_back("criu >= 4.1 (cannot read `" + criu + " --version`)");
+		else if (major * 100 + minor < 401)
+			missing.push_back("criu >= 4.1 (found " + std::to_string(major) + "." +
+					  std::to_string(minor) + ")");
+	}
+	if (find_in_path("runc").empty())
+		missing.push_back("runc");
+	if (access("/bin/busybox", X_OK) != 0)
+		missing.push_back("/bin/busybox");
+	if (access("/sys/fs/cgroup/freezer", F_OK) != 0)
+		missing.push_back("cgroup v1 freezer at /sys/fs/cgroup/freezer");
+	return join(missing, ", ");
+}
+
+void require_prerequisites()
+{
+	static const std::string missing = missing_prerequisites();
+	if (missing.empty())
+		return;
+	const char *ci = std::getenv("CI");
+	if (ci && std::string(ci) == "true")
+		FAIL() << "end-to-end prerequisites missing (CI=true): " << missing;
+	GTEST_SKIP() << "needs root, criu >= 4.1, runc and /bin/busybox: missing " << missing;
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------
+
+UniqueFd &UniqueFd::operator=(UniqueFd &&o) noexcept
+{
+	if (this != &o)
+		reset(o.release());
+	return *this;
+}
+
+int UniqueFd::release()
+{
+	int fd = fd_;
+	fd_ = -1;
+	return fd;
+}
+
+void UniqueFd::reset(int fd)
+{
+	if (fd_ >= 0)
+		close(fd_);
+	fd_ = fd;
+}
+
+bool CmdResult::ok() const
+{
+	return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+CmdResult run(const std::vector<std::string> &argv)
+{
+	CmdResult res;
+	if (argv.empty())
+		return res;
+	std::vector<char *> cargv;
+	for (auto &a : argv)
+		cargv.push_back(const_cast<char *>(a.c_str()));
+	cargv.push_back(nullptr);
+
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		throw_errno("pipe2");
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid_t pid = fork();
+	if (pid < 0)
+		throw_errno("fork");
+	if (pid == 0) {
+		dup2(devnull, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close_from(3);
+		execvp(cargv[0], cargv.data());
+		dprintf(2, "exec %s: %s\n", cargv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	if (devnull >= 0)
+		close(devnull);
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(p[0], buf, sizeof buf);
+		if (n > 0)
+			res.output.append(buf, n);
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else
+			break;
+	}
+	close(p[0]);
+	while (waitpid(pid, &res.status, 0) < 0 && errno == EINTR) {
+	}
+	return res;
+}
+
+std::string run_cmd(const std::vector<std::string> &argv)
+{
+	return run(argv).output;
+}
+
+std::string find_in_path(const std::string &name)
+{
+	if (name.find('/') != std::string::npos)
+		return access(name.c_str(), X_OK) == 0 ? name : "";
+	const char *path = std::getenv("PATH");
+	std::string p = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	std::istringstream ss(p);
+	std::string dir;
+	while (std::getline(ss, dir, ':')) {
+		if (dir.empty())
+			continue;
+		std::string cand = dir + "/" + name;
+		struct stat st;
+		if (stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(cand.c_str(), X_OK) == 0)
+			return cand;
+	}
+	return "";
+}
+
+TempDir::TempDir(const std::string &prefix)
+{
+	std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+	std::vector<char> buf(tmpl.begin(), tmpl.end());
+	buf.push_back('\0');
+	if (!mkdtemp(buf.data()))
+		throw_errno("mkdtemp " + tmpl);
+	path_ = buf.data();
+}
+
+TempDir::~TempDir()
+{
+	if (path_.empty())
+		return;
+	// Nothing should be mounted here; if something is, detach it rather
+	// than delete through it.
+	for (auto &m : mounts_below(path_))
+		umount2(m.c_str(), MNT_DETACH);
+	remove_tree(path_);
+}
+
+std::string read_file(const std::string &path)
+{
+	std::ifstream f(path, std::ios::binary);
+	if (!f)
+		throw std::runtime_error("cannot read " + path);
+	std::ostringstream ss;
+	ss << f.rdbuf();
+	return ss.str();
+}
+
+void write_file(const std::string &path, const std::string &text)
+{
+	std::ofstream f(path, std::ios::binary | std::ios::trunc);
+	if (!f)
+		throw std::runtime_error("cannot write " + path);
+	f << text;
+	if (!f.flush())
+		throw std::runtime_error("cannot write " + path);
+}
+
+bool path_exists(const std::string &path)
+{
+	struct stat st;
+	return lstat(path.c_str(), &st) == 0;
+}
+
+static bool is_zombie(pid_t pid)
+{
+	std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+	std::string s;
+	if (!std::getline(f, s))
+		return false;
+	auto rp = s.rfind(')');
+	return rp != std::string::npos && rp + 2 < s.size() && s[rp + 2] == 'Z';
+}
+
+bool wait_gone(pid_t pid, std::chrono::milliseconds timeout)
+{
+	if (pid <= 0)
+		return true;
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (;;) {
+		int status;
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return true;
+		if (kill(pid, 0) < 0 && errno == ESRCH)
+			return true;
+		// A zombie that is not ours: its parent will reap it; it is gone
+		// as far as the test is concerned.
+		if (r < 0 && errno == ECHILD && is_zombie(pid))
+			return true;
+		if (std::chrono::steady_clock::now() > deadline)
+			return false;
+		std::this_thread::sleep_for(10ms);
+	}
+}
+
+std::vector<pid_t> children_named(const std::string &comm)
+{
+	std::vector<pid_t> out;
+	pid_t self = getpid();
+	DIR *d = opendir("/proc");
+	if (!d)
+		return out;
+	while (dirent *e = readdir(d)) {
+		char *end;
+		long pid = std::strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		std::ifstream f(std::string("/proc/") + e->d_name + "/stat");
+		std::string s;
+		if (!std::getline(f, s))
+			continue;
+		auto lp = s.find('('), rp = s.rfind(')');
+		if (lp == std::string::npos || rp == std::string::npos || rp + 4 > s.size())
+			continue;
+		std::string name = s.substr(lp + 1, rp - lp - 1);
+		char state;
+		long ppid;
+		if (std::sscanf(s.c_str() + rp + 2, "%c %ld", &state, &ppid) != 2)
+			continue;
+		if (ppid == self && name == comm && state != 'Z')
+			out.push_back((pid_t)pid);
+	}
+	closedir(d);
+	return out;
+}
+
+pid_t unused_pid()
+{
+	long pid_max = 32768;
+	try {
+		pid_max = std::stol(read_file("/proc/sys/kernel/pid_max"));
+	} catch (...) {
+	}
+	for (pid_t p = (pid_t)pid_max - 1; p > 1000; p--)
+		if (kill(p, 0) < 0 && errno == ESRCH && !path_exists("/proc/" + std::to_string(p)))
+			return p;
+	throw std::runtime_error("no unused pid found");
+}
+
+std::string join(const std::vector<std::string> &v, const std::string &sep)
+{
+	std::string out;
+	for (size_t i = 0; i < v.size(); i++) {
+		if (i)
+			out += sep;
+		out += v[i];
+	}
+	return out;
+}
+
+// ---------------------------------------------------------------------------
+// C API handles
+// ---------------------------------------------------------------------------
+
+std::string describe(const ccr_error *err)
+{
+	if (!err)
+		return "ok";
+	std::ostringstream ss;
+	ccr_error_code code = ccr_error_code_of(err);
+	const char *msg = ccr_error_message(err);
+	ss << "ccr error " << ccr_error_code_name(code) << " (" << (int)code << "): "
+	   << (msg ? msg : "(null message)");
+	if (int e = ccr_error_errno(err))
+		ss << "\n  errno: " << e << " (" << std::strerror(e) << ")";
+	if (int e = ccr_error_criu_errno(err))
+		ss << "\n  criu errno: " << e << " (" << std::strerror(e) << ")";
+	if (const char *cm = ccr_error_criu_message(err))
+		ss << "\n  criu message: " << cm;
+	if (const char *lp = ccr_error_log_path(err))
+		ss << "\n  criu log: " << lp;
+	if (const char *ex = ccr_error_log_excerpt(err))
+		ss << "\n  log excerpt:\n" << ex;
+	return ss.str();
+}
+
+::testing::AssertionResult ccr_ok(ccr_error *err)
+{
+	ErrorPtr owned(err);
+	if (!err)
+		return ::testing::AssertionSuccess();
+	return ::testing::AssertionFailure() << describe(err);
+}
+
+void expect_ok(ccr_error *err)
+{
+	EXPECT_TRUE(ccr_ok(err));
+}
+
+static void throw_if(ccr_error *err, const std::string &what)
+{
+	ErrorPtr owned(err);
+	if (err)
+		throw std::runtime_error(what + ": " + describe(err));
+}
+
+OptionsPtr make_options(const std::string &images_dir)
+{
+	ccr_options *o = nullptr;
+	throw_if(ccr_options_new(&o), "ccr_options_new");
+	OptionsPtr opts(o);
+	throw_if(ccr_options_set_images_dir(o, images_dir.c_str()), "ccr_options_set_images_dir");
+	return opts;
+}
+
+int NotifyRecorder::callback(const ccr_notify *n, void *payload)
+{
+	auto *self = static_cast<NotifyRecorder *>(payload);
+	const char *s = ccr_notify_script(n);
+	std::string script = s ? s : "(null)";
+	self->scripts.push_back(script);
+	self->pids.push_back(ccr_notify_pid(n));
+	if (self->on_script)
+		return self->on_script(script);
+	return 0;
+}
+
+ccr_error *NotifyRecorder::install(ccr_options *o)
+{
+	return ccr_options_set_notify(o, &NotifyRecorder::callback, this, nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// Pipes
+// ---------------------------------------------------------------------------
+
+Pipes Pipes::make()
+{
+	Pipes p;
+	int in[2], out[2], err[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		throw_errno("pipe2");
+	p.c_in_.reset(in[0]);
+	p.t_in_.reset(in[1]);
+	if (pipe2(out, O_CLOEXEC) < 0)
+		throw_errno("pipe2");
+	p.t_out_.reset(out[0]);
+	p.c_out_.reset(out[1]);
+	if (pipe2(err, O_CLOEXEC) < 0)
+		throw_errno("pipe2");
+	p.t_err_.reset(err[0]);
+	p.c_err_.reset(err[1]);
+	return p;
+}
+
+void Pipes::close_container_side()
+{
+	c_in_.reset();
+	c_out_.reset();
+	c_err_.reset();
+}
+
+bool Pipes::send_line(const std::string &line)
+{
+	if (!t_in_)
+		return false;
+	std::string data = line + "\n";
+	size_t off = 0;
+	while (off < data.size()) {
+		ssize_t n = write(t_in_.get(), data.data() + off, data.size() - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		off += (size_t)n;
+	}
+	return true;
+}
+
+std::optional<std::string> Pipes::read_line(std::chrono::milliseconds timeout)
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (;;) {
+		auto nl = buf_.find('\n');
+		if (nl != std::string::npos) {
+			std::string line = buf_.substr(0, nl);
+			buf_.erase(0, nl + 1);
+			return line;
+		}
+		if (!t_out_)
+			return std::nullopt;
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+			deadline - std::chrono::steady_clock::now());
+		if (left.count() <= 0)
+			return std::nullopt;
+		pollfd pfd{t_out_.get(), POLLIN, 0};
+		int r = poll(&pfd, 1, (int)left.count());
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return std::nullopt;
+		char buf[4096];
+		ssize_t n = read(t_out_.get(), buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return std::nullopt; // EOF: the writer is gone
+		buf_.append(buf, (size_t)n);
+	}
+}
+
+std::string Pipes::drain_stderr()
+{
+	std::string out;
+	if (!t_err_)
+		return out;
+	for (;;) {
+		pollfd pfd{t_err_.get(), POLLIN, 0};
+		if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN))
+			break;
+		char buf[4096];
+		ssize_t n = read(t_err_.get(), buf, sizeof buf);
+		if (n <= 0)
+			break;
+		out.append(buf, (size_t)n);
+	}
+	return out;
+}
+
+// ---------------------------------------------------------------------------
+// Bundles
+// ---------------------------------------------------------------------------
+
+std::vector<std::string> default_workload()
+{
+	return {"sh", "-c", "i=0; while read line; do i=$((i+1)); echo \"$line $i\"; done"};
+}
+
+std::vector<std::string> logging_workload(const std::string &file)
+{
+	return {"sh", "-c",
+		"i=0; while read line; do i=$((i+1)); echo \"$line\" >> " + file +
+			" && echo \"$line $i\" || echo \"$line write-failed\"; done"};
+}
+
+nlohmann::json bind_mount(const std::string &host, const std::string &dest,
+			  std::vector<std::string> options)
+{
+	return {{"destination", dest}, {"type", "bind"}, {"source", host}, {"options", options}};
+}
+
+void build_busybox_rootfs(const std::string &dir)
+{
+	if (mkdir(dir.c_str(), 0755) < 0)
+		throw_errno("mkdir " + dir);
+	for (const char *sub : {"bin", "sbin", "proc", "sys", "dev", "tmp", "etc", "root", "run",
+				"var", "data", "usr", "usr/bin"})
+		if (mkdir((dir + "/" + sub).c_str(), 0755) < 0)
+			throw_errno("mkdir " + dir + "/" + sub);
+	chmod((dir + "/tmp").c_str(), 01777);
+	CmdResult cp = run({"cp", "/bin/busybox", dir + "/bin/busybox"});
+	if (!cp.ok())
+		throw std::runtime_error("cp /bin/busybox: " + cp.output);
+	CmdResult list = run({"/bin/busybox", "--list"});
+	std::vector<std::string> applets;
+	if (list.ok()) {
+		std::istringstream ss(list.output);
+		std::string a;
+		while (ss >> a)
+			if (a != "busybox" && a.find('/') == std::string::npos)
+				applets.push_back(a);
+	}
+	for (const char *must : {"sh", "cat", "echo", "sleep", "ls", "true", "false"})
+		if (std::find(applets.begin(), applets.end(), must) == applets.end())
+			applets.push_back(must);
+	for (auto &a : applets)
+		if (symlink("busybox", (dir + "/bin/" + a).c_str()) < 0 && errno != EEXIST)
+			throw_errno("symlink " + a);
+	write_file(dir + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+	write_file(dir + "/etc/group", "root:x:0:\n");
+	write_file(dir + "/etc/hostname", "ccr-e2e\n");
+}
+
+std::string cgroup_path_for(const std::string &id)
+{
+	return "/ccr-e2e/" + id;
+}
+
+nlohmann::json make_config(const std::string &id, const ContainerOptions &opts,
+			   const std::string &root_path)
+{
+	// Start from what `runc spec` writes, so mounts, masked and read-only
+	// paths, capabilities and namespaces are exactly runc's defaults.
+	TempDir spec_dir("ccr-e2e-spec");
+	CmdResult r = run({"runc", "spec", "--bundle", spec_dir.path()});
+	if (!r.ok())
+		throw std::runtime_error("runc spec: " + r.output);
+	nlohmann::json c = nlohmann::json::parse(read_file(spec_dir / "config.json"));
+
+	c["process"]["terminal"] = false;
+	c["process"]["args"] = opts.args;
+	c["process"]["cwd"] = "/";
+	c["process"]["env"] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+	c["root"] = {{"path", root_path}, {"readonly", false}};
+	c["hostname"] = "ccr-e2e";
+	for (auto &m : opts.extra_mounts)
+		c["mounts"].push_back(m);
+	c["linux"]["cgroupsPath"] = cgroup_path_for(id);
+	// runc spec already lists pid, network, ipc, uts, mount; make sure and
+	// make sure there is no user namespace.
+	nlohmann::json ns = nlohmann::json::array();
+	for (const char *t : {"pid", "network", "ipc", "uts", "mount"})
+		ns.push_back({{"type", t}});
+	c["linux"]["namespaces"] = ns;
+	return c;
+}
+
+// ---------------------------------------------------------------------------
+// Container
+// ---------------------------------------------------------------------------
+
+static std::string make_id(const std::string &want)
+{
+	if (!want.empty())
+		return want;
+	return "e2e-" + std::to_string(getpid()) + "-" + std::to_string(id_counter++);
+}
+
+Container::Container(ContainerOptions opts)
+    : opts_(std::move(opts)), id_(make_id(opts_.id)), dir_("ccr-e2e-" + id_)
+{
+	// The dir is 0700; runc and CRIU run as root, so that is fine.
+	bundle_ = dir_ / "bundle";
+	runc_root_ = dir_ / "runc";
+	pid_file_ = dir_ / "container.pid";
+	if (mkdir(bundle_.c_str(), 0700) < 0)
+		throw_errno("mkdir " + bundle_);
+	std::string root_path;
+	if (opts_.rootfs.empty()) {
+		rootfs_ = bundle_ + "/rootfs";
+		build_busybox_rootfs(rootfs_);
+		root_path = "rootfs";
+	} else {
+		rootfs_ = opts_.rootfs;
+		root_path = opts_.rootfs;
+	}
+	write_file(bundle_ + "/config.json", make_config(id_, opts_, root_path).dump(2));
+}
+
+Container::~Container()
+{
+	cleanup();
+}
+
+void Container::start()
+{
+	if (started_)
+		throw std::runtime_error("container " + id_ + " already started");
+	std::string runc = find_in_path("runc");
+	if (runc.empty())
+		throw std::runtime_error("runc not found in PATH");
+	Pipes p = Pipes::make();
+	std::vector<std::string> argv = {runc,	      "--root",	  runc_root_, "run", "-d", "--pid-file",
+					 pid_file_,   "--bundle", bundle_,    id_};
+	std::vector<char *> cargv;
+	for (auto &a : argv)
+		cargv.push_back(const_cast<char *>(a.c_str()));
+	cargv.push_back(nullptr);
+	int cin = p.container_stdin(), cout = p.container_stdout(), cerr = p.container_stderr();
+
+	pid_t child = fork();
+	if (child < 0)
+		throw_errno("fork");
+	if (child == 0) {
+		// The pipes are O_CLOEXEC and all > 2 (0..2 are open in the
+		// test), so dup2 always makes inheritable copies.
+		if (dup2(cin, 0) < 0 || dup2(cout, 1) < 0 || dup2(cerr, 2) < 0)
+			_exit(126);
+		close_from(3);
+		execv(cargv[0], cargv.data());
+		_exit(127);
+	}
+	started_ = true; // from here on the destructor runs runc delete
+	int status = wait_child(child, 30s);
+	p.close_container_side();
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		std::string err = p.drain_stderr();
+		throw std::runtime_error("runc run " + id_ + " failed (status " + std::to_string(status) +
+					 "): " + err);
+	}
+	try {
+		pid_ = std::stoi(read_file(pid_file_));
+	} catch (const std::exception &e) {
+		throw std::runtime_error("runc run " + id_ + ": no pid file: " + e.what());
+	}
+	io_ = std::move(p);
+}
+
+std::string Container::freezer_state() const
+{
+	try {
+		return trim(read_file(std::string(kCgroupRoot) + "/freezer" + cgroup_path() + "/freezer.state"));
+	} catch (...) {
+		return "";
+	}
+}
+
+std::string Container::ask(const std::string &line, std::chrono::milliseconds t)
+{
+	if (!send_line(line))
+		return "";
+	return read_line(t).value_or("");
+}
+
+void Container::use_pipes(Pipes &&p)
+{
+	p.close_container_side();
+	io_ = std::move(p);
+}
+
+void Container::adopt_pid(pid_t pid)
+{
+	if (pid > 0) {
+		adopted_.push_back(pid);
+		pid_ = pid;
+	}
+}
+
+ContainerPtr Container::handle() const
+{
+	ccr_container *c = nullptr;
+	throw_if(ccr_container_new(&c, id_.c_str()), "ccr_container_new " + id_);
+	ContainerPtr h(c);
+	throw_if(ccr_container_set_bundle(c, bundle_.c_str()), "ccr_container_set_bundle");
+	if (pid_ > 0)
+		throw_if(ccr_container_set_pid(c, pid_), "ccr_container_set_pid");
+	return h;
+}
+
+void Container::cleanup() noexcept
+{
+	try {
+		auto hierarchies = cgroup_hierarchies();
+		std::string cg = cgroup_path();
+		std::string freezer = std::string(kCgroupRoot) + "/freezer" + cg;
+
+		// A frozen task does not die from SIGKILL until thawed.
+		{
+			std::vector<std::string> dirs;
+			collect_dirs_post_order(freezer, dirs);
+			for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+				std::ofstream f(*it + "/freezer.state");
+				f << "THAWED";
+			}
+		}
+		for (pid_t p : adopted_)
+			kill(p, SIGKILL);
+		// Whatever else lives in the container's cgroups (runc's init,
+		// a restore's tasks).
+		for (int round = 0; round < 100; round++) {
+			bool any = false;
+			for (auto &h : hierarchies)
+				for (pid_t p : cgroup_pids(h + cg)) {
+					any = true;
+					kill(p, SIGKILL);
+				}
+			// Reap what is ours as it dies.
+			for (pid_t p : adopted_)
+				waitpid(p, nullptr, WNOHANG);
+			if (!any)
+				break;
+			std::this_thread::sleep_for(50ms);
+		}
+		for (pid_t p : adopted_)
+			wait_gone(p, 5s);
+		adopted_.clear();
+
+		if (started_) {
+			std::string runc = find_in_path("runc");
+			if (!runc.empty()) {
+				run({runc, "--root", runc_root_, "kill", "-a", id_, "KILL"});
+				run({runc, "--root", runc_root_, "delete", "-f", id_});
+			}
+			started_ = false;
+		}
+
+		// runc delete removes its cgroups; a restore under a new id, or
+		// a failed delete, may leave some.
+		for (auto &h : hierarchies) {
+			std::vector<std::string> dirs;
+			collect_dirs_post_order(h + cg, dirs);
+			for (auto &d : dirs)
+				for (int i = 0; i < 50 && rmdir(d.c_str()) < 0 && errno == EBUSY; i++)
+					std::this_thread::sleep_for(20ms);
+			rmdir((h + "/ccr-e2e").c_str()); // fails while other tests use it
+		}
+	} catch (...) {
+	}
+	io_ = Pipes();
+	// dir_ (the bundle, rootfs, images, runc root) goes with the member.
+}
+
+} // namespace e2e
