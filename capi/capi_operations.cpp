@@ -50,12 +50,18 @@ ccr_error *ccr_restore(ccr_result **out, const ccr_container *container, const c
 
 ccr_error *ccr_criu_version(unsigned *out, const ccr_options *options)
 {
-	return firewall([&] { require(out, "out") = ccr::criu_version(options_or_default(options)); });
+	return firewall([&] {
+		unsigned &version = require(out, "out"); // before CRIU is started
+		version = ccr::criu_version(options_or_default(options));
+	});
 }
 
 ccr_error *ccr_criu_features(unsigned *out, const ccr_options *options)
 {
-	return firewall([&] { require(out, "out") = ccr::criu_features(options_or_default(options)); });
+	return firewall([&] {
+		unsigned &features = require(out, "out"); // before CRIU is started
+		features = ccr::criu_features(options_or_default(options));
+	});
 }
 
 } // extern "C"

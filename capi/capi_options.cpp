@@ -192,7 +192,9 @@ ccr_error *ccr_options_set_notify(ccr_options *options, ccr_notify_cb cb, void *
 {
 	return firewall([&] {
 		auto &o = require(options, "options");
-		release_payload(o);
+		// Setting the same payload again must not finalize what stays in use.
+		if (payload != o.payload || free_payload != o.free_payload)
+			release_payload(o);
 		o.payload = payload;
 		o.free_payload = free_payload;
 		if (!cb) {

@@ -40,6 +40,18 @@ int write_control(const std::string &path, const std::string &value)
 	return 0;
 }
 
+// The host directory of cgroup `path` (as /proc/<pid>/cgroup spells it) in
+// a hierarchy mounted at `h.mountpoint` from the hierarchy's `h.root`: when
+// ccr itself runs in a container, the mount shows only a subtree.
+std::string join_path(const std::string &mountpoint, const std::string &path);
+std::string dir_in(const CgroupHierarchy &h, std::string path)
+{
+	if (!h.root.empty() && h.root != "/" && path.rfind(h.root, 0) == 0 &&
+	    (path.size() == h.root.size() || path[h.root.size()] == '/'))
+		path = path.substr(h.root.size());
+	return join_path(h.mountpoint, path);
+}
+
 std::string join_path(const std::string &mountpoint, const std::string &path)
 {
 	if (path.empty() || path == "/")
@@ -172,7 +184,7 @@ Freezer freezer_of(int pid, const std::vector<CgroupHierarchy> &hierarchies)
 			continue;
 		for (const auto &m : memberships)
 			if (!m.controllers.empty() && m.controllers == h.controller_key())
-				return Freezer{join_path(h.mountpoint, m.path), false};
+				return Freezer{dir_in(h, m.path), false};
 	}
 	// No v1 freezer: a v2 cgroup has cgroup.freeze (pure v2 hosts only; on a
 	// hybrid host the v2 tree is a sidecar that runc does not freeze through).
@@ -182,7 +194,7 @@ Freezer freezer_of(int pid, const std::vector<CgroupHierarchy> &hierarchies)
 			if (h.v2)
 				for (const auto &m : memberships)
 					if (m.hierarchy == 0 && m.controllers.empty())
-						return Freezer{join_path(h.mountpoint, m.path), true};
+						return Freezer{dir_in(h, m.path), true};
 	}
 	return {};
 }

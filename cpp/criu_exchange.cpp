@@ -18,17 +18,20 @@ criu::criu_resp exchange(CriuSession &session, const criu::criu_req &req, const 
 {
 	session.send(req);
 	std::exception_ptr notify_failure;
-	for (;;) {
-		CriuMessage msg;
+	// CRIU may hang up after a failed notification instead of answering, even
+	// before our negative ack reaches it: the notification's failure is then
+	// the real cause, not the hang-up.
+	auto guarded = [&](auto &&io) {
 		try {
-			msg = session.receive();
+			return io();
 		} catch (const Error &e) {
-			// CRIU may hang up after a failed notification instead of
-			// answering: the notification's failure is the real cause.
 			if (notify_failure && e.code() == CCR_ERR_CRIU_DIED)
 				std::rethrow_exception(notify_failure);
 			throw;
 		}
+	};
+	for (;;) {
+		CriuMessage msg = guarded([&] { return session.receive(); });
 		const criu::criu_resp &resp = msg.resp;
 		if (resp.type() == criu::NOTIFY) {
 			NotifyEvent ev;
@@ -50,7 +53,7 @@ criu::criu_resp exchange(CriuSession &session, const criu::criu_req &req, const 
 			criu::criu_req ack;
 			ack.set_type(criu::NOTIFY);
 			ack.set_notify_success(ok);
-			session.send(ack);
+			guarded([&] { session.send(ack); });
 			continue;
 		}
 		if (notify_failure)

@@ -70,6 +70,19 @@ void CriuProcess::kill() noexcept
 	pid_ = -1;
 }
 
+namespace {
+
+std::string describe_wait_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status) == 0 ? "" : "exited with status " + std::to_string(WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+	return "ended with wait status " + std::to_string(status);
+}
+
+} // namespace
+
 std::string CriuProcess::wait()
 {
 	if (pid_ <= 0)
@@ -81,11 +94,31 @@ std::string CriuProcess::wait()
 	pid_ = -1;
 	if (r < 0)
 		return std::string("could not be reaped: ") + std::strerror(errno);
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status) == 0 ? "" : "exited with status " + std::to_string(WEXITSTATUS(status));
-	if (WIFSIGNALED(status))
-		return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
-	return "ended with wait status " + std::to_string(status);
+	return describe_wait_status(status);
+}
+
+std::string CriuProcess::wait_at_most(std::chrono::milliseconds grace)
+{
+	if (pid_ <= 0)
+		return {};
+	auto until = std::chrono::steady_clock::now() + grace;
+	for (;;) {
+		int status = 0;
+		pid_t r = ::waitpid(pid_, &status, WNOHANG);
+		if (r == pid_) {
+			pid_ = -1;
+			return describe_wait_status(status);
+		}
+		if (r < 0 && errno != EINTR) {
+			pid_ = -1;
+			return std::string("could not be reaped: ") + std::strerror(errno);
+		}
+		if (std::chrono::steady_clock::now() >= until) {
+			kill();
+			return "still running after it hung up, killed by ccr";
+		}
+		::usleep(1000);
+	}
 }
 
 CriuProcess spawn_criu_swrk(const CriuLaunch &launch)

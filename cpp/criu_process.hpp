@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ public:
 	// Waits for CRIU to exit; returns a description ("exited with status 1",
 	// "killed by signal 9"), or "" for a clean exit.
 	std::string wait();
+	// Like wait(), but gives CRIU at most `grace` to exit before killing it:
+	// a CRIU that hung up its socket must not hold the caller any longer.
+	std::string wait_at_most(std::chrono::milliseconds grace);
 	// SIGKILLs CRIU and reaps it. Safe to call twice.
 	void kill() noexcept;
 

@@ -50,7 +50,7 @@ void CriuSession::send(const criu::criu_req &req)
 
 [[noreturn]] void CriuSession::died(const std::string &while_doing)
 {
-	std::string how = peer_.pid() > 0 ? peer_.wait() : "";
+	std::string how = peer_.pid() > 0 ? peer_.wait_at_most(std::chrono::seconds(2)) : "";
 	throw Error(CCR_ERR_CRIU_DIED,
 		    "criu closed its connection " + while_doing + (how.empty() ? "" : " (criu " + how + ")"));
 }

@@ -12,6 +12,11 @@ namespace {
 
 using nlohmann::json;
 
+std::string field_name(const std::string &where, const char *key)
+{
+	return where.empty() ? std::string(key) : where + "." + key;
+}
+
 [[noreturn]] void bad(const std::string &origin, const std::string &what)
 {
 	throw Error(CCR_ERR_CONFIG, "OCI config " + origin + ": " + what);
@@ -24,7 +29,7 @@ std::string string_at(const json &obj, const char *key, const std::string &origi
 	if (it == obj.end() || it->is_null())
 		return {};
 	if (!it->is_string())
-		bad(origin, where + "." + key + " must be a string");
+		bad(origin, field_name(where, key) + " must be a string");
 	return it->get<std::string>();
 }
 
@@ -35,7 +40,7 @@ const json *array_at(const json &obj, const char *key, const std::string &origin
 	if (it == obj.end() || it->is_null())
 		return nullptr;
 	if (!it->is_array())
-		bad(origin, where + "." + key + " must be an array");
+		bad(origin, field_name(where, key) + " must be an array");
 	return &*it;
 }
 
@@ -48,7 +53,7 @@ std::vector<std::string> strings_at(const json &obj, const char *key, const std:
 		return out;
 	for (size_t i = 0; i < arr->size(); i++) {
 		if (!(*arr)[i].is_string())
-			bad(origin, where + "." + key + "[" + std::to_string(i) + "] must be a string");
+			bad(origin, field_name(where, key) + "[" + std::to_string(i) + "] must be a string");
 		out.push_back((*arr)[i].get<std::string>());
 	}
 	return out;

@@ -112,10 +112,17 @@ TEST_F(Capi, OperationsRefuseNullHandles)
 	EXPECT_INVALID(ccr_restore(&res, nullptr, opts_));
 	EXPECT_INVALID(ccr_restore(&res, ctr_, nullptr));
 	EXPECT_EQ(res, nullptr);
-	EXPECT_INVALID(ccr_criu_version(nullptr, opts_));
-	EXPECT_INVALID(ccr_criu_features(nullptr, opts_));
 	ccr_result_free(nullptr);
 	EXPECT_EQ(ccr_result_pid(nullptr), 0);
+}
+
+// A NULL out must be refused before anything happens. With a CRIU that
+// cannot start, any other order shows: the answer would be CCR_ERR_CRIU_START.
+TEST_F(Capi, QueriesRefuseANullOutBeforeStartingCriu)
+{
+	EXPECT_OK(ccr_options_set_criu_path(opts_, "/nonexistent/criu"));
+	EXPECT_INVALID(ccr_criu_version(nullptr, opts_));
+	EXPECT_INVALID(ccr_criu_features(nullptr, opts_));
 }
 
 TEST_F(Capi, NotifyAccessorsOnNull)

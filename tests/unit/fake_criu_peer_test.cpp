@@ -513,12 +513,8 @@ TEST_F(FakeCriuPeer, ThrowingHandlerThenHangUpRethrowsTheHandlersError)
 }
 
 // CRIU gone before ccr could even send the negative ack: the handler's error
-// is still the cause. DISABLED: exchange() sends the ack outside the
-// try/catch that maps CCR_ERR_CRIU_DIED to the notify failure, so today the
-// EPIPE from that send surfaces as "criu closed its connection while ccr was
-// sending a request" (CCR_ERR_CRIU_DIED) and the handler's error is lost.
-// Enable once criu_exchange.cpp guards session.send(ack) the same way.
-TEST_F(FakeCriuPeer, DISABLED_ThrowingHandlerWhenCriuHungUpBeforeTheAck)
+// is still the cause.
+TEST_F(FakeCriuPeer, ThrowingHandlerWhenCriuHungUpBeforeTheAck)
 {
 	play([&](int fd) {
 		recv_req(fd);
