@@ -1,4 +1,6 @@
 // ccr_options: the options handle, its setters and the notify callback.
+#include <fcntl.h>
+
 #include "capi_internal.hpp"
 
 using namespace ccr::capi;
@@ -19,6 +21,31 @@ ccr_error *set_text(ccr_options *options, std::string ccr::Options::*field, cons
 		if (absolute && (v.empty() || v[0] != '/'))
 			invalid(std::string(name) + " must be an absolute path, not \"" + v + "\"");
 		o.opts.*field = v;
+	});
+}
+
+// A descriptor the caller keeps: it must be open now.
+int require_fd(int fd, const char *name)
+{
+	if (fd < 0 || ::fcntl(fd, F_GETFD) < 0)
+		invalid(std::string(name) + " " + std::to_string(fd) + " is not an open descriptor");
+	return fd;
+}
+
+std::string require_nonempty(const char *s, const char *name)
+{
+	std::string v = require_string(s, name);
+	if (v.empty())
+		invalid(std::string(name) + " is empty");
+	return v;
+}
+
+ccr_error *add_text(ccr_options *options, std::vector<std::string> ccr::Options::*field, const char *value,
+		    const char *name)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		(o.opts.*field).push_back(require_nonempty(value, name));
 	});
 }
 
@@ -216,5 +243,299 @@ const char *ccr_notify_script(const ccr_notify *notify)
 int ccr_notify_pid(const ccr_notify *notify) { return notify ? notify->event->pid : 0; }
 
 int ccr_notify_fd(const ccr_notify *notify) { return notify ? notify->event->fd : -1; }
+
+ccr_error *ccr_options_cancel(ccr_options *options)
+{
+	return firewall([&] { require(options, "options").opts.cancellation->cancel(); });
+}
+
+/* --- Memory transfer ------------------------------------------------------ */
+
+ccr_error *ccr_options_set_track_mem(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::track_mem, enable);
+}
+
+ccr_error *ccr_options_set_pre_dump_mode(ccr_options *options, ccr_pre_dump_mode mode)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		if (mode != CCR_PRE_DUMP_SPLICE && mode != CCR_PRE_DUMP_READ)
+			invalid("pre-dump mode " + std::to_string(int(mode)) + " is not a ccr_pre_dump_mode");
+		o.opts.pre_dump_mode = int(mode);
+	});
+}
+
+ccr_error *ccr_options_set_page_server(ccr_options *options, const char *address, int port)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		std::string a = require_nonempty(address, "page server address");
+		if (port <= 0 || port > 65535)
+			invalid("page server port " + std::to_string(port) + " is outside 1..65535");
+		o.opts.page_server = {a, port, -1};
+	});
+}
+
+ccr_error *ccr_options_set_page_server_fd(ccr_options *options, int fd)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		o.opts.page_server = {"", 0, require_fd(fd, "page server descriptor")};
+	});
+}
+
+ccr_error *ccr_options_set_lazy_pages(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::lazy_pages, enable);
+}
+
+ccr_error *ccr_options_set_status_fd(ccr_options *options, int fd)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		require_fd(fd, "status descriptor");
+		if ((::fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY)
+			invalid("status descriptor " + std::to_string(fd) + " is not open for writing");
+		o.opts.status_fd = fd;
+	});
+}
+
+ccr_error *ccr_options_set_tls(ccr_options *options, int enable, const char *cacert, const char *cacrl,
+			       const char *cert, const char *key, int no_cn_verify)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		auto opt = [](const char *s) { return s ? std::string(s) : std::string(); };
+		o.opts.tls = {enable != 0, opt(cacert), opt(cacrl), opt(cert), opt(key), no_cn_verify != 0};
+	});
+}
+
+/* --- Terminal ------------------------------------------------------------- */
+
+ccr_error *ccr_options_set_console_socket(ccr_options *options, const char *path)
+{
+	return set_text(options, &ccr::Options::console_socket, path, "console socket", true);
+}
+
+/* --- Network -------------------------------------------------------------- */
+
+ccr_error *ccr_options_set_tcp_close(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::tcp_close, enable);
+}
+
+ccr_error *ccr_options_set_tcp_skip_in_flight(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::tcp_skip_in_flight, enable);
+}
+
+ccr_error *ccr_options_set_network_lock(ccr_options *options, ccr_network_lock method)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		if (method < CCR_NETWORK_LOCK_DEFAULT || method > CCR_NETWORK_LOCK_SKIP)
+			invalid("network lock " + std::to_string(int(method)) + " is not a ccr_network_lock");
+		o.opts.network_lock = int(method);
+	});
+}
+
+ccr_error *ccr_options_add_veth_pair(ccr_options *options, const char *inside, const char *outside)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		o.opts.veth_pairs.emplace_back(require_nonempty(inside, "veth inside name"),
+					       require_nonempty(outside, "veth outside name"));
+	});
+}
+
+/* --- Files and mounts ----------------------------------------------------- */
+
+ccr_error *ccr_options_set_link_remap(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::link_remap, enable);
+}
+
+ccr_error *ccr_options_set_ghost_limit(ccr_options *options, uint32_t bytes)
+{
+	return firewall([&] { require(options, "options").opts.ghost_limit = bytes; });
+}
+
+ccr_error *ccr_options_set_force_irmap(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::force_irmap, enable);
+}
+
+ccr_error *ccr_options_add_irmap_scan_path(ccr_options *options, const char *path)
+{
+	return add_text(options, &ccr::Options::irmap_scan_paths, path, "irmap scan path");
+}
+
+ccr_error *ccr_options_set_skip_file_rwx_check(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::skip_file_rwx_check, enable);
+}
+
+ccr_error *ccr_options_set_evasive_devices(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::evasive_devices, enable);
+}
+
+ccr_error *ccr_options_add_ext_mount(ccr_options *options, const char *key, const char *value)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		o.opts.ext_mounts.emplace_back(require_nonempty(key, "external mount key"),
+					       require_nonempty(value, "external mount value"));
+	});
+}
+
+ccr_error *ccr_options_set_auto_ext_mnt(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::auto_ext_mnt, enable);
+}
+
+ccr_error *ccr_options_set_ext_sharing(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::ext_sharing, enable);
+}
+
+ccr_error *ccr_options_set_ext_masters(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::ext_masters, enable);
+}
+
+ccr_error *ccr_options_add_skip_mount(ccr_options *options, const char *mountpoint)
+{
+	return add_text(options, &ccr::Options::skip_mounts, mountpoint, "skipped mountpoint");
+}
+
+ccr_error *ccr_options_add_enable_fs(ccr_options *options, const char *fstype)
+{
+	return add_text(options, &ccr::Options::enable_fs, fstype, "file system type");
+}
+
+ccr_error *ccr_options_set_mntns_compat_mode(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::mntns_compat_mode, enable);
+}
+
+ccr_error *ccr_options_add_external(ccr_options *options, const char *resource)
+{
+	return add_text(options, &ccr::Options::externals, resource, "external resource");
+}
+
+ccr_error *ccr_options_add_unix_sk_inode(ccr_options *options, uint32_t inode)
+{
+	return firewall([&] { require(options, "options").opts.unix_sk_inodes.push_back(inode); });
+}
+
+ccr_error *ccr_options_add_inherit_fd(ccr_options *options, const char *key, int fd)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		std::string k = require_nonempty(key, "inherit-fd key");
+		o.opts.inherit_fds.emplace_back(k, require_fd(fd, "inherited descriptor"));
+	});
+}
+
+/* --- Namespaces ----------------------------------------------------------- */
+
+ccr_error *ccr_options_add_join_ns(ccr_options *options, const char *ns, const char *ns_file, const char *extra)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		o.opts.join_ns.push_back({require_nonempty(ns, "namespace"), require_nonempty(ns_file, "namespace file"),
+					  extra ? std::string(extra) : std::string()});
+	});
+}
+
+ccr_error *ccr_options_set_weak_sysctls(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::weak_sysctls, enable);
+}
+
+/* --- cgroups -------------------------------------------------------------- */
+
+ccr_error *ccr_options_add_cgroup_root(ccr_options *options, const char *controller, const char *path)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		std::string p = require_nonempty(path, "cgroup root");
+		if (p[0] != '/')
+			invalid("cgroup root \"" + p + "\" must start with '/'");
+		o.opts.cgroup_roots.emplace_back(controller ? controller : "", p);
+	});
+}
+
+ccr_error *ccr_options_set_cgroup_props(ccr_options *options, const char *yaml)
+{
+	return set_text(options, &ccr::Options::cgroup_props, yaml, "cgroup properties", false);
+}
+
+ccr_error *ccr_options_set_cgroup_props_file(ccr_options *options, const char *path)
+{
+	return set_text(options, &ccr::Options::cgroup_props_file, path, "cgroup properties file", true);
+}
+
+ccr_error *ccr_options_add_cgroup_dump_controller(ccr_options *options, const char *controller)
+{
+	return add_text(options, &ccr::Options::cgroup_dump_controllers, controller, "cgroup controller");
+}
+
+ccr_error *ccr_options_set_cgroup_yard(ccr_options *options, const char *path)
+{
+	return set_text(options, &ccr::Options::cgroup_yard, path, "cgroup yard", true);
+}
+
+ccr_error *ccr_options_set_freeze_cgroup(ccr_options *options, const char *path)
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		std::string p = require_string(path, "freeze cgroup");
+		if (!p.empty() && p[0] != '/')
+			invalid("freeze cgroup \"" + p + "\" must be an absolute path, or empty for none");
+		o.opts.freeze_cgroup = p;
+	});
+}
+
+/* --- The CRIU process ----------------------------------------------------- */
+
+ccr_error *ccr_options_set_criu_timeout(ccr_options *options, uint32_t seconds)
+{
+	return firewall([&] { require(options, "options").opts.criu_timeout = seconds; });
+}
+
+ccr_error *ccr_options_set_cpu_cap(ccr_options *options, uint32_t mask)
+{
+	return firewall([&] { require(options, "options").opts.cpu_cap = mask; });
+}
+
+ccr_error *ccr_options_set_unprivileged(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::unprivileged, enable);
+}
+
+ccr_error *ccr_options_set_pidfd_store_fd(ccr_options *options, int fd)
+{
+	return firewall([&] {
+		require(options, "options").opts.pidfd_store_fd = require_fd(fd, "pidfd store descriptor");
+	});
+}
+
+ccr_error *ccr_options_set_display_stats(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::display_stats, enable);
+}
+
+ccr_error *ccr_options_set_log_to_stderr(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::log_to_stderr, enable);
+}
+
+ccr_error *ccr_options_add_exec_cmd(ccr_options *options, const char *arg)
+{
+	return add_text(options, &ccr::Options::exec_cmd, arg, "exec command argument");
+}
 
 } // extern "C"

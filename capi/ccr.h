@@ -305,6 +305,14 @@ CCR_EXTERN ccr_error *ccr_options_set_notify(ccr_options *options, ccr_notify_cb
  * (restore), and the call returns CCR_ERR_TIMEOUT. */
 CCR_EXTERN ccr_error *ccr_options_set_timeout_ms(ccr_options *options, uint32_t ms);
 
+/* Cancels every operation running with these options, from any thread, and
+ * makes later ones fail at once: they return CCR_ERR_CANCELED after CRIU is
+ * killed, the container left running and thawed (checkpoint) or everything
+ * made for it removed (restore). Cancellation cannot be undone: use new
+ * options for the next operation. This is the one function that may be
+ * called on an options handle while another thread is using it. */
+CCR_EXTERN ccr_error *ccr_options_cancel(ccr_options *options);
+
 /* Keeps the restored processes stopped (restore). */
 CCR_EXTERN ccr_error *ccr_options_set_leave_stopped(ccr_options *options, int enable);
 
@@ -312,6 +320,190 @@ CCR_EXTERN ccr_error *ccr_options_set_leave_stopped(ccr_options *options, int en
 CCR_EXTERN ccr_error *ccr_options_set_lsm_profile(ccr_options *options, const char *profile);
 CCR_EXTERN ccr_error *ccr_options_set_lsm_mount_context(ccr_options *options,
 							const char *context);
+
+/* --- Memory transfer: pre-dump, page server, lazy pages ------------------- */
+
+/* Tracks memory changes so a later dump writes only what changed (checkpoint).
+ * Implied by ccr_options_set_pre_dump() and ccr_options_set_parent_path(). */
+CCR_EXTERN ccr_error *ccr_options_set_track_mem(ccr_options *options, int enable);
+
+/* How a pre-dump reads memory (checkpoint). */
+typedef enum ccr_pre_dump_mode {
+	CCR_PRE_DUMP_SPLICE = 1, /* CRIU's default: vmsplice into pipes */
+	CCR_PRE_DUMP_READ = 2	 /* process_vm_readv: shorter freeze */
+} ccr_pre_dump_mode;
+CCR_EXTERN ccr_error *ccr_options_set_pre_dump_mode(ccr_options *options, ccr_pre_dump_mode mode);
+
+/* Sends memory pages to a CRIU page server at address:port instead of the
+ * images directory (checkpoint). */
+CCR_EXTERN ccr_error *ccr_options_set_page_server(ccr_options *options, const char *address, int port);
+
+/* Sends memory pages over this connected socket instead (checkpoint). The
+ * descriptor stays the caller's. */
+CCR_EXTERN ccr_error *ccr_options_set_page_server_fd(ccr_options *options, int fd);
+
+/* Lazy pages (both): on checkpoint, memory is served on demand after the
+ * dump (with a page server); on restore, pages are fetched through
+ * userfaultfd from a `criu lazy-pages` daemon. Needs CCR_FEATURE_LAZY_PAGES. */
+CCR_EXTERN ccr_error *ccr_options_set_lazy_pages(ccr_options *options, int enable);
+
+/* A descriptor ccr writes one '\0' byte to when CRIU is ready to serve lazy
+ * pages ("status-ready"), as runc's --status-fd (checkpoint). ccr closes it
+ * when the checkpoint ends, whether it succeeded or not. */
+CCR_EXTERN ccr_error *ccr_options_set_status_fd(ccr_options *options, int fd);
+
+/* TLS for page-server connections (both). Each path may be NULL. */
+CCR_EXTERN ccr_error *ccr_options_set_tls(ccr_options *options, int enable, const char *cacert,
+					  const char *cacrl, const char *cert, const char *key,
+					  int no_cn_verify);
+
+/* --- Terminal ------------------------------------------------------------ */
+
+/* A unix socket the restored container's terminal master is sent to with
+ * SCM_RIGHTS when CRIU hands it over ("orphan-pts-master"), like runc's
+ * --console-socket (restore). */
+CCR_EXTERN ccr_error *ccr_options_set_console_socket(ccr_options *options, const char *path);
+
+/* --- Network -------------------------------------------------------------- */
+
+/* Restores established TCP connections closed instead (restore). */
+CCR_EXTERN ccr_error *ccr_options_set_tcp_close(ccr_options *options, int enable);
+
+/* Skips in-flight TCP connections (checkpoint). */
+CCR_EXTERN ccr_error *ccr_options_set_tcp_skip_in_flight(ccr_options *options, int enable);
+
+/* How CRIU locks the network while it works (both). */
+typedef enum ccr_network_lock {
+	CCR_NETWORK_LOCK_DEFAULT = 0, /* CRIU's default: iptables */
+	CCR_NETWORK_LOCK_IPTABLES = 1,
+	CCR_NETWORK_LOCK_NFTABLES = 2,
+	CCR_NETWORK_LOCK_SKIP = 3 /* no lock: only when nothing can reach the container */
+} ccr_network_lock;
+CCR_EXTERN ccr_error *ccr_options_set_network_lock(ccr_options *options, ccr_network_lock method);
+
+/* Adds a veth pair: `inside` in the container, `outside` on the host
+ * (restore). CRIU calls this deprecated in favour of external entries. */
+CCR_EXTERN ccr_error *ccr_options_add_veth_pair(ccr_options *options, const char *inside,
+						const char *outside);
+
+/* --- Files and mounts ------------------------------------------------------ */
+
+/* Lets CRIU link-remap open files that were deleted (checkpoint). */
+CCR_EXTERN ccr_error *ccr_options_set_link_remap(ccr_options *options, int enable);
+
+/* The largest deleted-but-open file CRIU copies into the images, in bytes
+ * (both). CRIU's default is 1 MiB. */
+CCR_EXTERN ccr_error *ccr_options_set_ghost_limit(ccr_options *options, uint32_t bytes);
+
+/* Resolves inotify watches by scanning paths, even when the kernel can
+ * name them (checkpoint). */
+CCR_EXTERN ccr_error *ccr_options_set_force_irmap(ccr_options *options, int enable);
+
+/* Adds a path where CRIU looks for inotify/fanotify targets (checkpoint). */
+CCR_EXTERN ccr_error *ccr_options_add_irmap_scan_path(ccr_options *options, const char *path);
+
+/* Skips files' permission checks on restore (restore). */
+CCR_EXTERN ccr_error *ccr_options_set_skip_file_rwx_check(ccr_options *options, int enable);
+
+/* Reopens device files by path when the original is unreachable (restore).
+ * Default on, as runc. */
+CCR_EXTERN ccr_error *ccr_options_set_evasive_devices(ccr_options *options, int enable);
+
+/* Adds an external mount on top of those ccr derives from the config: on
+ * checkpoint `key` is the mountpoint and `value` the name recorded; on
+ * restore `key` is that name and `value` the host path (both). */
+CCR_EXTERN ccr_error *ccr_options_add_ext_mount(ccr_options *options, const char *key,
+						const char *value);
+
+/* Lets CRIU treat unknown mounts as external automatically, with their
+ * sharing and master options (both). */
+CCR_EXTERN ccr_error *ccr_options_set_auto_ext_mnt(ccr_options *options, int enable);
+CCR_EXTERN ccr_error *ccr_options_set_ext_sharing(ccr_options *options, int enable);
+CCR_EXTERN ccr_error *ccr_options_set_ext_masters(ccr_options *options, int enable);
+
+/* Leaves a mountpoint out of the checkpoint (checkpoint). */
+CCR_EXTERN ccr_error *ccr_options_add_skip_mount(ccr_options *options, const char *mountpoint);
+
+/* Allows mounts of a file system type CRIU would refuse (both). */
+CCR_EXTERN ccr_error *ccr_options_add_enable_fs(ccr_options *options, const char *fstype);
+
+/* Restores mounts the pre-4.0 way (restore). */
+CCR_EXTERN ccr_error *ccr_options_set_mntns_compat_mode(ccr_options *options, int enable);
+
+/* Adds a generic CRIU external resource ("dev[maj/min]:name", "net[ino]:key",
+ * "mnt[path]:name", "unix[ino]", ...) (both). */
+CCR_EXTERN ccr_error *ccr_options_add_external(ccr_options *options, const char *resource);
+
+/* Marks an external unix socket by inode (checkpoint). Deprecated by CRIU in
+ * favour of ccr_options_add_external("unix[ino]"). */
+CCR_EXTERN ccr_error *ccr_options_add_unix_sk_inode(ccr_options *options, uint32_t inode);
+
+/* Hands CRIU the caller's descriptor `fd` for the resource named `key` in
+ * the images, instead of recreating it (restore). The descriptor stays the
+ * caller's. */
+CCR_EXTERN ccr_error *ccr_options_add_inherit_fd(ccr_options *options, const char *key, int fd);
+
+/* --- Namespaces ------------------------------------------------------------- */
+
+/* Makes the restored tree join the namespace in `ns_file` ("/proc/PID/ns/ipc",
+ * a bind-mounted namespace file) instead of creating it. `ns` is "ipc",
+ * "uts", "time", "user", ... `extra` may be NULL (restore). */
+CCR_EXTERN ccr_error *ccr_options_add_join_ns(ccr_options *options, const char *ns,
+					      const char *ns_file, const char *extra);
+
+/* Restores sysctls CRIU cannot set without failing (restore). */
+CCR_EXTERN ccr_error *ccr_options_set_weak_sysctls(ccr_options *options, int enable);
+
+/* --- cgroups ------------------------------------------------------------------ */
+
+/* Restores a controller's cgroups under `path` instead of where they were;
+ * `controller` NULL means every controller (restore). ccr already adds the
+ * container's own cgroup paths; this adds to them. */
+CCR_EXTERN ccr_error *ccr_options_add_cgroup_root(ccr_options *options, const char *controller,
+						  const char *path);
+
+/* Which cgroup properties CRIU restores, as YAML text or from a file (restore). */
+CCR_EXTERN ccr_error *ccr_options_set_cgroup_props(ccr_options *options, const char *yaml);
+CCR_EXTERN ccr_error *ccr_options_set_cgroup_props_file(ccr_options *options, const char *path);
+
+/* Dumps this controller's cgroups, and only the named ones (checkpoint). */
+CCR_EXTERN ccr_error *ccr_options_add_cgroup_dump_controller(ccr_options *options,
+							     const char *controller);
+
+/* A directory with the cgroup hierarchies already mounted, for CRIU to use
+ * instead of mounting its own yard (restore). */
+CCR_EXTERN ccr_error *ccr_options_set_cgroup_yard(ccr_options *options, const char *path);
+
+/* The freezer cgroup to freeze the container with (checkpoint). Default: the
+ * container's own, found from its pid; "" makes CRIU seize the processes with
+ * ptrace alone. */
+CCR_EXTERN ccr_error *ccr_options_set_freeze_cgroup(ccr_options *options, const char *path);
+
+/* --- CRIU process ------------------------------------------------------------- */
+
+/* CRIU's own time limit in seconds for freezing and similar waits (both). */
+CCR_EXTERN ccr_error *ccr_options_set_criu_timeout(ccr_options *options, uint32_t seconds);
+
+/* Which CPU features must match on restore, as CRIU's cpu-cap mask (both). */
+CCR_EXTERN ccr_error *ccr_options_set_cpu_cap(ccr_options *options, uint32_t mask);
+
+/* Runs CRIU without root privileges, using capabilities it was given (both). */
+CCR_EXTERN ccr_error *ccr_options_set_unprivileged(ccr_options *options, int enable);
+
+/* A unix socket descriptor CRIU stores pidfds in across pre-dumps
+ * (checkpoint). The descriptor stays the caller's. */
+CCR_EXTERN ccr_error *ccr_options_set_pidfd_store_fd(ccr_options *options, int fd);
+
+/* Asks CRIU to print its statistics to its log (both). */
+CCR_EXTERN ccr_error *ccr_options_set_display_stats(ccr_options *options, int enable);
+
+/* Sends CRIU's log to its stderr instead of the log file (both); CRIU's
+ * stderr is the restored container's stderr on restore, /dev/null on dump. */
+CCR_EXTERN ccr_error *ccr_options_set_log_to_stderr(ccr_options *options, int enable);
+
+/* Adds an argument of a command CRIU executes after the restore, with the
+ * restored tree frozen (restore). */
+CCR_EXTERN ccr_error *ccr_options_add_exec_cmd(ccr_options *options, const char *arg);
 
 /* ------------------------------------------------------------------------- */
 /* Operations                                                                */

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "builtin_notify.hpp"
 #include "cgroups.hpp"
 #include "criu_config_file.hpp"
 #include "criu_log.hpp"
@@ -42,6 +43,19 @@ void require_parent_images(const Options &opts, const OperationDirs &dirs)
 						       " do not exist");
 }
 
+// The container's own freezer, or the one the caller named ("" for none:
+// CRIU then seizes the processes with ptrace alone).
+Freezer chosen_freezer(int pid, const Options &opts, const std::vector<CgroupHierarchy> &hierarchies)
+{
+	if (!opts.freeze_cgroup)
+		return freezer_of(pid, hierarchies);
+	if (opts.freeze_cgroup->empty())
+		return {};
+	struct stat st;
+	bool v2 = ::stat((*opts.freeze_cgroup + "/cgroup.freeze").c_str(), &st) == 0;
+	return Freezer{*opts.freeze_cgroup, v2};
+}
+
 } // namespace
 
 OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
@@ -53,8 +67,10 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	OperationDirs dirs = open_operation_dirs(opts, true);
 	require_parent_images(opts, dirs);
 
+	// The status descriptor is ours to close from here on, whatever happens.
+	StatusFd status(opts.status_fd);
 	auto hierarchies = host_cgroup_hierarchies();
-	Freezer freezer = freezer_of(spec.pid, hierarchies);
+	Freezer freezer = chosen_freezer(spec.pid, opts, hierarchies);
 	// A container the caller had paused stays paused if we fail.
 	bool was_frozen = freezer && freezer.frozen();
 
@@ -71,6 +87,12 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	});
 	plan.external = dump_external_namespaces(config, opts.empty_ns);
 	plan.config_file = choose_criu_config_file(opts, config);
+	CriuLaunch launch;
+	launch.criu_path = opts.criu_path;
+	if (opts.page_server.fd >= 0)
+		plan.page_server_fd = launch.pass(opts.page_server.fd);
+	if (opts.pidfd_store_fd >= 0)
+		plan.pidfd_store_fd = launch.pass(opts.pidfd_store_fd);
 	criu::criu_req req = build_dump_request(opts, plan);
 	std::string log_name = log_file_name(opts, false);
 	std::string what = opts.pre_dump ? "criu pre-dump" : "criu dump";
@@ -80,12 +102,18 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	if (!opts.pre_dump)
 		write_descriptors(dirs.images.get(), read_process_stdio(spec.pid));
 
-	CriuLaunch launch;
-	launch.criu_path = opts.criu_path;
 	try {
-		CriuSession session = start_criu_session(launch, deadline_of(opts));
+		CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
 		check_criu_version(session, identity);
-		exchange(session, req, [&](const NotifyEvent &ev) { call_user_notify(opts, ev); }, what);
+		require_features(session, identity, features_needed(opts, false));
+		exchange(
+			session, req,
+			[&](const NotifyEvent &ev) {
+				if (ev.script == "status-ready")
+					status.ready();
+				call_user_notify(opts, ev);
+			},
+			what);
 		session.finish();
 	} catch (Error &err) {
 		// The session is gone (CRIU killed and reaped) by now. A CRIU that

@@ -20,6 +20,13 @@ struct CriuLaunch {
 	int socket_fd = -1;    // becomes fd 3
 	int stdio[3] = {-1, -1, -1}; // -1: /dev/null
 	std::vector<int> extra_fds;  // become fds 4, 5, ...
+
+	// Queues `fd` for CRIU and returns the number it will have there.
+	int pass(int fd)
+	{
+		extra_fds.push_back(fd);
+		return kCriuFirstExtraFd + int(extra_fds.size()) - 1;
+	}
 };
 
 class CriuProcess {

@@ -17,17 +17,22 @@ std::pair<UniqueFd, UniqueFd> seqpacket_pair()
 	return {UniqueFd(sv[0]), UniqueFd(sv[1])};
 }
 
-CriuSession start_criu_session(CriuLaunch launch, std::optional<CriuSession::Clock::time_point> deadline)
+CriuSession start_criu_session(CriuLaunch launch, std::optional<CriuSession::Clock::time_point> deadline,
+				std::shared_ptr<const Cancellation> cancellation)
 {
+	if (cancellation && cancellation->canceled())
+		throw Error(CCR_ERR_CANCELED, "the operation was canceled before criu started");
 	auto [ours, theirs] = seqpacket_pair();
 	launch.socket_fd = theirs.get();
 	CriuProcess proc = spawn_criu_swrk(launch);
 	theirs.reset();
-	return CriuSession(std::move(ours), std::move(proc), deadline);
+	return CriuSession(std::move(ours), std::move(proc), deadline, std::move(cancellation));
 }
 
-CriuSession::CriuSession(UniqueFd socket, CriuProcess peer, std::optional<Clock::time_point> deadline)
-    : socket_(std::move(socket)), peer_(std::move(peer)), deadline_(deadline)
+CriuSession::CriuSession(UniqueFd socket, CriuProcess peer, std::optional<Clock::time_point> deadline,
+			 std::shared_ptr<const Cancellation> cancellation)
+    : socket_(std::move(socket)), peer_(std::move(peer)), deadline_(deadline),
+      cancellation_(std::move(cancellation))
 {
 }
 
@@ -66,13 +71,15 @@ CriuMessage CriuSession::receive()
 				throw Error(CCR_ERR_TIMEOUT, "criu did not finish within the time limit");
 			timeout_ms = int(std::min<long long>(left.count(), 1 << 30));
 		}
-		pollfd p{socket_.get(), POLLIN, 0};
-		int r = ::poll(&p, 1, timeout_ms);
+		pollfd p[2] = {{socket_.get(), POLLIN, 0}, {cancellation_ ? cancellation_->fd() : -1, POLLIN, 0}};
+		int r = ::poll(p, 2, timeout_ms);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			throw_errno("cannot wait for criu");
-		if (r > 0)
+		if (cancellation_ && cancellation_->canceled())
+			throw Error(CCR_ERR_CANCELED, "the operation was canceled");
+		if (p[0].revents)
 			break;
 	}
 

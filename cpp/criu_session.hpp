@@ -3,11 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "criu_process.hpp"
+#include "options.hpp"
 #include "rpc.pb.h"
 #include "unique_fd.hpp"
 
@@ -28,7 +30,8 @@ public:
 	// Wraps our end of a connected socket. `peer` (may be empty, in tests)
 	// is the CRIU process at the other end, killed if the session is
 	// dropped before CRIU finished.
-	CriuSession(UniqueFd socket, CriuProcess peer, std::optional<Clock::time_point> deadline);
+	CriuSession(UniqueFd socket, CriuProcess peer, std::optional<Clock::time_point> deadline,
+		    std::shared_ptr<const Cancellation> cancellation = nullptr);
 
 	void send(const criu::criu_req &req);
 	// Waits for the next message. Throws CCR_ERR_CRIU_DIED on EOF,
@@ -45,6 +48,7 @@ private:
 	UniqueFd socket_;
 	CriuProcess peer_;
 	std::optional<Clock::time_point> deadline_;
+	std::shared_ptr<const Cancellation> cancellation_;
 };
 
 // A connected SOCK_SEQPACKET pair, both ends close-on-exec.
@@ -52,6 +56,7 @@ std::pair<UniqueFd, UniqueFd> seqpacket_pair();
 
 // Starts CRIU on a fresh socketpair; the server end is closed in this process
 // as soon as CRIU has it, so a crashed CRIU reads as EOF rather than a hang.
-CriuSession start_criu_session(CriuLaunch launch, std::optional<CriuSession::Clock::time_point> deadline);
+CriuSession start_criu_session(CriuLaunch launch, std::optional<CriuSession::Clock::time_point> deadline,
+				std::shared_ptr<const Cancellation> cancellation = nullptr);
 
 } // namespace ccr

@@ -14,11 +14,28 @@
 namespace ccr {
 namespace {
 
+// Answers per CRIU binary identity: "<identity>" for the version,
+// "<identity>|features" for the feature mask.
 std::mutex cache_mutex;
 std::map<std::string, unsigned> &cache()
 {
-	static std::map<std::string, unsigned> versions;
-	return versions;
+	static std::map<std::string, unsigned> answers;
+	return answers;
+}
+
+std::optional<unsigned> cached(const std::string &key)
+{
+	std::lock_guard lock(cache_mutex);
+	auto it = cache().find(key);
+	if (it == cache().end())
+		return std::nullopt;
+	return it->second;
+}
+
+void remember(const std::string &key, unsigned value)
+{
+	std::lock_guard lock(cache_mutex);
+	cache()[key] = value;
 }
 
 std::string find_in_path(const std::string &name)
@@ -56,20 +73,9 @@ std::string criu_binary_identity(const std::string &criu_path)
 	return id.str();
 }
 
-std::optional<unsigned> cached_criu_version(const std::string &identity)
-{
-	std::lock_guard lock(cache_mutex);
-	auto it = cache().find(identity);
-	if (it == cache().end())
-		return std::nullopt;
-	return it->second;
-}
+std::optional<unsigned> cached_criu_version(const std::string &identity) { return cached(identity); }
 
-void remember_criu_version(const std::string &identity, unsigned version)
-{
-	std::lock_guard lock(cache_mutex);
-	cache()[identity] = version;
-}
+void remember_criu_version(const std::string &identity, unsigned version) { remember(identity, version); }
 
 unsigned ask_criu_version(CriuSession &session, bool keep_open)
 {
@@ -109,6 +115,44 @@ unsigned ask_criu_features(CriuSession &session, bool keep_open)
 	if (f.has_pidfd_store() && f.pidfd_store())
 		mask |= CCR_FEATURE_PIDFD_STORE;
 	return mask;
+}
+
+unsigned features_needed(const Options &opts, bool restore)
+{
+	unsigned needed = 0;
+	if (!restore && (opts.pre_dump || opts.track_mem || !opts.parent_path.empty()))
+		needed |= CCR_FEATURE_MEM_TRACK;
+	if (opts.lazy_pages)
+		needed |= CCR_FEATURE_LAZY_PAGES;
+	if (opts.pidfd_store_fd >= 0 && !restore)
+		needed |= CCR_FEATURE_PIDFD_STORE;
+	return needed;
+}
+
+void require_features(CriuSession &session, const std::string &identity, unsigned needed)
+{
+	if (!needed)
+		return;
+	std::string key = identity + "|features";
+	unsigned have;
+	if (auto c = cached(key)) {
+		have = *c;
+	} else {
+		have = ask_criu_features(session, true);
+		remember(key, have);
+	}
+	unsigned missing = needed & ~have;
+	if (!missing)
+		return;
+	std::string names;
+	auto add = [&](unsigned bit, const char *name, const char *why) {
+		if (missing & bit)
+			names += std::string(names.empty() ? "" : ", ") + name + " (" + why + ")";
+	};
+	add(CCR_FEATURE_MEM_TRACK, "MemTrack", "pre-dump and incremental dumps need the kernel's soft-dirty bit");
+	add(CCR_FEATURE_LAZY_PAGES, "LazyPages", "lazy pages need userfaultfd");
+	add(CCR_FEATURE_PIDFD_STORE, "PidfdStore", "the pidfd store needs pidfd_open and pidfd_getfd");
+	throw Error(CCR_ERR_UNSUPPORTED, "missing feature: " + names);
 }
 
 } // namespace ccr

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "criu_session.hpp"
+#include "options.hpp"
 
 namespace ccr {
 
@@ -33,5 +34,13 @@ void require_supported(unsigned version);
 
 // CRIU's own answer to a feature check, as ccr_feature bits.
 unsigned ask_criu_features(CriuSession &session, bool keep_open);
+
+// The features an operation with these options needs (ccr_feature bits).
+unsigned features_needed(const Options &opts, bool restore);
+
+// Fails with CCR_ERR_UNSUPPORTED "missing feature: MemTrack" (and so on) when
+// CRIU lacks any of `needed`, asking on this session (keep_open) unless the
+// answer is cached for this binary.
+void require_features(CriuSession &session, const std::string &identity, unsigned needed);
 
 } // namespace ccr

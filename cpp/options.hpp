@@ -2,12 +2,16 @@
 // handle wraps one Options.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ccr.h"
 
@@ -22,6 +26,36 @@ struct NotifyEvent {
 
 // The caller's callback. Returns 0 to go on; anything else aborts.
 using NotifyCallback = std::function<int(const NotifyEvent &)>;
+
+// Shared between an operation and whoever cancels it from another thread:
+// a flag plus an eventfd the operation's waits poll on.
+class Cancellation {
+public:
+	Cancellation();
+	~Cancellation();
+	Cancellation(const Cancellation &) = delete;
+	Cancellation &operator=(const Cancellation &) = delete;
+	void cancel() noexcept;
+	bool canceled() const noexcept;
+	int fd() const noexcept { return fd_; }
+
+private:
+	int fd_ = -1;
+	std::atomic<bool> canceled_{false};
+};
+
+struct PageServer {
+	std::string address;
+	int port = 0;
+	int fd = -1; // the caller's connected socket, or -1
+	bool set() const { return fd >= 0 || !address.empty() || port != 0; }
+};
+
+struct Tls {
+	bool enable = false;
+	std::string cacert, cacrl, cert, key;
+	bool no_cn_verify = false;
+};
 
 struct Options {
 	std::string criu_path = "criu";
@@ -45,6 +79,57 @@ struct Options {
 	std::string lsm_mount_context;
 	std::chrono::milliseconds timeout{0};
 	NotifyCallback notify;
+	std::shared_ptr<Cancellation> cancellation = std::make_shared<Cancellation>();
+
+	// Memory transfer.
+	bool track_mem = false;
+	int pre_dump_mode = 0; // 0: CRIU's default; else criu_pre_dump_mode
+	PageServer page_server;
+	bool lazy_pages = false;
+	int status_fd = -1; // the caller's; closed by the checkpoint that uses it
+	Tls tls;
+	// Terminal.
+	std::string console_socket;
+	// Network.
+	bool tcp_close = false;
+	bool tcp_skip_in_flight = false;
+	int network_lock = 0; // 0: CRIU's default; else criu_network_lock_method
+	std::vector<std::pair<std::string, std::string>> veth_pairs;
+	// Files and mounts.
+	bool link_remap = false;
+	std::optional<uint32_t> ghost_limit;
+	bool force_irmap = false;
+	std::vector<std::string> irmap_scan_paths;
+	bool skip_file_rwx_check = false;
+	bool evasive_devices = true;
+	std::vector<std::pair<std::string, std::string>> ext_mounts;
+	bool auto_ext_mnt = false;
+	bool ext_sharing = false;
+	bool ext_masters = false;
+	std::vector<std::string> skip_mounts;
+	std::vector<std::string> enable_fs;
+	bool mntns_compat_mode = false;
+	std::vector<std::string> externals;
+	std::vector<uint32_t> unix_sk_inodes;
+	std::vector<std::pair<std::string, int>> inherit_fds; // key -> caller's fd
+	// Namespaces.
+	std::vector<std::array<std::string, 3>> join_ns; // ns, file, extra
+	bool weak_sysctls = false;
+	// cgroups.
+	std::vector<std::pair<std::string, std::string>> cgroup_roots;
+	std::string cgroup_props;
+	std::string cgroup_props_file;
+	std::vector<std::string> cgroup_dump_controllers;
+	std::string cgroup_yard;
+	std::optional<std::string> freeze_cgroup; // unset: the container's own
+	// The CRIU process.
+	uint32_t criu_timeout = 0;
+	std::optional<uint32_t> cpu_cap;
+	bool unprivileged = false;
+	int pidfd_store_fd = -1;
+	bool display_stats = false;
+	bool log_to_stderr = false;
+	std::vector<std::string> exec_cmd;
 };
 
 } // namespace ccr

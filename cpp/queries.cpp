@@ -12,7 +12,7 @@ unsigned criu_version(const Options &opts)
 		return *cached;
 	CriuLaunch launch;
 	launch.criu_path = opts.criu_path;
-	CriuSession session = start_criu_session(launch, deadline_of(opts));
+	CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
 	unsigned version = ask_criu_version(session, false);
 	session.finish();
 	remember_criu_version(identity, version);
@@ -23,7 +23,7 @@ unsigned criu_features(const Options &opts)
 {
 	CriuLaunch launch;
 	launch.criu_path = opts.criu_path;
-	CriuSession session = start_criu_session(launch, deadline_of(opts));
+	CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
 	unsigned features = ask_criu_features(session, false);
 	session.finish();
 	return features;

@@ -27,6 +27,50 @@ void set_shared_options(criu::criu_opts &o, const Options &opts, bool restore)
 		o.set_auto_dedup(true);
 	if (opts.empty_ns)
 		o.set_empty_ns(opts.empty_ns);
+	if (opts.lazy_pages)
+		o.set_lazy_pages(true);
+	if (opts.network_lock)
+		o.set_network_lock(criu::criu_network_lock_method(opts.network_lock));
+	if (opts.ghost_limit)
+		o.set_ghost_limit(*opts.ghost_limit);
+	if (opts.auto_ext_mnt)
+		o.set_auto_ext_mnt(true);
+	if (opts.ext_sharing)
+		o.set_ext_sharing(true);
+	if (opts.ext_masters)
+		o.set_ext_masters(true);
+	for (const auto &fs : opts.enable_fs)
+		o.add_enable_fs(fs);
+	for (const auto &e : opts.externals)
+		o.add_external(e);
+	for (const auto &[key, val] : opts.ext_mounts) {
+		auto *m = o.add_ext_mnt();
+		m->set_key(key);
+		m->set_val(val);
+	}
+	if (opts.criu_timeout)
+		o.set_timeout(opts.criu_timeout);
+	if (opts.cpu_cap)
+		o.set_cpu_cap(*opts.cpu_cap);
+	if (opts.unprivileged)
+		o.set_unprivileged(true);
+	if (opts.display_stats)
+		o.set_display_stats(true);
+	if (opts.log_to_stderr)
+		o.set_log_to_stderr(true);
+	if (opts.tls.enable) {
+		o.set_tls(true);
+		if (!opts.tls.cacert.empty())
+			o.set_tls_cacert(opts.tls.cacert);
+		if (!opts.tls.cacrl.empty())
+			o.set_tls_cacrl(opts.tls.cacrl);
+		if (!opts.tls.cert.empty())
+			o.set_tls_cert(opts.tls.cert);
+		if (!opts.tls.key.empty())
+			o.set_tls_key(opts.tls.key);
+		if (opts.tls.no_cn_verify)
+			o.set_tls_no_cn_verify(true);
+	}
 }
 
 void add_ext_mounts(criu::criu_opts &o, const std::vector<ExtMount> &mounts)
@@ -93,7 +137,44 @@ criu::criu_req build_dump_request(const Options &opts, const DumpPlan &plan)
 		o.add_external(e);
 	if (plan.config_file)
 		o.set_config_file(*plan.config_file);
+	if (opts.track_mem)
+		o.set_track_mem(true);
+	if (opts.pre_dump_mode)
+		o.set_pre_dump_mode(criu::criu_pre_dump_mode(opts.pre_dump_mode));
+	if (opts.page_server.set()) {
+		auto *ps = o.mutable_ps();
+		if (!opts.page_server.address.empty())
+			ps->set_address(opts.page_server.address);
+		if (opts.page_server.port)
+			ps->set_port(opts.page_server.port);
+		if (plan.page_server_fd >= 0)
+			ps->set_fd(plan.page_server_fd);
+	}
+	if (plan.pidfd_store_fd >= 0)
+		o.set_pidfd_store_sk(plan.pidfd_store_fd);
+	if (opts.tcp_skip_in_flight)
+		o.set_tcp_skip_in_flight(true);
+	if (opts.link_remap)
+		o.set_link_remap(true);
+	if (opts.force_irmap)
+		o.set_force_irmap(true);
+	for (const auto &p : opts.irmap_scan_paths)
+		o.add_irmap_scan_paths(p);
+	for (const auto &m : opts.skip_mounts)
+		o.add_skip_mnt(m);
+	for (uint32_t ino : opts.unix_sk_inodes)
+		o.add_unix_sk_ino()->set_inode(ino);
+	for (const auto &c : opts.cgroup_dump_controllers)
+		o.add_cgroup_dump_controller(c);
 	return req;
+}
+
+std::vector<std::pair<std::string, int>> caller_inherit_fds(const Options &opts, const std::function<int(int)> &place)
+{
+	std::vector<std::pair<std::string, int>> out;
+	for (const auto &[key, fd] : opts.inherit_fds)
+		out.emplace_back(key, place(fd));
+	return out;
 }
 
 criu::criu_req build_restore_request(const Options &opts, const RestorePlan &plan)
@@ -109,7 +190,7 @@ criu::criu_req build_restore_request(const Options &opts, const RestorePlan &pla
 	// outlives the CRIU process.
 	o.set_rst_sibling(true);
 	// Device files are reopened by path when the original is unreachable.
-	o.set_evasive_devices(true);
+	o.set_evasive_devices(opts.evasive_devices);
 	if (opts.leave_stopped)
 		o.set_leave_stopped(true);
 	if (!opts.lsm_profile.empty())
@@ -135,6 +216,40 @@ criu::criu_req build_restore_request(const Options &opts, const RestorePlan &pla
 	}
 	if (plan.config_file)
 		o.set_config_file(*plan.config_file);
+	if (opts.tcp_close)
+		o.set_tcp_close(true);
+	for (const auto &[in, out] : opts.veth_pairs) {
+		auto *v = o.add_veths();
+		v->set_if_in(in);
+		v->set_if_out(out);
+	}
+	if (opts.skip_file_rwx_check)
+		o.set_skip_file_rwx_check(true);
+	if (opts.mntns_compat_mode)
+		o.set_mntns_compat_mode(true);
+	for (const auto &[ns, file, extra] : opts.join_ns) {
+		auto *n = o.add_join_ns();
+		n->set_ns(ns);
+		n->set_ns_file(file);
+		if (!extra.empty())
+			n->set_extra_opt(extra);
+	}
+	if (opts.weak_sysctls)
+		o.set_weak_sysctls(true);
+	for (const auto &[ctrl, path] : opts.cgroup_roots) {
+		auto *r = o.add_cg_root();
+		if (!ctrl.empty())
+			r->set_ctrl(ctrl);
+		r->set_path(path);
+	}
+	if (!opts.cgroup_props.empty())
+		o.set_cgroup_props(opts.cgroup_props);
+	if (!opts.cgroup_props_file.empty())
+		o.set_cgroup_props_file(opts.cgroup_props_file);
+	if (!opts.cgroup_yard.empty())
+		o.set_cgroup_yard(opts.cgroup_yard);
+	for (const auto &arg : opts.exec_cmd)
+		o.add_exec_cmd(arg);
 	return req;
 }
 

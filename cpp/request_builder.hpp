@@ -2,6 +2,7 @@
 // the CRIU request. Pure: no system calls, so every field is unit-testable.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -32,6 +33,8 @@ struct DumpPlan {
 	std::vector<ExtMount> ext_mounts;
 	std::vector<std::string> external; // "net[4026532]:extRootNetNS", ...
 	std::optional<std::string> config_file;
+	int page_server_fd = -1;  // in CRIU's table
+	int pidfd_store_fd = -1;  // in CRIU's table
 };
 
 struct RestorePlan {
@@ -44,6 +47,10 @@ struct RestorePlan {
 	std::vector<JoinNs> join_ns;
 	std::optional<std::string> config_file;
 };
+
+// The caller's inherit-fd entries, their descriptors placed for CRIU by
+// `place` (which returns the number each gets in CRIU's table).
+std::vector<std::pair<std::string, int>> caller_inherit_fds(const Options &opts, const std::function<int(int)> &place);
 
 // The log file name for an operation: the caller's, or CRIU's usual one.
 std::string log_file_name(const Options &opts, bool restore);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "builtin_notify.hpp"
 #include "cgroups.hpp"
 #include "criu_config_file.hpp"
 #include "criu_version.hpp"
@@ -77,6 +78,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 
 	create_missing_mountpoints(config, rootfs);
 	RestoreRoot root(state_dir, rootfs);
+	// Namespace descriptors are the first extra descriptors CRIU gets.
 	RestoreNamespaces ns = restore_namespaces(config, opts.empty_ns, kCriuFirstExtraFd);
 
 	RestorePlan plan;
@@ -100,21 +102,26 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	for (int i = 0; i < 3; i++)
 		launch.stdio[i] = spec.stdio[i] >= 0 ? spec.stdio[i] : open_or_none(i);
 	for (const auto &fd : ns.fds)
-		launch.extra_fds.push_back(fd.get());
+		launch.pass(fd.get());
+	for (const auto &entry : caller_inherit_fds(opts, [&](int fd) { return launch.pass(fd); }))
+		plan.inherit_fds.push_back(entry);
 
 	int restored_pid = 0;
 	try {
-		CriuSession session = start_criu_session(launch, deadline_of(opts));
+		CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
 		// CRIU's children, the restored tree, inherit its cgroups.
 		placement.join(session.process().pid());
 		plan.cgroup_roots = placement.roots_of(session.process().pid());
 		criu::criu_req req = build_restore_request(opts, plan);
 		check_criu_version(session, identity);
+		require_features(session, identity, features_needed(opts, true));
 		criu::criu_resp resp = exchange(
 			session, req,
 			[&](const NotifyEvent &ev) {
 				if (ev.script == "post-restore" || ev.script == "setup-namespaces")
 					restored_pid = ev.pid;
+				if (ev.script == "orphan-pts-master" && !opts.console_socket.empty())
+					send_to_console_socket(opts.console_socket, ev.fd);
 				call_user_notify(opts, ev);
 			},
 			"criu restore");
