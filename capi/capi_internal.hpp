@@ -8,6 +8,7 @@
 
 #include "ccr.h"
 #include "container_spec.hpp"
+#include "criu_stats.hpp"
 #include "error.hpp"
 #include "options.hpp"
 
@@ -34,6 +35,7 @@ struct ccr_options {
 
 struct ccr_result {
 	int pid = 0;
+	ccr::OperationStats stats;
 };
 
 struct ccr_notify {

@@ -519,6 +519,42 @@ CCR_EXTERN void ccr_result_free(ccr_result *result);
  * the caller, or its subreaper, must reap it. */
 CCR_EXTERN int ccr_result_pid(const ccr_result *result);
 
+/* Statistics of an operation: CRIU's own (from its stats-dump and
+ * stats-restore images) and ccr's clock. Times are microseconds. */
+typedef enum ccr_stat {
+	/* checkpoint and pre-dump (CRIU's stats-dump) */
+	CCR_STAT_FREEZING_TIME_US = 1,	/* freezing the container */
+	CCR_STAT_FROZEN_TIME_US = 2,	/* the container was frozen */
+	CCR_STAT_MEMDUMP_TIME_US = 3,	/* collecting memory (within frozen) */
+	CCR_STAT_MEMWRITE_TIME_US = 4,	/* writing memory out (within memdump) */
+	CCR_STAT_PAGES_SCANNED = 5,
+	CCR_STAT_PAGES_SKIPPED_PARENT = 6, /* unchanged since the parent images */
+	CCR_STAT_PAGES_WRITTEN = 7,
+	CCR_STAT_PAGES_LAZY = 8, /* left to be served lazily */
+	CCR_STAT_IRMAP_RESOLVE_US = 9,
+	CCR_STAT_PAGE_PIPES = 10,
+	CCR_STAT_PAGE_PIPE_BUFS = 11,
+	CCR_STAT_SHPAGES_SCANNED = 12,
+	CCR_STAT_SHPAGES_SKIPPED_PARENT = 13,
+	CCR_STAT_SHPAGES_WRITTEN = 14,
+	/* restore (CRIU's stats-restore) */
+	CCR_STAT_PAGES_COMPARED = 20,
+	CCR_STAT_PAGES_SKIPPED_COW = 21,
+	CCR_STAT_FORKING_TIME_US = 22, /* creating the process tree */
+	CCR_STAT_RESTORE_TIME_US = 23, /* the whole restore, as CRIU counts it */
+	CCR_STAT_PAGES_RESTORED = 24,
+	/* ccr's own clock, for every operation */
+	CCR_STAT_WALL_TIME_US = 40,	   /* the whole call */
+	CCR_STAT_CRIU_TIME_US = 41,	   /* from CRIU's start to its final answer */
+	CCR_STAT_OUTSIDE_CRIU_TIME_US = 42 /* wall time minus CRIU time: ccr's overhead */
+} ccr_stat;
+
+/* Reads one statistic of the operation that produced `result`. Returns 1 and
+ * sets `*out` when the statistic is known, 0 when it is not (CRIU did not
+ * report it, or it belongs to the other operation). Thread-safe on a result
+ * no one modifies. */
+CCR_EXTERN int ccr_result_stat(uint64_t *out, const ccr_result *result, ccr_stat which);
+
 /* Checkpoints the running container `container` into the options' images
  * directory, with one CRIU process. On success the images directory holds
  * CRIU's images and descriptors.json (0600); unless leave_running was set the

@@ -2,12 +2,14 @@
 #pragma once
 
 #include "container_spec.hpp"
+#include "criu_stats.hpp"
 #include "options.hpp"
 
 namespace ccr {
 
 struct OperationResult {
 	int pid = 0; // restore: the new init
+	OperationStats stats;
 };
 
 OperationResult checkpoint(const ContainerSpec &spec, const Options &opts);

@@ -14,13 +14,22 @@
 #include <gtest/gtest.h>
 
 #include "rpc.pb.h"
+#include "stats.pb.h"
 
 namespace {
 
 namespace pb = google::protobuf;
 
 constexpr const char *kCriuProtoDir = "/usr/local/include/criu";
-constexpr const char *kCriuProtoFile = "rpc.proto";
+
+// A schema of ours and the file of CRIU's it copies.
+struct Schema {
+	const char *name;
+	const char *criu_file;
+	const pb::FileDescriptor *(*ours)();
+};
+const Schema kRpc{"rpc", "rpc.proto", [] { return ccr::criu::criu_req::descriptor()->file(); }};
+const Schema kStats{"stats", "stats.proto", [] { return ccr::criu::stats_entry::descriptor()->file(); }};
 
 // Collects parse errors so a broken CRIU schema reads as a test failure with
 // the reason, not as a crash on a null descriptor.
@@ -74,11 +83,13 @@ std::string default_of(const pb::FieldDescriptor *f)
 	}
 }
 
-class RpcWireCompat : public ::testing::Test {
+class WireCompat : public ::testing::TestWithParam<Schema> {
 protected:
-	void SetUp() override
+	void SetUp() override { load(GetParam()); }
+
+	void load(const Schema &schema)
 	{
-		std::string path = std::string(kCriuProtoDir) + "/" + kCriuProtoFile;
+		std::string path = std::string(kCriuProtoDir) + "/" + schema.criu_file;
 		struct stat st;
 		if (::stat(path.c_str(), &st) != 0) {
 			// On CI CRIU is always installed: a missing schema means the
@@ -90,9 +101,9 @@ protected:
 		}
 		tree_.MapPath("", kCriuProtoDir);
 		importer_ = std::make_unique<pb::compiler::Importer>(&tree_, &collector_);
-		criu_ = importer_->Import(kCriuProtoFile);
+		criu_ = importer_->Import(schema.criu_file);
 		ASSERT_NE(criu_, nullptr) << "cannot parse " << path << ":\n" << collector_.errors;
-		ours_ = ccr::criu::criu_req::descriptor()->file();
+		ours_ = schema.ours();
 		ASSERT_NE(ours_, nullptr);
 	}
 
@@ -113,6 +124,12 @@ protected:
 	const pb::FileDescriptor *ours_ = nullptr;
 };
 
+// The RPC schema's own checks, on top of the generic ones.
+class RpcWireCompat : public WireCompat {
+protected:
+	void SetUp() override { load(kRpc); }
+};
+
 TEST_F(RpcWireCompat, OurSchemaIsNotEmpty)
 {
 	// Guards the loops below: iterating over nothing would pass vacuously.
@@ -121,13 +138,33 @@ TEST_F(RpcWireCompat, OurSchemaIsNotEmpty)
 	EXPECT_NE(ccr::criu::criu_opts::descriptor()->field_count(), 0);
 }
 
-TEST_F(RpcWireCompat, EveryFieldWeDefineMatchesCriu)
+INSTANTIATE_TEST_SUITE_P(Schemas, WireCompat, ::testing::Values(kRpc, kStats),
+			 [](const auto &info) { return std::string(info.param.name); });
+
+// Every message CRIU's file has, we have too, field for field (the stats
+// image is read whole, so a missing field would be data dropped).
+TEST_P(WireCompat, WeDefineEveryMessageAndFieldCriuDefines)
+{
+	for (int i = 0; i < criu_->message_type_count(); i++) {
+		const pb::Descriptor *theirs = criu_->message_type(i);
+		const pb::Descriptor *ours = ours_->FindMessageTypeByName(theirs->name());
+		if (!ours) {
+			ADD_FAILURE() << "message " << theirs->name() << " is missing from our " << GetParam().criu_file;
+			continue;
+		}
+		for (int j = 0; j < theirs->field_count(); j++)
+			EXPECT_NE(ours->FindFieldByNumber(theirs->field(j)->number()), nullptr)
+			    << theirs->name() << "." << theirs->field(j)->name() << " is missing";
+	}
+}
+
+TEST_P(WireCompat, EveryFieldWeDefineMatchesCriu)
 {
 	for (int i = 0; i < ours_->message_type_count(); i++) {
 		const pb::Descriptor *ours = ours_->message_type(i);
 		const pb::Descriptor *theirs = criu_message(ours->name());
 		if (!theirs) {
-			ADD_FAILURE() << "message " << ours->name() << " does not exist in CRIU's rpc.proto";
+			ADD_FAILURE() << "message " << ours->name() << " does not exist in CRIU's " << GetParam().criu_file;
 			continue;
 		}
 		EXPECT_EQ(ours->nested_type_count(), 0) << ours->name() << ": nested types are not compared";
@@ -136,7 +173,7 @@ TEST_F(RpcWireCompat, EveryFieldWeDefineMatchesCriu)
 			std::string where = ours->name() + "." + f->name();
 			const pb::FieldDescriptor *g = theirs->FindFieldByName(f->name());
 			if (!g) {
-				ADD_FAILURE() << where << " does not exist in CRIU's rpc.proto";
+				ADD_FAILURE() << where << " does not exist in CRIU's " << GetParam().criu_file;
 				continue;
 			}
 			EXPECT_EQ(f->number(), g->number()) << where << ": field number";
@@ -157,20 +194,20 @@ TEST_F(RpcWireCompat, EveryFieldWeDefineMatchesCriu)
 	}
 }
 
-TEST_F(RpcWireCompat, EveryEnumValueWeDefineMatchesCriu)
+TEST_P(WireCompat, EveryEnumValueWeDefineMatchesCriu)
 {
 	for (int i = 0; i < ours_->enum_type_count(); i++) {
 		const pb::EnumDescriptor *ours = ours_->enum_type(i);
 		const pb::EnumDescriptor *theirs = criu_enum(ours->name());
 		if (!theirs) {
-			ADD_FAILURE() << "enum " << ours->name() << " does not exist in CRIU's rpc.proto";
+			ADD_FAILURE() << "enum " << ours->name() << " does not exist in CRIU's " << GetParam().criu_file;
 			continue;
 		}
 		for (int j = 0; j < ours->value_count(); j++) {
 			const pb::EnumValueDescriptor *v = ours->value(j);
 			const pb::EnumValueDescriptor *w = theirs->FindValueByName(v->name());
 			if (!w) {
-				ADD_FAILURE() << ours->name() << "." << v->name() << " does not exist in CRIU's rpc.proto";
+				ADD_FAILURE() << ours->name() << "." << v->name() << " does not exist in CRIU's " << GetParam().criu_file;
 				continue;
 			}
 			EXPECT_EQ(v->number(), w->number()) << ours->name() << "." << v->name();
