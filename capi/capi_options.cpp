@@ -74,6 +74,10 @@ void ccr_options_free(ccr_options *options)
 	if (!options)
 		return;
 	release_payload(*options);
+	// A status descriptor no checkpoint used is still ccr's to close.
+	int status = options->opts.status_fd->exchange(-1);
+	if (status >= 0)
+		::close(status);
 	delete options;
 }
 
@@ -294,10 +298,17 @@ ccr_error *ccr_options_set_status_fd(ccr_options *options, int fd)
 {
 	return firewall([&] {
 		auto &o = require(options, "options");
+		if (fd == -1) {
+			o.opts.status_fd->store(-1);
+			return;
+		}
 		require_fd(fd, "status descriptor");
 		if ((::fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY)
 			invalid("status descriptor " + std::to_string(fd) + " is not open for writing");
-		o.opts.status_fd = fd;
+		int old = o.opts.status_fd->exchange(fd);
+		if (old >= 0 && old != fd)
+			::close(old); // ccr owned it
+		
 	});
 }
 

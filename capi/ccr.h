@@ -106,7 +106,8 @@ CCR_EXTERN void ccr_error_free(ccr_error *err);
 /* The stable code. NULL reads as CCR_OK. */
 CCR_EXTERN ccr_error_code ccr_error_code_of(const ccr_error *err);
 
-/* A short, stable name for a code ("criu-failed"); "unknown" for others. */
+/* A short, stable name for a code ("criu-failed"); "unknown" for others.
+ * Static storage: never freed, valid for the life of the process. */
 CCR_EXTERN const char *ccr_error_code_name(ccr_error_code code);
 
 /* One line that reads well as an exception message, e.g.
@@ -296,7 +297,8 @@ CCR_EXTERN ccr_error *ccr_options_set_criu_config_file(ccr_options *options, con
 
 /* The notify callback and its payload (both). `free_payload`, if not NULL,
  * is called with the payload when the options are freed or the callback is
- * replaced. */
+ * replaced by a different payload. If this call fails, ccr has not taken the
+ * payload: the caller still owns it. A NULL cb removes the callback. */
 CCR_EXTERN ccr_error *ccr_options_set_notify(ccr_options *options, ccr_notify_cb cb,
 					     void *payload, void (*free_payload)(void *));
 
@@ -348,8 +350,10 @@ CCR_EXTERN ccr_error *ccr_options_set_page_server_fd(ccr_options *options, int f
 CCR_EXTERN ccr_error *ccr_options_set_lazy_pages(ccr_options *options, int enable);
 
 /* A descriptor ccr writes one '\0' byte to when CRIU is ready to serve lazy
- * pages ("status-ready"), as runc's --status-fd (checkpoint). ccr closes it
- * when the checkpoint ends, whether it succeeded or not. */
+ * pages ("status-ready"), as runc's --status-fd (checkpoint). Ownership passes
+ * to ccr: the next checkpoint with these options closes it when it ends,
+ * whether it succeeded or failed at any step, and forgets it. -1 clears it
+ * (the caller keeps a descriptor it had set). */
 CCR_EXTERN ccr_error *ccr_options_set_status_fd(ccr_options *options, int fd);
 
 /* TLS for page-server connections (both). Each path may be NULL. */

@@ -60,6 +60,8 @@ Freezer chosen_freezer(int pid, const Options &opts, const std::vector<CgroupHie
 
 OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 {
+	// The status descriptor is ours to close from here on, whatever happens.
+	StatusFd status(opts.status_fd->exchange(-1));
 	require_live_process(spec);
 	OciConfig config = load_oci_config(spec);
 	std::string rootfs = resolve_rootfs(spec, config);
@@ -67,8 +69,6 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	OperationDirs dirs = open_operation_dirs(opts, true);
 	require_parent_images(opts, dirs);
 
-	// The status descriptor is ours to close from here on, whatever happens.
-	StatusFd status(opts.status_fd);
 	auto hierarchies = host_cgroup_hierarchies();
 	Freezer freezer = chosen_freezer(spec.pid, opts, hierarchies);
 	// A container the caller had paused stays paused if we fail.

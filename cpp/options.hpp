@@ -86,7 +86,9 @@ struct Options {
 	int pre_dump_mode = 0; // 0: CRIU's default; else criu_pre_dump_mode
 	PageServer page_server;
 	bool lazy_pages = false;
-	int status_fd = -1; // the caller's; closed by the checkpoint that uses it
+	// Handed over by the caller; the next checkpoint takes it out (leaving -1)
+	// and closes it when done, so options never hold a stale number.
+	std::shared_ptr<std::atomic<int>> status_fd = std::make_shared<std::atomic<int>>(-1);
 	Tls tls;
 	// Terminal.
 	std::string console_socket;

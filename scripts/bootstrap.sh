@@ -23,7 +23,7 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates xz-utils
   libprotobuf-dev libprotoc-dev protobuf-compiler nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev
-  clang libclang-dev clang-format
+  clang libclang-dev libclang-rt-14-dev clang-format
 )
 RUNTIME_PACKAGES=(runc busybox-static iptables iproute2 procps util-linux)
 CRIU_BUILD_PACKAGES=(
