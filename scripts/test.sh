@@ -1,40 +1,68 @@
 #!/usr/bin/env bash
 # Builds ccr and runs every test: unit tests, the header test, the installed
 # package (pkg-config + an example built against it), the exported-symbol
-# check, and the end-to-end tests against real CRIU and runc.
+# check, the end-to-end tests against real CRIU and runc, each binding's tests
+# (Go, Python, Rust) against the installed library, the fuzz targets for a
+# bounded time, and the whole C++ suite again under AddressSanitizer + UBSan.
 # Usage: sudo bash scripts/test.sh     (root: CRIU and runc need it)
+# CCR_QUICK=1 skips the sanitizer pass and the fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 build=${CCR_BUILD_DIR:-$top/build}
+stage() { printf '\n==== %s\n' "$*"; }
 
+stage "bootstrap"
 bash scripts/bootstrap.sh
 
+stage "build"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCCR_BUILD_TESTS=ON -DCCR_BUILD_EXAMPLES=ON >/dev/null
 ninja -C "$build"
 
-# Only ccr_ symbols leave the library.
+stage "exported symbols"
 leaked=$(nm -D --defined-only "$build/libccr.so" | awk '{print $3}' | grep -v '^ccr_' | grep -v '^CCR_' || true)
 if [ -n "$leaked" ]; then
   echo "libccr.so exports symbols outside the ccr_ namespace:" >&2
   echo "$leaked" >&2
   exit 1
 fi
-echo "symbols: libccr.so exports only ccr_* ($(nm -D --defined-only "$build/libccr.so" | grep -c ' T ccr_') functions)"
+echo "libccr.so exports only ccr_* ($(nm -D --defined-only "$build/libccr.so" | grep -c ' T ccr_') functions)"
 
+stage "install: pkg-config, CMake package, C example"
 # Install into a staging prefix and build the C example against it with
 # pkg-config alone, as a user of the installed library would.
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-cmake --install "$build" --prefix "$stage/usr" >/dev/null
-export PKG_CONFIG_PATH="$stage/usr/lib/pkgconfig:$stage/usr/lib/x86_64-linux-gnu/pkgconfig"
-cc -std=c99 -Wall -Wextra -pedantic -Werror examples/minimal.c -o "$stage/minimal" \
+prefix=$(mktemp -d /tmp/ccr-install.XXXXXX)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix/usr" >/dev/null
+export PKG_CONFIG_PATH="$prefix/usr/lib/pkgconfig"
+export LD_LIBRARY_PATH="$prefix/usr/lib"
+cc -std=c99 -Wall -Wextra -pedantic -Werror examples/minimal.c -o "$prefix/minimal" \
   $(pkg-config --cflags --libs ccr)
-LD_LIBRARY_PATH=$(pkg-config --variable=libdir ccr) "$stage/minimal" --version
-# The CMake package resolves too.
-cmake -S examples/cmake_consumer -B "$stage/consumer" -DCMAKE_PREFIX_PATH="$stage/usr" >/dev/null
-cmake --build "$stage/consumer" >/dev/null
-echo "install: header, library, pkg-config and CMake package work from $stage/usr"
+"$prefix/minimal" --version
+cmake -S examples/cmake_consumer -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
+cmake --build "$prefix/consumer" >/dev/null
+echo "header, library, pkg-config file and CMake package work from $prefix/usr"
 
-cd "$build"
-ctest --output-on-failure -j2
+stage "C++ unit and end-to-end tests"
+(cd "$build" && ctest --output-on-failure -j2)
+
+for lang in go python rust; do
+  if [ -f "bindings/$lang/test.sh" ]; then
+    stage "$lang binding"
+    bash "bindings/$lang/test.sh"
+  fi
+done
+
+if [ "${CCR_QUICK:-0}" != 1 ]; then
+  stage "fuzzing (bounded)"
+  bash scripts/fuzz.sh --seconds "${CCR_FUZZ_SECONDS:-20}"
+
+  stage "AddressSanitizer + UndefinedBehaviorSanitizer: the whole C++ suite"
+  asan=${CCR_ASAN_BUILD_DIR:-$top/build-asan}
+  cmake -S . -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCCR_SANITIZE=address,undefined >/dev/null
+  ninja -C "$asan"
+  (cd "$asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -j2)
+fi
+
+stage "all tests passed"
