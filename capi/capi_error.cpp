@@ -52,7 +52,7 @@ ccr_error_code ccr_error_code_of(const ccr_error *err) { return err ? err->code 
 
 const char *ccr_error_code_name(ccr_error_code code)
 {
-	switch (code) {
+	switch (ccr::capi::enum_arg(code)) {
 	case CCR_OK: return "ok";
 	case CCR_ERR_INVALID_ARGUMENT: return "invalid-argument";
 	case CCR_ERR_NO_MEMORY: return "no-memory";

@@ -2,6 +2,7 @@
 // runs its body through.
 #pragma once
 
+#include <cstring>
 #include <new>
 #include <optional>
 #include <string>
@@ -64,6 +65,17 @@ template <class Body> ccr_error *firewall(Body &&body) noexcept
 	} catch (...) {
 		return make_error(CCR_ERR_INTERNAL, "internal error: unknown exception");
 	}
+}
+
+// The number a C caller passed for an enum parameter. C lets any int through,
+// while in C++ reading an enum object outside its enumerators' range is
+// undefined: copy the bytes instead of loading the enum.
+template <class Enum> int enum_arg(const Enum &value)
+{
+	static_assert(sizeof(Enum) == sizeof(int));
+	int v;
+	std::memcpy(&v, &value, sizeof v);
+	return v;
 }
 
 [[noreturn]] inline void invalid(const std::string &what)

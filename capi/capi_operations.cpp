@@ -30,7 +30,7 @@ int ccr_result_stat(uint64_t *out, const ccr_result *result, ccr_stat which)
 		return 0;
 	const ccr::OperationStats &s = result->stats;
 	std::optional<uint64_t> v;
-	switch (which) {
+	switch (enum_arg(which)) {
 	case CCR_STAT_FREEZING_TIME_US: v = s.freezing_time_us; break;
 	case CCR_STAT_FROZEN_TIME_US: v = s.frozen_time_us; break;
 	case CCR_STAT_MEMDUMP_TIME_US: v = s.memdump_time_us; break;

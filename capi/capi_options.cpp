@@ -168,9 +168,10 @@ ccr_error *ccr_options_set_cgroup_mode(ccr_options *options, ccr_cgroup_mode mod
 {
 	return firewall([&] {
 		auto &o = require(options, "options");
-		if (mode < CCR_CGROUP_DEFAULT || mode > CCR_CGROUP_PROPS)
-			invalid("cgroup mode " + std::to_string(int(mode)) + " is not a ccr_cgroup_mode");
-		o.opts.cgroup_mode = mode;
+		int m = enum_arg(mode);
+		if (m < CCR_CGROUP_DEFAULT || m > CCR_CGROUP_PROPS)
+			invalid("cgroup mode " + std::to_string(m) + " is not a ccr_cgroup_mode");
+		o.opts.cgroup_mode = ccr_cgroup_mode(m);
 	});
 }
 
@@ -264,9 +265,10 @@ ccr_error *ccr_options_set_pre_dump_mode(ccr_options *options, ccr_pre_dump_mode
 {
 	return firewall([&] {
 		auto &o = require(options, "options");
-		if (mode != CCR_PRE_DUMP_SPLICE && mode != CCR_PRE_DUMP_READ)
-			invalid("pre-dump mode " + std::to_string(int(mode)) + " is not a ccr_pre_dump_mode");
-		o.opts.pre_dump_mode = int(mode);
+		int m = enum_arg(mode);
+		if (m != CCR_PRE_DUMP_SPLICE && m != CCR_PRE_DUMP_READ)
+			invalid("pre-dump mode " + std::to_string(m) + " is not a ccr_pre_dump_mode");
+		o.opts.pre_dump_mode = m;
 	});
 }
 
@@ -299,6 +301,7 @@ ccr_error *ccr_options_set_status_fd(ccr_options *options, int fd)
 	return firewall([&] {
 		auto &o = require(options, "options");
 		if (fd == -1) {
+			// Hands the descriptor back to the caller, unclosed.
 			o.opts.status_fd->store(-1);
 			return;
 		}
@@ -345,9 +348,10 @@ ccr_error *ccr_options_set_network_lock(ccr_options *options, ccr_network_lock m
 {
 	return firewall([&] {
 		auto &o = require(options, "options");
-		if (method < CCR_NETWORK_LOCK_DEFAULT || method > CCR_NETWORK_LOCK_SKIP)
-			invalid("network lock " + std::to_string(int(method)) + " is not a ccr_network_lock");
-		o.opts.network_lock = int(method);
+		int m = enum_arg(method);
+		if (m < CCR_NETWORK_LOCK_DEFAULT || m > CCR_NETWORK_LOCK_SKIP)
+			invalid("network lock " + std::to_string(m) + " is not a ccr_network_lock");
+		o.opts.network_lock = m;
 	});
 }
 

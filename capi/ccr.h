@@ -351,9 +351,11 @@ CCR_EXTERN ccr_error *ccr_options_set_lazy_pages(ccr_options *options, int enabl
 
 /* A descriptor ccr writes one '\0' byte to when CRIU is ready to serve lazy
  * pages ("status-ready"), as runc's --status-fd (checkpoint). Ownership passes
- * to ccr: the next checkpoint with these options closes it when it ends,
- * whether it succeeded or failed at any step, and forgets it. -1 clears it
- * (the caller keeps a descriptor it had set). */
+ * to ccr when this call succeeds: the next checkpoint with these options
+ * closes it when it ends, whether it succeeded or failed at any step, and
+ * forgets it; ccr_options_free() closes one no checkpoint used; setting
+ * another closes the previous one. -1 clears it and gives the one set back
+ * to the caller, unclosed. */
 CCR_EXTERN ccr_error *ccr_options_set_status_fd(ccr_options *options, int fd);
 
 /* TLS for page-server connections (both). Each path may be NULL. */
@@ -466,7 +468,8 @@ CCR_EXTERN ccr_error *ccr_options_set_weak_sysctls(ccr_options *options, int ena
 CCR_EXTERN ccr_error *ccr_options_add_cgroup_root(ccr_options *options, const char *controller,
 						  const char *path);
 
-/* Which cgroup properties CRIU restores, as YAML text or from a file (restore). */
+/* Which cgroup properties CRIU saves into the images, as YAML text or from a
+ * file (checkpoint). */
 CCR_EXTERN ccr_error *ccr_options_set_cgroup_props(ccr_options *options, const char *yaml);
 CCR_EXTERN ccr_error *ccr_options_set_cgroup_props_file(ccr_options *options, const char *path);
 
@@ -506,7 +509,7 @@ CCR_EXTERN ccr_error *ccr_options_set_display_stats(ccr_options *options, int en
 CCR_EXTERN ccr_error *ccr_options_set_log_to_stderr(ccr_options *options, int enable);
 
 /* Adds an argument of a command CRIU executes after the restore, with the
- * restored tree frozen (restore). */
+ * restored tree frozen (restore). Empty arguments are refused. */
 CCR_EXTERN ccr_error *ccr_options_add_exec_cmd(ccr_options *options, const char *arg);
 
 /* ------------------------------------------------------------------------- */

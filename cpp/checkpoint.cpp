@@ -6,6 +6,7 @@
 
 #include "builtin_notify.hpp"
 #include "cgroups.hpp"
+#include "stopwatch.hpp"
 #include "criu_config_file.hpp"
 #include "criu_log.hpp"
 #include "criu_version.hpp"
@@ -60,6 +61,7 @@ Freezer chosen_freezer(int pid, const Options &opts, const std::vector<CgroupHie
 
 OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 {
+	Stopwatch wall;
 	// The status descriptor is ours to close from here on, whatever happens.
 	StatusFd status(opts.status_fd->exchange(-1));
 	require_live_process(spec);
@@ -102,7 +104,9 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	if (!opts.pre_dump)
 		write_descriptors(dirs.images.get(), read_process_stdio(spec.pid));
 
+	OperationResult result;
 	try {
+		Stopwatch criu;
 		CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
 		check_criu_version(session, identity);
 		require_features(session, identity, features_needed(opts, false));
@@ -114,6 +118,7 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 				call_user_notify(opts, ev);
 			},
 			what);
+		result.stats.criu_time_us = criu.elapsed_us();
 		session.finish();
 	} catch (Error &err) {
 		// The session is gone (CRIU killed and reaped) by now. A CRIU that
@@ -124,7 +129,9 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		err.prefixed("checkpoint of container " + spec.id + " (pid " + std::to_string(spec.pid) + ")");
 		throw;
 	}
-	return {};
+	read_dump_stats(dirs.work.get(), result.stats);
+	result.stats.wall_time_us = wall.elapsed_us();
+	return result;
 }
 
 } // namespace ccr

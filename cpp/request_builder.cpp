@@ -166,6 +166,12 @@ criu::criu_req build_dump_request(const Options &opts, const DumpPlan &plan)
 		o.add_unix_sk_ino()->set_inode(ino);
 	for (const auto &c : opts.cgroup_dump_controllers)
 		o.add_cgroup_dump_controller(c);
+	// Which cgroup properties go into the images: CRIU reads these while
+	// dumping only.
+	if (!opts.cgroup_props.empty())
+		o.set_cgroup_props(opts.cgroup_props);
+	if (!opts.cgroup_props_file.empty())
+		o.set_cgroup_props_file(opts.cgroup_props_file);
 	return req;
 }
 
@@ -242,10 +248,6 @@ criu::criu_req build_restore_request(const Options &opts, const RestorePlan &pla
 			r->set_ctrl(ctrl);
 		r->set_path(path);
 	}
-	if (!opts.cgroup_props.empty())
-		o.set_cgroup_props(opts.cgroup_props);
-	if (!opts.cgroup_props_file.empty())
-		o.set_cgroup_props_file(opts.cgroup_props_file);
 	if (!opts.cgroup_yard.empty())
 		o.set_cgroup_yard(opts.cgroup_yard);
 	for (const auto &arg : opts.exec_cmd)

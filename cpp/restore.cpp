@@ -8,6 +8,7 @@
 
 #include "builtin_notify.hpp"
 #include "cgroups.hpp"
+#include "stopwatch.hpp"
 #include "criu_config_file.hpp"
 #include "criu_version.hpp"
 #include "descriptors.hpp"
@@ -58,6 +59,7 @@ void kill_and_reap(int pid) noexcept
 
 OperationResult restore(const ContainerSpec &spec, const Options &opts)
 {
+	Stopwatch wall;
 	OciConfig config = load_oci_config(spec);
 	std::string rootfs = resolve_rootfs(spec, config);
 	std::string identity = criu_binary_identity(opts.criu_path);
@@ -107,7 +109,9 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 		plan.inherit_fds.push_back(entry);
 
 	int restored_pid = 0;
+	OperationResult result;
 	try {
+		Stopwatch criu;
 		CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
 		// CRIU's children, the restored tree, inherit its cgroups.
 		placement.join(session.process().pid());
@@ -126,6 +130,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 			},
 			"criu restore");
 		restored_pid = resp.restore().pid();
+		result.stats.criu_time_us = criu.elapsed_us();
 		session.finish();
 	} catch (Error &err) {
 		kill_and_reap(restored_pid);
@@ -136,7 +141,10 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 		throw;
 	}
 	placement.commit();
-	return {restored_pid};
+	result.pid = restored_pid;
+	read_restore_stats(dirs.work.get(), result.stats);
+	result.stats.wall_time_us = wall.elapsed_us();
+	return result;
 }
 
 } // namespace ccr

@@ -23,11 +23,6 @@ protected:
 	void SetUp() override { require_prerequisites(); }
 };
 
-bool alive(pid_t pid)
-{
-	return pid > 0 && kill(pid, 0) == 0;
-}
-
 // The cgroup of `pid` in the v1 hierarchy whose controller list contains
 // `controller` ("freezer"), from /proc/<pid>/cgroup.
 std::string cgroup_of(pid_t pid, const std::string &controller)
@@ -52,54 +47,6 @@ std::string cgroup_of(pid_t pid, const std::string &controller)
 			return line.substr(c2 + 1);
 	}
 	return "";
-}
-
-// Checkpoints `c` (its current pid) into `images`. Returns the error (NULL on
-// success); `prepare` may adjust the options first.
-ErrorPtr checkpoint(const Container &c, const std::string &images,
-		    const std::function<void(ccr_options *)> &prepare = {})
-{
-	ContainerPtr h = c.handle();
-	OptionsPtr o = make_options(images);
-	if (prepare)
-		prepare(o.get());
-	ccr_result *r = nullptr;
-	ErrorPtr err(ccr_checkpoint(&r, h.get(), o.get()));
-	ResultPtr res(r);
-	return err;
-}
-
-// Restores the images into `c` (its bundle, id and cgroupsPath) with fresh
-// pipes; on success adopts the new init and talks to it through the new
-// pipes. Returns the error (NULL on success).
-ErrorPtr restore(Container &c, const std::string &images, pid_t *pid_out = nullptr,
-		 const std::function<void(ccr_options *)> &prepare = {})
-{
-	ContainerPtr h = c.handle();
-	Pipes p = Pipes::make();
-	if (ccr_error *e = ccr_container_set_stdio(h.get(), p.container_stdin(), p.container_stdout(),
-						   p.container_stderr()))
-		return ErrorPtr(e);
-	OptionsPtr o = make_options(images);
-	if (prepare)
-		prepare(o.get());
-	ccr_result *r = nullptr;
-	ErrorPtr err(ccr_restore(&r, h.get(), o.get()));
-	ResultPtr res(r);
-	if (err)
-		return err;
-	pid_t pid = ccr_result_pid(res.get());
-	if (pid > 0)
-		c.adopt_pid(pid);
-	c.use_pipes(std::move(p));
-	if (pid_out)
-		*pid_out = pid;
-	return nullptr;
-}
-
-std::string describe(const ErrorPtr &e)
-{
-	return e2e::describe(e.get());
 }
 
 } // namespace

@@ -434,6 +434,21 @@ pid_t unused_pid()
 	throw std::runtime_error("no unused pid found");
 }
 
+std::map<std::string, std::string> proc_cgroups(pid_t pid)
+{
+	std::map<std::string, std::string> out;
+	std::ifstream f("/proc/" + std::to_string(pid) + "/cgroup");
+	std::string line;
+	while (std::getline(f, line)) {
+		auto c1 = line.find(':');
+		auto c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
+		if (c2 == std::string::npos)
+			continue;
+		out[line.substr(c1 + 1, c2 - c1 - 1)] = line.substr(c2 + 1);
+	}
+	return out;
+}
+
 std::string join(const std::vector<std::string> &v, const std::string &sep)
 {
 	std::string out;
@@ -500,6 +515,57 @@ OptionsPtr make_options(const std::string &images_dir)
 	return opts;
 }
 
+bool alive(pid_t pid)
+{
+	return pid > 0 && kill(pid, 0) == 0;
+}
+
+ErrorPtr checkpoint(const Container &c, const std::string &images,
+		    const std::function<void(ccr_options *)> &prepare)
+{
+	ContainerPtr h = c.handle();
+	OptionsPtr o = make_options(images);
+	if (prepare)
+		prepare(o.get());
+	ccr_result *r = nullptr;
+	ErrorPtr err(ccr_checkpoint(&r, h.get(), o.get()));
+	ResultPtr res(r);
+	return err;
+}
+
+ErrorPtr restore(Container &c, const std::string &images, pid_t *pid_out,
+		 const std::function<void(ccr_options *)> &prepare,
+		 const std::function<void(ccr_container *)> &prepare_container)
+{
+	ContainerPtr h = c.handle();
+	if (prepare_container)
+		prepare_container(h.get());
+	Pipes p = Pipes::make();
+	if (ccr_error *e = ccr_container_set_stdio(h.get(), p.container_stdin(), p.container_stdout(),
+						   p.container_stderr()))
+		return ErrorPtr(e);
+	OptionsPtr o = make_options(images);
+	if (prepare)
+		prepare(o.get());
+	ccr_result *r = nullptr;
+	ErrorPtr err(ccr_restore(&r, h.get(), o.get()));
+	ResultPtr res(r);
+	if (err)
+		return err;
+	pid_t pid = ccr_result_pid(res.get());
+	if (pid > 0)
+		c.adopt_pid(pid);
+	c.use_pipes(std::move(p));
+	if (pid_out)
+		*pid_out = pid;
+	return nullptr;
+}
+
+std::string describe(const ErrorPtr &e)
+{
+	return describe(e.get());
+}
+
 int NotifyRecorder::callback(const ccr_notify *n, void *payload)
 {
 	auto *self = static_cast<NotifyRecorder *>(payload);
@@ -507,6 +573,7 @@ int NotifyRecorder::callback(const ccr_notify *n, void *payload)
 	std::string script = s ? s : "(null)";
 	self->scripts.push_back(script);
 	self->pids.push_back(ccr_notify_pid(n));
+	self->fds.push_back(ccr_notify_fd(n));
 	if (self->on_script)
 		return self->on_script(script);
 	return 0;
@@ -684,7 +751,7 @@ nlohmann::json make_config(const std::string &id, const ContainerOptions &opts,
 		throw std::runtime_error("runc spec: " + r.output);
 	nlohmann::json c = nlohmann::json::parse(read_file(spec_dir / "config.json"));
 
-	c["process"]["terminal"] = false;
+	c["process"]["terminal"] = opts.terminal;
 	c["process"]["args"] = opts.args;
 	c["process"]["cwd"] = "/";
 	c["process"]["env"] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
@@ -696,8 +763,12 @@ nlohmann::json make_config(const std::string &id, const ContainerOptions &opts,
 	// runc spec already lists pid, network, ipc, uts, mount; make sure and
 	// make sure there is no user namespace.
 	nlohmann::json ns = nlohmann::json::array();
-	for (const char *t : {"pid", "network", "ipc", "uts", "mount"})
-		ns.push_back({{"type", t}});
+	for (const char *t : {"pid", "network", "ipc", "uts", "mount"}) {
+		nlohmann::json entry = {{"type", t}};
+		if (auto it = opts.namespace_paths.find(t); it != opts.namespace_paths.end())
+			entry["path"] = it->second;
+		ns.push_back(entry);
+	}
 	c["linux"]["namespaces"] = ns;
 	return c;
 }
@@ -747,8 +818,16 @@ void Container::start()
 	if (runc.empty())
 		throw std::runtime_error("runc not found in PATH");
 	Pipes p = Pipes::make();
-	std::vector<std::string> argv = {runc,	      "--root",	  runc_root_, "run", "-d", "--pid-file",
-					 pid_file_,   "--bundle", bundle_,    id_};
+	std::vector<std::string> argv = {runc, "--root", runc_root_, "run", "-d", "--pid-file", pid_file_, "--bundle",
+					 bundle_};
+	if (opts_.terminal) {
+		// A detached container with a terminal needs somewhere to send
+		// the pty master; its stdio are then the pty, not the pipes.
+		if (opts_.console_socket.empty())
+			throw std::runtime_error("container " + id_ + " has a terminal but no console socket");
+		argv.insert(argv.end(), {"--console-socket", opts_.console_socket});
+	}
+	argv.push_back(id_);
 	std::vector<char *> cargv;
 	for (auto &a : argv)
 		cargv.push_back(const_cast<char *>(a.c_str()));
@@ -824,17 +903,32 @@ ContainerPtr Container::handle() const
 	return h;
 }
 
+void Container::also_clean_cgroup(const std::string &path)
+{
+	extra_cgroups_.push_back(path);
+}
+
+void Container::delete_runc_container()
+{
+	if (!started_)
+		return;
+	CmdResult r = run({"runc", "--root", runc_root_, "delete", "-f", id_});
+	if (!r.ok())
+		throw std::runtime_error("runc delete -f " + id_ + ": " + r.output);
+	started_ = false;
+}
+
 void Container::cleanup() noexcept
 {
 	try {
 		auto hierarchies = cgroup_hierarchies();
-		std::string cg = cgroup_path();
-		std::string freezer = std::string(kCgroupRoot) + "/freezer" + cg;
+		std::vector<std::string> cgs = extra_cgroups_;
+		cgs.insert(cgs.begin(), cgroup_path());
 
 		// A frozen task does not die from SIGKILL until thawed.
-		{
+		for (auto &cg : cgs) {
 			std::vector<std::string> dirs;
-			collect_dirs_post_order(freezer, dirs);
+			collect_dirs_post_order(std::string(kCgroupRoot) + "/freezer" + cg, dirs);
 			for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
 				std::ofstream f(*it + "/freezer.state");
 				f << "THAWED";
@@ -846,11 +940,12 @@ void Container::cleanup() noexcept
 		// a restore's tasks).
 		for (int round = 0; round < 100; round++) {
 			bool any = false;
-			for (auto &h : hierarchies)
-				for (pid_t p : cgroup_pids(h + cg)) {
-					any = true;
-					kill(p, SIGKILL);
-				}
+			for (auto &cg : cgs)
+				for (auto &h : hierarchies)
+					for (pid_t p : cgroup_pids(h + cg)) {
+						any = true;
+						kill(p, SIGKILL);
+					}
 			// Reap what is ours as it dies.
 			for (pid_t p : adopted_)
 				waitpid(p, nullptr, WNOHANG);
@@ -874,11 +969,13 @@ void Container::cleanup() noexcept
 		// runc delete removes its cgroups; a restore under a new id, or
 		// a failed delete, may leave some.
 		for (auto &h : hierarchies) {
-			std::vector<std::string> dirs;
-			collect_dirs_post_order(h + cg, dirs);
-			for (auto &d : dirs)
-				for (int i = 0; i < 50 && rmdir(d.c_str()) < 0 && errno == EBUSY; i++)
-					std::this_thread::sleep_for(20ms);
+			for (auto &cg : cgs) {
+				std::vector<std::string> dirs;
+				collect_dirs_post_order(h + cg, dirs);
+				for (auto &d : dirs)
+					for (int i = 0; i < 50 && rmdir(d.c_str()) < 0 && errno == EBUSY; i++)
+						std::this_thread::sleep_for(20ms);
+			}
 			rmdir((h + "/ccr-e2e").c_str()); // fails while other tests use it
 		}
 	} catch (...) {

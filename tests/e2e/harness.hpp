@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,6 +116,10 @@ std::vector<pid_t> children_named(const std::string &comm);
 // A pid that no process has right now.
 pid_t unused_pid();
 
+// /proc/<pid>/cgroup as controller list -> path: "memory" -> "/ccr-e2e/x",
+// "cpu,cpuacct" -> ..., "" for the v2 hierarchy. Empty if unreadable.
+std::map<std::string, std::string> proc_cgroups(pid_t pid);
+
 // ---------------------------------------------------------------------------
 // C API handles
 // ---------------------------------------------------------------------------
@@ -194,6 +199,12 @@ struct ContainerOptions {
 	std::vector<std::string> args = default_workload(); // process.args
 	std::vector<nlohmann::json> extra_mounts;         // appended to mounts
 	std::string rootfs;                               // absolute root.path; empty: a fresh busybox rootfs in the bundle
+	// process.terminal; start() then hands the pty master to the unix
+	// socket `console_socket` (runc's --console-socket), which must listen.
+	bool terminal = false;
+	std::string console_socket;
+	// linux.namespaces entries given by path ("network" -> "/var/run/netns/x").
+	std::map<std::string, std::string> namespace_paths;
 };
 
 // Creates `dir` (must not exist) holding a busybox rootfs: bin/busybox, a
@@ -253,6 +264,13 @@ public:
 	// A ccr_container for this bundle: id, bundle, and pid() when non-zero.
 	ContainerPtr handle() const;
 
+	// Another cgroup path (a restore into a different cgroup) whose tasks
+	// and directories the destructor removes too.
+	void also_clean_cgroup(const std::string &path);
+	// runc delete -f: runc forgets the container and removes its cgroup
+	// directories (after a checkpoint stopped it).
+	void delete_runc_container();
+
 private:
 	void cleanup() noexcept;
 
@@ -263,6 +281,7 @@ private:
 	pid_t pid_ = 0;
 	bool started_ = false;
 	std::vector<pid_t> adopted_;
+	std::vector<std::string> extra_cgroups_;
 	Pipes io_;
 };
 
@@ -275,6 +294,7 @@ private:
 struct NotifyRecorder {
 	std::vector<std::string> scripts;
 	std::vector<int> pids;
+	std::vector<int> fds; // ccr_notify_fd(): the descriptor number, or -1
 	std::function<int(const std::string &script)> on_script;
 
 	static int callback(const ccr_notify *n, void *payload);
@@ -284,6 +304,27 @@ struct NotifyRecorder {
 
 // Options with the images dir set (and optional extras applied by caller).
 OptionsPtr make_options(const std::string &images_dir);
+
+// ---------------------------------------------------------------------------
+// Operations
+// ---------------------------------------------------------------------------
+
+bool alive(pid_t pid);
+
+// Checkpoints `c` (its current pid) into `images`. Returns the error (NULL on
+// success); `prepare` may adjust the options first.
+ErrorPtr checkpoint(const Container &c, const std::string &images,
+		    const std::function<void(ccr_options *)> &prepare = {});
+
+// Restores the images into `c` (its bundle, id and cgroupsPath) with fresh
+// pipes; on success adopts the new init and talks to it through the new
+// pipes. Returns the error (NULL on success). `prepare` may adjust the
+// options, `prepare_container` the container description.
+ErrorPtr restore(Container &c, const std::string &images, pid_t *pid_out = nullptr,
+		 const std::function<void(ccr_options *)> &prepare = {},
+		 const std::function<void(ccr_container *)> &prepare_container = {});
+
+std::string describe(const ErrorPtr &e);
 
 std::string join(const std::vector<std::string> &v, const std::string &sep = ",");
 

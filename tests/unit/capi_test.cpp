@@ -3,6 +3,8 @@
 // an abort or an exception crossing into C.
 #include "ccr.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -389,6 +391,274 @@ TEST_F(Capi, CriuNotInPathIsCriuStart)
 	Err e(ccr_criu_version(&v, opts_));
 	EXPECT_EQ(e.code(), CCR_ERR_CRIU_START) << e.message();
 	EXPECT_NE(e.message().find("ccr-test-no-such-criu"), std::string::npos) << e.message();
+}
+
+// ---- the setters beyond the basics: NULL handles, bad enums, bad fds, empty strings ----
+
+// A descriptor number that is surely closed: one we just closed ourselves.
+int closed_fd()
+{
+	int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+	::close(fd);
+	return fd;
+}
+
+bool is_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
+
+class CapiFds : public Capi {
+protected:
+	void SetUp() override
+	{
+		Capi::SetUp();
+		ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock_), 0);
+		ASSERT_EQ(::pipe2(pipe_, O_CLOEXEC), 0);
+	}
+	void TearDown() override
+	{
+		Capi::TearDown();
+		for (int fd : {sock_[0], sock_[1], pipe_[0], pipe_[1]})
+			if (fd >= 0)
+				::close(fd);
+	}
+	int sock_[2] = {-1, -1};
+	int pipe_[2] = {-1, -1};
+};
+
+TEST_F(Capi, EveryFurtherOptionsSetterRefusesANullHandle)
+{
+	EXPECT_INVALID(ccr_options_cancel(nullptr));
+	EXPECT_INVALID(ccr_options_set_track_mem(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_pre_dump_mode(nullptr, CCR_PRE_DUMP_READ));
+	EXPECT_INVALID(ccr_options_set_page_server(nullptr, "10.0.0.2", 1234));
+	EXPECT_INVALID(ccr_options_set_page_server_fd(nullptr, 0));
+	EXPECT_INVALID(ccr_options_set_lazy_pages(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_status_fd(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_tls(nullptr, 1, nullptr, nullptr, nullptr, nullptr, 0));
+	EXPECT_INVALID(ccr_options_set_console_socket(nullptr, "/run/console.sock"));
+	EXPECT_INVALID(ccr_options_set_tcp_close(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_tcp_skip_in_flight(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_network_lock(nullptr, CCR_NETWORK_LOCK_NFTABLES));
+	EXPECT_INVALID(ccr_options_add_veth_pair(nullptr, "eth0", "veth0"));
+	EXPECT_INVALID(ccr_options_set_link_remap(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_ghost_limit(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_force_irmap(nullptr, 1));
+	EXPECT_INVALID(ccr_options_add_irmap_scan_path(nullptr, "/var"));
+	EXPECT_INVALID(ccr_options_set_skip_file_rwx_check(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_evasive_devices(nullptr, 1));
+	EXPECT_INVALID(ccr_options_add_ext_mount(nullptr, "/data", "vol"));
+	EXPECT_INVALID(ccr_options_set_auto_ext_mnt(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_ext_sharing(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_ext_masters(nullptr, 1));
+	EXPECT_INVALID(ccr_options_add_skip_mount(nullptr, "/mnt"));
+	EXPECT_INVALID(ccr_options_add_enable_fs(nullptr, "fuse"));
+	EXPECT_INVALID(ccr_options_set_mntns_compat_mode(nullptr, 1));
+	EXPECT_INVALID(ccr_options_add_external(nullptr, "dev[8/1]:disk"));
+	EXPECT_INVALID(ccr_options_add_unix_sk_inode(nullptr, 1));
+	EXPECT_INVALID(ccr_options_add_inherit_fd(nullptr, "file[1f:2]", 0));
+	EXPECT_INVALID(ccr_options_add_join_ns(nullptr, "ipc", "/proc/1/ns/ipc", nullptr));
+	EXPECT_INVALID(ccr_options_set_weak_sysctls(nullptr, 1));
+	EXPECT_INVALID(ccr_options_add_cgroup_root(nullptr, nullptr, "/ccr"));
+	EXPECT_INVALID(ccr_options_set_cgroup_props(nullptr, "x"));
+	EXPECT_INVALID(ccr_options_set_cgroup_props_file(nullptr, "/etc/criu/props.yaml"));
+	EXPECT_INVALID(ccr_options_add_cgroup_dump_controller(nullptr, "memory"));
+	EXPECT_INVALID(ccr_options_set_cgroup_yard(nullptr, "/run/yard"));
+	EXPECT_INVALID(ccr_options_set_freeze_cgroup(nullptr, ""));
+	EXPECT_INVALID(ccr_options_set_criu_timeout(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_cpu_cap(nullptr, 0));
+	EXPECT_INVALID(ccr_options_set_unprivileged(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_pidfd_store_fd(nullptr, 0));
+	EXPECT_INVALID(ccr_options_set_display_stats(nullptr, 1));
+	EXPECT_INVALID(ccr_options_set_log_to_stderr(nullptr, 1));
+	EXPECT_INVALID(ccr_options_add_exec_cmd(nullptr, "/bin/true"));
+}
+
+TEST_F(Capi, EnumSettersRefuseValuesOutsideTheirEnum)
+{
+	volatile int bad_modes[] = {0, 3, -1, INT_MAX, INT_MIN};
+	for (int m : bad_modes)
+		EXPECT_INVALID(ccr_options_set_pre_dump_mode(opts_, static_cast<ccr_pre_dump_mode>(m)));
+	volatile int bad_locks[] = {-1, 4, INT_MAX, INT_MIN};
+	for (int l : bad_locks)
+		EXPECT_INVALID(ccr_options_set_network_lock(opts_, static_cast<ccr_network_lock>(l)));
+	// Every declared value is accepted.
+	EXPECT_OK(ccr_options_set_pre_dump_mode(opts_, CCR_PRE_DUMP_SPLICE));
+	EXPECT_OK(ccr_options_set_pre_dump_mode(opts_, CCR_PRE_DUMP_READ));
+	for (int l = CCR_NETWORK_LOCK_DEFAULT; l <= CCR_NETWORK_LOCK_SKIP; l++)
+		EXPECT_OK(ccr_options_set_network_lock(opts_, static_cast<ccr_network_lock>(l)));
+}
+
+TEST_F(CapiFds, DescriptorSettersRefuseNegativeAndClosedDescriptors)
+{
+	for (int fd : {-1, -2, INT_MIN, INT_MAX, closed_fd()}) {
+		SCOPED_TRACE("fd " + std::to_string(fd));
+		EXPECT_INVALID(ccr_options_set_page_server_fd(opts_, fd));
+		EXPECT_INVALID(ccr_options_set_pidfd_store_fd(opts_, fd));
+		EXPECT_INVALID(ccr_options_add_inherit_fd(opts_, "file[1f:2]", fd));
+		// -1 is the status descriptor's "none".
+		if (fd != -1) {
+			EXPECT_INVALID(ccr_options_set_status_fd(opts_, fd));
+		}
+	}
+	EXPECT_OK(ccr_options_set_status_fd(opts_, -1));
+}
+
+TEST_F(CapiFds, StatusFdMustBeWritable)
+{
+	EXPECT_INVALID(ccr_options_set_status_fd(opts_, pipe_[0]));
+	int ro = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(ro, 0);
+	EXPECT_INVALID(ccr_options_set_status_fd(opts_, ro));
+	EXPECT_TRUE(is_open(ro)) << "a refused descriptor stays the caller's";
+	::close(ro);
+	// Accepted descriptors become ccr's: hand over copies.
+	EXPECT_OK(ccr_options_set_status_fd(opts_, ::dup(pipe_[1])));
+	EXPECT_OK(ccr_options_set_status_fd(opts_, ::dup(sock_[0]))); // read-write
+}
+
+TEST_F(CapiFds, StatusFdBelongsToTheOptionsOnceSet)
+{
+	char c;
+	// Freed options close it: the reader sees end of file.
+	ccr_options *o = nullptr;
+	ASSERT_EQ(ccr_options_new(&o), nullptr);
+	EXPECT_OK(ccr_options_set_status_fd(o, pipe_[1]));
+	ccr_options_free(o);
+	EXPECT_EQ(::read(pipe_[0], &c, 1), 0) << "the status descriptor outlived its options";
+	pipe_[1] = -1; // not ours to close any more
+
+	// Replacing it closes the one replaced; setting the same one again
+	// does not; -1 hands it back to the caller without closing it.
+	int p[2], q[2];
+	ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+	ASSERT_EQ(::pipe2(q, O_CLOEXEC), 0);
+	ASSERT_EQ(ccr_options_new(&o), nullptr);
+	EXPECT_OK(ccr_options_set_status_fd(o, p[1]));
+	EXPECT_OK(ccr_options_set_status_fd(o, p[1]));
+	EXPECT_TRUE(is_open(p[1]));
+	EXPECT_OK(ccr_options_set_status_fd(o, q[1]));
+	EXPECT_EQ(::read(p[0], &c, 1), 0) << "the replaced status descriptor was left open";
+	EXPECT_OK(ccr_options_set_status_fd(o, -1));
+	ccr_options_free(o);
+	EXPECT_TRUE(is_open(q[1])) << "-1 must give the descriptor back, not close it";
+	for (int fd : {p[0], q[0], q[1]})
+		::close(fd);
+}
+
+TEST_F(CapiFds, DescriptorSettersAcceptOpenDescriptorsAndNeverCloseThem)
+{
+	ccr_options *o = nullptr;
+	ASSERT_EQ(ccr_options_new(&o), nullptr);
+	EXPECT_OK(ccr_options_set_page_server_fd(o, sock_[0]));
+	EXPECT_OK(ccr_options_set_pidfd_store_fd(o, sock_[1]));
+	EXPECT_OK(ccr_options_add_inherit_fd(o, "pipe:[1234]", pipe_[0]));
+	EXPECT_OK(ccr_options_add_inherit_fd(o, "pipe:[1235]", pipe_[1]));
+	// Replacing a descriptor does not close the old one either.
+	EXPECT_OK(ccr_options_set_page_server_fd(o, sock_[1]));
+	EXPECT_OK(ccr_options_set_page_server(o, "10.0.0.2", 1234));
+	ccr_options_free(o);
+	for (int fd : {sock_[0], sock_[1], pipe_[0], pipe_[1]})
+		EXPECT_TRUE(is_open(fd)) << fd << " was closed by setting or freeing the options";
+}
+
+TEST_F(CapiFds, StringSettersRefuseNullAndEmptyStrings)
+{
+	// Page server address and port.
+	EXPECT_INVALID(ccr_options_set_page_server(opts_, nullptr, 1234));
+	EXPECT_INVALID(ccr_options_set_page_server(opts_, "", 1234));
+	for (int port : {0, -1, 65536, INT_MAX, INT_MIN})
+		EXPECT_INVALID(ccr_options_set_page_server(opts_, "10.0.0.2", port));
+	// Console socket: an absolute path.
+	for (const char *p : {static_cast<const char *>(nullptr), "", "console.sock", "./console.sock"})
+		EXPECT_INVALID(ccr_options_set_console_socket(opts_, p));
+	// Pairs: both sides required.
+	EXPECT_INVALID(ccr_options_add_veth_pair(opts_, nullptr, "veth0"));
+	EXPECT_INVALID(ccr_options_add_veth_pair(opts_, "eth0", nullptr));
+	EXPECT_INVALID(ccr_options_add_veth_pair(opts_, "", "veth0"));
+	EXPECT_INVALID(ccr_options_add_veth_pair(opts_, "eth0", ""));
+	EXPECT_INVALID(ccr_options_add_ext_mount(opts_, nullptr, "vol"));
+	EXPECT_INVALID(ccr_options_add_ext_mount(opts_, "/data", nullptr));
+	EXPECT_INVALID(ccr_options_add_ext_mount(opts_, "", "vol"));
+	EXPECT_INVALID(ccr_options_add_ext_mount(opts_, "/data", ""));
+	EXPECT_INVALID(ccr_options_add_inherit_fd(opts_, nullptr, sock_[0]));
+	EXPECT_INVALID(ccr_options_add_inherit_fd(opts_, "", sock_[0]));
+	EXPECT_INVALID(ccr_options_add_join_ns(opts_, nullptr, "/proc/1/ns/ipc", nullptr));
+	EXPECT_INVALID(ccr_options_add_join_ns(opts_, "", "/proc/1/ns/ipc", nullptr));
+	EXPECT_INVALID(ccr_options_add_join_ns(opts_, "ipc", nullptr, nullptr));
+	EXPECT_INVALID(ccr_options_add_join_ns(opts_, "ipc", "", nullptr));
+	// One-string list entries.
+	for (const char *s : {static_cast<const char *>(nullptr), ""}) {
+		EXPECT_INVALID(ccr_options_add_irmap_scan_path(opts_, s));
+		EXPECT_INVALID(ccr_options_add_skip_mount(opts_, s));
+		EXPECT_INVALID(ccr_options_add_enable_fs(opts_, s));
+		EXPECT_INVALID(ccr_options_add_external(opts_, s));
+		EXPECT_INVALID(ccr_options_add_cgroup_dump_controller(opts_, s));
+		EXPECT_INVALID(ccr_options_add_exec_cmd(opts_, s));
+	}
+	// cgroups: roots start with '/', files and yards are absolute paths.
+	for (const char *p : {static_cast<const char *>(nullptr), "", "ccr/web1"}) {
+		EXPECT_INVALID(ccr_options_add_cgroup_root(opts_, nullptr, p));
+		EXPECT_INVALID(ccr_options_add_cgroup_root(opts_, "cpu", p));
+		EXPECT_INVALID(ccr_options_set_cgroup_props_file(opts_, p));
+		EXPECT_INVALID(ccr_options_set_cgroup_yard(opts_, p));
+	}
+	EXPECT_INVALID(ccr_options_set_cgroup_props(opts_, nullptr));
+	// The freezer: absolute, or "" for none; never NULL or relative.
+	EXPECT_INVALID(ccr_options_set_freeze_cgroup(opts_, nullptr));
+	EXPECT_INVALID(ccr_options_set_freeze_cgroup(opts_, "freezer/ccr"));
+}
+
+TEST_F(CapiFds, FurtherSettersAcceptGoodValues)
+{
+	EXPECT_OK(ccr_options_set_track_mem(opts_, 1));
+	EXPECT_OK(ccr_options_set_page_server(opts_, "10.0.0.2", 1));
+	EXPECT_OK(ccr_options_set_page_server(opts_, "ps.example", 65535));
+	EXPECT_OK(ccr_options_set_page_server_fd(opts_, sock_[0]));
+	EXPECT_OK(ccr_options_set_lazy_pages(opts_, 1));
+	EXPECT_OK(ccr_options_set_tls(opts_, 1, nullptr, nullptr, nullptr, nullptr, 0));
+	EXPECT_OK(ccr_options_set_tls(opts_, 1, "/ca.pem", "/crl.pem", "/cert.pem", "/key.pem", 1));
+	EXPECT_OK(ccr_options_set_tls(opts_, 0, nullptr, nullptr, nullptr, nullptr, 0));
+	EXPECT_OK(ccr_options_set_console_socket(opts_, "/run/ccr/console.sock"));
+	EXPECT_OK(ccr_options_set_tcp_close(opts_, 1));
+	EXPECT_OK(ccr_options_set_tcp_skip_in_flight(opts_, 1));
+	EXPECT_OK(ccr_options_add_veth_pair(opts_, "eth0", "veth-web1"));
+	EXPECT_OK(ccr_options_set_link_remap(opts_, 1));
+	for (uint32_t v : {0u, 1u, UINT32_MAX}) {
+		EXPECT_OK(ccr_options_set_ghost_limit(opts_, v));
+		EXPECT_OK(ccr_options_set_criu_timeout(opts_, v));
+		EXPECT_OK(ccr_options_set_cpu_cap(opts_, v));
+		EXPECT_OK(ccr_options_add_unix_sk_inode(opts_, v));
+	}
+	EXPECT_OK(ccr_options_set_force_irmap(opts_, 1));
+	EXPECT_OK(ccr_options_add_irmap_scan_path(opts_, "/var/lib"));
+	EXPECT_OK(ccr_options_set_skip_file_rwx_check(opts_, 1));
+	EXPECT_OK(ccr_options_set_evasive_devices(opts_, 0));
+	EXPECT_OK(ccr_options_add_ext_mount(opts_, "/data", "vol-data"));
+	EXPECT_OK(ccr_options_set_auto_ext_mnt(opts_, 1));
+	EXPECT_OK(ccr_options_set_ext_sharing(opts_, 1));
+	EXPECT_OK(ccr_options_set_ext_masters(opts_, 1));
+	EXPECT_OK(ccr_options_add_skip_mount(opts_, "/proc/sys/fs/binfmt_misc"));
+	EXPECT_OK(ccr_options_add_enable_fs(opts_, "fuse"));
+	EXPECT_OK(ccr_options_set_mntns_compat_mode(opts_, 1));
+	EXPECT_OK(ccr_options_add_external(opts_, "dev[8/1]:disk"));
+	EXPECT_OK(ccr_options_add_inherit_fd(opts_, "file[1f:2]", sock_[1]));
+	EXPECT_OK(ccr_options_add_join_ns(opts_, "ipc", "/proc/1/ns/ipc", nullptr));
+	EXPECT_OK(ccr_options_add_join_ns(opts_, "user", "/proc/1/ns/user", "0,0"));
+	EXPECT_OK(ccr_options_set_weak_sysctls(opts_, 1));
+	EXPECT_OK(ccr_options_add_cgroup_root(opts_, nullptr, "/"));
+	EXPECT_OK(ccr_options_add_cgroup_root(opts_, "name=systemd", "/ccr/web1"));
+	EXPECT_OK(ccr_options_set_cgroup_props(opts_, "\"cpu\":\n - \"strategy\": \"merge\"\n"));
+	EXPECT_OK(ccr_options_set_cgroup_props(opts_, "")); // back to CRIU's own list
+	EXPECT_OK(ccr_options_set_cgroup_props_file(opts_, "/etc/criu/props.yaml"));
+	EXPECT_OK(ccr_options_add_cgroup_dump_controller(opts_, "memory"));
+	EXPECT_OK(ccr_options_set_cgroup_yard(opts_, "/run/ccr/yard"));
+	EXPECT_OK(ccr_options_set_freeze_cgroup(opts_, "/sys/fs/cgroup/freezer/ccr"));
+	EXPECT_OK(ccr_options_set_freeze_cgroup(opts_, ""));
+	EXPECT_OK(ccr_options_set_unprivileged(opts_, 1));
+	EXPECT_OK(ccr_options_set_pidfd_store_fd(opts_, sock_[1]));
+	EXPECT_OK(ccr_options_set_display_stats(opts_, 1));
+	EXPECT_OK(ccr_options_set_log_to_stderr(opts_, 1));
+	EXPECT_OK(ccr_options_add_exec_cmd(opts_, "/bin/true"));
+	EXPECT_OK(ccr_options_cancel(opts_));
 }
 
 } // namespace

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Tests the ccr Python binding: installs it with pytest (ruff and mypy to lint) into
+# a fresh virtual environment under /tmp, then runs bindings/python/tests.
+#
+# libccr must be findable, one of:
+#   CCR_LIBRARY=/path/to/libccr.so.0                 (a built or installed library)
+#   PKG_CONFIG_PATH=/prefix/lib/pkgconfig            (the directory holding ccr.pc)
+#   libccr.so.0 installed where the dynamic loader looks (ldconfig, LD_LIBRARY_PATH)
+# e.g.
+#   cmake -S . -B build -G Ninja && ninja -C build ccr
+#   CCR_LIBRARY=$PWD/build/libccr.so.0 bash bindings/python/test.sh
+#
+# The end-to-end tests need root, criu >= 4.1, runc and /bin/busybox; without
+# them they are skipped, or fail when CI=true. Extra arguments go to pytest.
+# PYTHON picks the interpreter (default: python3).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+python=${PYTHON:-python3}
+
+if ! PYTHONPATH="$here/src" "$python" -c 'import ccr' 2>/tmp/ccr-py-import.$$; then
+	cat /tmp/ccr-py-import.$$ | tail -n 1 >&2
+	rm -f /tmp/ccr-py-import.$$
+	echo "test.sh: cannot load libccr. Build it (cmake + ninja ccr) and set CCR_LIBRARY=<build>/libccr.so.0," >&2
+	echo "         or PKG_CONFIG_PATH=<prefix>/lib/pkgconfig after cmake --install." >&2
+	exit 1
+fi
+rm -f /tmp/ccr-py-import.$$
+
+venv=$(mktemp -d /tmp/ccr-py-venv.XXXXXX)
+trap 'rm -rf "$venv"' EXIT
+"$python" -m venv "$venv"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check "$here" pytest
+
+if "$venv/bin/python" -m pip install -q --disable-pip-version-check ruff 2>/dev/null; then
+	echo "== ruff check"
+	"$venv/bin/ruff" check --config "$here/pyproject.toml" "$here"
+elif "$venv/bin/python" -m pip install -q --disable-pip-version-check pyflakes 2>/dev/null; then
+	echo "== pyflakes"
+	"$venv/bin/python" -m pyflakes "$here/src" "$here/tests" "$here/examples"
+else
+	echo "== no linter could be installed (ruff, pyflakes): skipping the lint"
+fi
+
+if "$venv/bin/python" -m pip install -q --disable-pip-version-check mypy 2>/dev/null; then
+	echo "== mypy --strict"
+	"$venv/bin/mypy" --strict --no-incremental "$here/src/ccr" "$here/examples/migrate.py"
+fi
+
+echo "== the installed binding"
+# Run from / so nothing but the installed package can be imported as ccr.
+cd /
+"$venv/bin/python" -c 'import ccr; print(ccr.__file__, "libccr", ccr.library_version(), "at", ccr.library_path)'
+
+echo "== pytest"
+"$venv/bin/python" -m pytest -v -p no:cacheprovider "$here/tests" "$@"

@@ -1,0 +1,332 @@
+"""Checkpoint and restore of real runc containers with real CRIU, through the
+Python binding. See conftest.py for the harness."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import ccr
+from conftest import Pipes, alive, require_prerequisites, unused_pid, wait_gone
+
+DUMP_SCRIPTS = ["pre-dump", "network-lock", "query-ext-files", "post-dump"]
+RESTORE_SCRIPTS = [
+    "pre-restore",
+    "setup-namespaces",
+    "post-setup-namespaces",
+    "post-restore",
+    "network-unlock",
+    "pre-resume",
+    "post-resume",
+]
+
+
+def test_criu_queries():
+    require_prerequisites()
+    v = ccr.criu_version()
+    assert v >= (4, 1)
+    assert v.number == v.major * 10000 + v.minor * 100 + v.sublevel
+    assert ccr.criu_version(criu_path=shutil.which("criu")) == v
+    assert ccr.criu_version(ccr.Options(criu_path=shutil.which("criu"))) == v
+    features = ccr.criu_features()
+    assert features <= {"mem_track", "lazy_pages", "pidfd_store"}
+    with pytest.raises((ccr.CriuStartError, ccr.NotFound)) as ei:
+        ccr.criu_version(criu_path="/nonexistent/criu")
+    assert "/nonexistent/criu" in str(ei.value)
+
+
+def test_checkpoint_and_restore_carry_on(container):
+    c = container
+    pid1 = c.pid
+    img1 = c.images("images-1")
+    result = c.checkpoint(ccr.Options(images_dir=img1))
+    assert result.pid is None
+    # Whatever statistics libccr knows (it may know none yet), by Stat name;
+    # restore statistics never come with a checkpoint.
+    assert set(result.stats) <= {s.name.lower() for s in ccr.Stat}
+    assert all(isinstance(v, int) and v >= 0 for v in result.stats.values())
+    assert "pages_restored" not in result.stats
+    assert wait_gone(pid1), f"runc's init {pid1} still runs after the checkpoint"
+    assert os.path.exists(os.path.join(img1, "descriptors.json"))
+    assert os.path.exists(os.path.join(img1, "inventory.img"))
+    assert stat.S_IMODE(os.stat(img1).st_mode) == 0o700
+
+    result = c.restore(ccr.Options(images_dir=img1))
+    assert result.pid and result.pid > 0 and result.pid != pid1
+    assert alive(result.pid)
+    # The counter carries on through the fresh pipes.
+    assert c.ask("b") == "b 2"
+
+    # Again, from the restored init (our child).
+    img2 = c.images("images-2")
+    c.checkpoint(ccr.Options(images_dir=img2))
+    assert wait_gone(result.pid)
+    result2 = c.restore(ccr.Options(images_dir=img2))
+    assert result2.pid and alive(result2.pid)
+    assert c.ask("c") == "c 3"
+    assert c.ask("d") == "d 4"
+
+
+def test_notify_scripts_arrive_in_criu_order(container):
+    c = container
+    dump = []
+    img = c.images()
+    c.checkpoint(ccr.Options(images_dir=img, notify=lambda script, pid, fd: dump.append(script)))
+    # CRIU 4.1.1 (swrk): query-ext-files between network-lock and post-dump;
+    # no network-unlock without leave_running.
+    assert dump == DUMP_SCRIPTS
+
+    seen = []
+
+    def record(script: str, pid: int, fd: int) -> None:
+        assert isinstance(fd, int)
+        seen.append((script, pid))
+
+    result = c.restore(ccr.Options(images_dir=img, notify=record))
+    assert [s for s, _ in seen] == RESTORE_SCRIPTS
+    # setup-namespaces and post-restore carry the restored init's pid.
+    for script, pid in seen:
+        if script in ("setup-namespaces", "post-restore"):
+            assert pid == result.pid, script
+    assert c.ask("b") == "b 2"
+
+
+@pytest.mark.parametrize("stop_at", ["pre-dump", "network-lock", "post-dump"])
+def test_callback_exception_aborts_checkpoint(container, stop_at):
+    c = container
+    scripts = []
+    raised = ValueError(f"no checkpoint at {stop_at}")
+
+    def refuse(script: str, pid: int, fd: int) -> None:
+        scripts.append(script)
+        if script == stop_at:
+            raise raised
+
+    with pytest.raises(ValueError) as ei:
+        c.checkpoint(ccr.Options(images_dir=c.images(), notify=refuse))
+    # The very exception the callback raised, with ccr's error as its cause.
+    assert ei.value is raised
+    assert isinstance(ei.value.__cause__, ccr.CallbackError)
+    assert ei.value.__cause__.code == ccr.ErrorCode.CALLBACK
+    assert any(entry.name == "refuse" for entry in ei.traceback), "the callback's frame is kept"
+    assert scripts[-1] == stop_at, scripts
+
+    assert alive(c.pid)
+    assert c.freezer_state() in ("THAWED", None)
+    assert c.ask("b") == "b 2"
+    # And it still checkpoints and restores afterwards.
+    c.checkpoint(ccr.Options(images_dir=c.images("images-ok")))
+    c.restore(ccr.Options(images_dir=c.images("images-ok")))
+    assert c.ask("c") == "c 3"
+
+
+def test_callback_exception_aborts_restore(container):
+    c = container
+    img = c.images()
+    c.checkpoint(ccr.Options(images_dir=img))
+
+    class Refused(Exception):
+        pass
+
+    def refuse(script: str, pid: int, fd: int) -> None:
+        if script == "post-restore":
+            raise Refused(pid)
+
+    with pytest.raises(Refused) as ei:
+        c.restore(ccr.Options(images_dir=img, notify=refuse))
+    assert isinstance(ei.value.__cause__, ccr.CallbackError)
+    restored_pid = ei.value.args[0]
+    assert restored_pid > 0
+    assert wait_gone(restored_pid), "the aborted restore left its init running"
+
+    # Nothing is left in the way: the same images restore.
+    result = c.restore(ccr.Options(images_dir=img))
+    assert result.pid and alive(result.pid)
+    assert c.ask("b") == "b 2"
+
+
+def test_exception_raised_with_explicit_cause_keeps_it(container):
+    c = container
+    original = KeyError("inner")
+
+    def refuse(script: str, pid: int, fd: int) -> None:
+        try:
+            raise original
+        except KeyError as e:
+            raise RuntimeError("outer") from e
+
+    with pytest.raises(RuntimeError) as ei:
+        c.checkpoint(ccr.Options(images_dir=c.images(), notify=refuse))
+    assert ei.value.__cause__ is original
+    assert c.ask("b") == "b 2"
+
+
+def test_nonexistent_pid_is_not_found(container):
+    c = container
+    ghost = unused_pid()
+    with pytest.raises(ccr.NotFound) as ei:
+        ccr.checkpoint(ccr.Container(c.id, pid=ghost, bundle=str(c.bundle)),
+                       ccr.Options(images_dir=c.images()))
+    assert str(ghost) in str(ei.value)
+    assert ei.value.code == ccr.ErrorCode.NOT_FOUND
+    assert ei.value.code_name == "not-found"
+    assert alive(c.pid)
+    assert c.ask("b") == "b 2"
+
+
+def test_invalid_arguments(container, tmp_path: Path):
+    c = container
+    opts = ccr.Options(images_dir=c.images())
+    with pytest.raises(ccr.InvalidArgument, match="bad id"):
+        ccr.checkpoint(ccr.Container("bad id", pid=c.pid, bundle=str(c.bundle)), opts)
+    with pytest.raises(ccr.InvalidArgument, match="-7"):
+        ccr.checkpoint(ccr.Container(c.id, pid=-7, bundle=str(c.bundle)), opts)
+    with pytest.raises(ccr.InvalidArgument):  # no pid at all
+        ccr.checkpoint(ccr.Container(c.id, bundle=str(c.bundle)), opts)
+    with pytest.raises(ccr.InvalidArgument, match="absolute"):
+        ccr.checkpoint(ccr.Container(c.id, pid=c.pid, bundle="relative/bundle"), opts)
+    with pytest.raises(ccr.InvalidArgument):  # no images directory
+        ccr.checkpoint(c.describe(), ccr.Options())
+    with pytest.raises(ccr.InvalidArgument, match="log level"):
+        ccr.Options(images_dir=c.images(), log_level=7)
+    with pytest.raises(ccr.InvalidArgument, match="NUL"):
+        ccr.Options(images_dir="/tmp/a\0b")
+    with pytest.raises(ccr.ConfigError):
+        ccr.checkpoint(c.describe(config="[1, 2]"), opts)
+    # None of that touched the container.
+    assert alive(c.pid)
+    assert c.freezer_state() in ("THAWED", None)
+    assert c.ask("b") == "b 2"
+
+
+def test_cancel_from_another_thread(container):
+    c = container
+    canceled = threading.Event()
+
+    def canceler() -> None:
+        opts.cancel()  # noqa: F821 - bound below, before the checkpoint runs
+        canceled.set()
+
+    def at(script: str, pid: int, fd: int) -> None:
+        # The container is frozen now; another thread cancels, and this
+        # callback lets CRIU go on only once it has.
+        if script == "network-lock":
+            t = threading.Thread(target=canceler)
+            t.start()
+            t.join(10)
+            assert canceled.is_set()
+
+    opts = ccr.Options(images_dir=c.images(), notify=at)
+    with pytest.raises(ccr.Canceled):
+        c.checkpoint(opts)
+    assert alive(c.pid)
+    assert c.freezer_state() in ("THAWED", None)
+    assert c.ask("b") == "b 2"
+    # Canceled for good: the same options fail at once.
+    t0 = time.monotonic()
+    with pytest.raises(ccr.Canceled):
+        c.checkpoint(opts)
+    assert time.monotonic() - t0 < 5
+    assert c.ask("c") == "c 3"
+
+
+def test_cancel_from_the_callback(container):
+    c = container
+    opts: ccr.Options
+
+    def at(script: str, pid: int, fd: int) -> None:
+        if script == "pre-dump":
+            opts.cancel()
+
+    opts = ccr.Options(images_dir=c.images(), notify=at)
+    with pytest.raises(ccr.Canceled):
+        c.checkpoint(opts)
+    assert alive(c.pid)
+    assert c.ask("b") == "b 2"
+
+
+def test_cancel_while_the_call_blocks(container, tmp_path: Path):
+    """The GIL is released during the C call: a thread cancels an operation
+    stuck on a CRIU that never answers."""
+    c = container
+    fake = tmp_path / "criu-that-hangs"
+    fake.write_text("#!/bin/sh\nexec sleep 120\n")
+    fake.chmod(0o755)
+    opts = ccr.Options(images_dir=c.images(), criu_path=str(fake))
+    timer = threading.Timer(1.0, opts.cancel)
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(ccr.Canceled):
+            c.checkpoint(opts)
+    finally:
+        timer.cancel()
+    assert 0.5 < time.monotonic() - t0 < 30
+    assert alive(c.pid)
+    assert c.freezer_state() in ("THAWED", None)
+    assert c.ask("b") == "b 2"
+
+
+def test_timeout(container, tmp_path: Path):
+    c = container
+    fake = tmp_path / "criu-that-hangs"
+    fake.write_text("#!/bin/sh\nexec sleep 120\n")
+    fake.chmod(0o755)
+    t0 = time.monotonic()
+    with pytest.raises(ccr.Timeout) as ei:
+        c.checkpoint(ccr.Options(images_dir=c.images(), criu_path=str(fake), timeout_ms=1000))
+    assert isinstance(ei.value, TimeoutError)
+    assert time.monotonic() - t0 < 30
+    assert alive(c.pid)
+    assert c.ask("b") == "b 2"
+
+
+def test_leave_running_and_restore_as_second_container(make_container):
+    c = make_container()
+    c.start()
+    assert c.ask("a") == "a 1"
+    scripts = []
+    img = c.images()
+    c.checkpoint(ccr.Options(images_dir=img, leave_running=True,
+                             notify=lambda s, p, f: scripts.append(s)))
+    assert scripts == DUMP_SCRIPTS + ["network-unlock"]
+    assert alive(c.pid)
+    assert c.ask("x") == "x 2"
+
+    c2 = make_container()  # its own id, cgroup and rootfs; not started
+    result = c2.restore(ccr.Options(images_dir=img))
+    assert result.pid and result.pid != c.pid
+    assert c2.ask("y") == "y 2"
+    assert c.ask("z") == "z 3"
+
+
+def test_example_migrate(container):
+    """examples/migrate.py checkpoints and restores; the restored container
+    takes the script's stdin and stdout, here fresh pipes."""
+    c = container
+    script = Path(__file__).resolve().parents[1] / "examples" / "migrate.py"
+    pipes = Pipes()
+    # The restored container keeps the script's stderr too: a file, not a
+    # pipe that would never reach EOF.
+    log = c.dir / "migrate.log"
+    with open(log, "w") as err:
+        proc = subprocess.run(
+            [sys.executable, str(script), "--id", c.id, "--bundle", str(c.bundle), "--images",
+             c.images(), "--runc-root", str(c.runc_root), "--verbose"],
+            stdin=pipes.c_in, stdout=pipes.c_out, stderr=err, timeout=120,
+        )
+    pipes.close_container_side()
+    text = log.read_text()
+    assert proc.returncode == 0, text
+    assert "  post-dump" in text and "  post-resume" in text, text
+    c.io.close()
+    c.io = pipes  # the restored init was the script's child: cleanup kills it by cgroup
+    assert c.ask("b") == "b 2"

@@ -1,0 +1,309 @@
+//! Checkpoint and restore runc containers through CRIU: a safe API over
+//! libccr's C ABI (`ccr.h`, through the `ccr-sys` crate).
+//!
+//! ```no_run
+//! fn main() -> ccr::Result<()> {
+//!     let container = ccr::Container::new("web1")?
+//!         .pid(4242)
+//!         .bundle("/run/bundles/web1");
+//!     let options = ccr::Options::new()?.images_dir("/var/lib/ckpt/web1");
+//!     ccr::checkpoint(&container, &options)?;
+//!
+//!     let restored = ccr::restore(&container, &options)?;
+//!     println!("restored init: {:?}", restored.pid());
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Errors
+//!
+//! Every fallible call returns [`Result`]; [`Error`] carries libccr's stable
+//! [`ErrorCode`], the errno, a one-line message, CRIU's own errno and
+//! message, and the path and the interesting lines of CRIU's log. Builder
+//! setters keep their first error and hand it to the next operation (see
+//! [`Container`]).
+//!
+//! # Callbacks and panics
+//!
+//! A notify closure ([`Options::notify`]) that returns `Err` aborts the
+//! operation, which fails with [`ErrorCode::Callback`] and the closure's
+//! error as its `source()`. A closure that panics aborts it too; the panic
+//! is caught before it reaches C and resumed once the C call has returned.
+//!
+//! # Threads
+//!
+//! [`Container`] and [`Options`] are `Send` but not `Sync` (libccr handles
+//! are used from one thread at a time); [`Error`], [`Outcome`] and
+//! [`Canceller`] are `Send + Sync`.
+
+mod container;
+mod error;
+mod notify;
+mod options;
+mod util;
+
+use std::ffi::CStr;
+use std::fmt;
+
+pub use ccr_sys as sys;
+
+pub use crate::container::Container;
+pub use crate::error::{BoxError, Error, ErrorCode, Result};
+pub use crate::notify::Notify;
+pub use crate::options::{Canceller, CgroupMode, NetworkLock, Options, Outcome, PreDumpMode, Tls};
+
+use crate::error::check;
+use crate::options::Operation;
+
+/// Checkpoints the running `container` into the options' images directory.
+///
+/// On success the images directory holds CRIU's images and
+/// `descriptors.json`; unless [`Options::leave_running`] was set, the
+/// container's processes are gone. On failure the container is left running
+/// and thawed.
+///
+/// # Panics
+///
+/// Resumes a panic of the notify closure.
+pub fn checkpoint(container: &Container, options: &Options) -> Result<Outcome> {
+    options.run(container, Operation::Checkpoint)
+}
+
+/// Restores `container` from the options' images directory into its cgroups
+/// and rootfs. [`Outcome::pid`] is the new init, a child of this process
+/// that the caller must reap. On failure nothing made for the restore is
+/// left behind.
+///
+/// # Panics
+///
+/// Resumes a panic of the notify closure.
+pub fn restore(container: &Container, options: &Options) -> Result<Outcome> {
+    options.run(container, Operation::Restore)
+}
+
+/// A CRIU version (`MAJOR * 10000 + MINOR * 100 + SUBLEVEL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CriuVersion(u32);
+
+impl CriuVersion {
+    /// The version from its number (4.1.1 is 40101).
+    pub fn from_number(n: u32) -> CriuVersion {
+        CriuVersion(n)
+    }
+    /// The number: 40101 for 4.1.1.
+    pub fn number(self) -> u32 {
+        self.0
+    }
+    pub fn major(self) -> u32 {
+        self.0 / 10000
+    }
+    pub fn minor(self) -> u32 {
+        self.0 / 100 % 100
+    }
+    pub fn sublevel(self) -> u32 {
+        self.0 % 100
+    }
+}
+
+impl fmt::Display for CriuVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major(), self.minor(), self.sublevel())
+    }
+}
+
+/// A set of CRIU features (`ccr_feature` bits).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Features(u32);
+
+impl Features {
+    /// Memory tracking, for pre-dumps.
+    pub const MEM_TRACK: Features = Features(sys::CCR_FEATURE_MEM_TRACK);
+    /// userfaultfd lazy restore.
+    pub const LAZY_PAGES: Features = Features(sys::CCR_FEATURE_LAZY_PAGES);
+    /// The pidfd store.
+    pub const PIDFD_STORE: Features = Features(sys::CCR_FEATURE_PIDFD_STORE);
+
+    /// The raw mask.
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+    /// A set from a raw mask (unknown bits are kept).
+    pub fn from_bits(bits: u32) -> Features {
+        Features(bits)
+    }
+    /// Whether every feature of `other` is in `self`.
+    pub fn contains(self, other: Features) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for Features {
+    type Output = Features;
+    fn bitor(self, rhs: Features) -> Features {
+        Features(self.0 | rhs.0)
+    }
+}
+
+impl fmt::Debug for Features {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut set = f.debug_set();
+        let mut rest = self.0;
+        for (flag, name) in [
+            (Features::MEM_TRACK, "MEM_TRACK"),
+            (Features::LAZY_PAGES, "LAZY_PAGES"),
+            (Features::PIDFD_STORE, "PIDFD_STORE"),
+        ] {
+            if self.contains(flag) {
+                set.entry(&format_args!("{name}"));
+                rest &= !flag.0;
+            }
+        }
+        if rest != 0 {
+            set.entry(&format_args!("{rest:#x}"));
+        }
+        set.finish()
+    }
+}
+
+pub(crate) fn query_version(options: *const sys::ccr_options) -> Result<CriuVersion> {
+    let mut n = 0;
+    unsafe { check(sys::ccr_criu_version(&mut n, options))? };
+    Ok(CriuVersion(n))
+}
+
+pub(crate) fn query_features(options: *const sys::ccr_options) -> Result<Features> {
+    let mut n = 0;
+    unsafe { check(sys::ccr_criu_features(&mut n, options))? };
+    Ok(Features(n))
+}
+
+/// The version of the `criu` found in `PATH` (asked once per binary and
+/// cached by libccr). Use [`Options::criu_version`] for another binary.
+pub fn criu_version() -> Result<CriuVersion> {
+    query_version(std::ptr::null())
+}
+
+/// The features the `criu` in `PATH` and this kernel support. Use
+/// [`Options::criu_features`] for another binary.
+pub fn criu_features() -> Result<Features> {
+    query_features(std::ptr::null())
+}
+
+/// The version number of the loaded libccr (`ccr_version()`):
+/// MAJOR * 10000 + MINOR * 100 + PATCH.
+pub fn version() -> u32 {
+    unsafe { sys::ccr_version() }
+}
+
+/// The version of the loaded libccr as "MAJOR.MINOR.PATCH".
+pub fn version_string() -> &'static str {
+    // SAFETY: static storage per ccr.h.
+    unsafe { CStr::from_ptr(sys::ccr_version_string()) }
+        .to_str()
+        .unwrap_or("?")
+}
+
+/// The version number of the `ccr.h` these bindings were generated from.
+pub const HEADER_VERSION: u32 = sys::CCR_VERSION_NUMBER;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_sync_as_documented() {
+        fn send<T: Send>() {}
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send::<Container>();
+        send::<Options>();
+        send_sync::<Canceller>();
+        send_sync::<Outcome>();
+        send_sync::<Error>();
+    }
+
+    #[test]
+    fn loaded_library_is_not_older_than_the_header() {
+        assert!(
+            version() >= HEADER_VERSION,
+            "libccr {} < header {}",
+            version(),
+            HEADER_VERSION
+        );
+        assert_eq!(version_string().split('.').count(), 3);
+    }
+
+    #[test]
+    fn criu_version_parts() {
+        let v = CriuVersion::from_number(40101);
+        assert_eq!((v.major(), v.minor(), v.sublevel()), (4, 1, 1));
+        assert_eq!(v.to_string(), "4.1.1");
+    }
+
+    #[test]
+    fn setter_errors_are_kept_and_reported() {
+        let o = Options::new().unwrap().log_file("a/b").images_dir("/tmp/x");
+        let e = o.error().expect("log file with a slash is rejected");
+        assert_eq!(e.code(), ErrorCode::InvalidArgument);
+        assert!(e.message().starts_with("ccr_options_set_log_file: "), "{e}");
+        let e = o.check().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidArgument);
+
+        let c = Container::new("ok-id").unwrap().rootfs("relative/path");
+        let e = c.check().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:#}");
+
+        let e = Container::new("bad/id").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidArgument);
+        let e = Container::new("nul\0id").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn pending_error_is_returned_by_the_operation() {
+        let c = Container::new("x").unwrap().config_json("[1, 2]");
+        let o = Options::new().unwrap().images_dir("/nonexistent/ccr-rs");
+        let e = checkpoint(&c, &o).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Config, "{e:#}");
+        assert!(
+            e.message().starts_with("ccr_container_set_config_json: "),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn notify_closure_is_dropped_when_replaced_and_with_the_options() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        struct Tracker(Arc<AtomicUsize>);
+        impl Drop for Tracker {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let drops = Arc::new(AtomicUsize::new(0));
+        let t1 = Tracker(drops.clone());
+        let t2 = Tracker(drops.clone());
+        let o = Options::new()
+            .unwrap()
+            .notify(move |_: &Notify| -> Result<()> {
+                let _ = &t1;
+                Ok(())
+            });
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        let o = o.notify(move |_: &Notify| -> Result<()> {
+            let _ = &t2;
+            Ok(())
+        });
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        let canceller = o.canceller();
+        drop(o);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the canceller keeps the handle"
+        );
+        canceller.cancel().unwrap();
+        drop(canceller);
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+    }
+}
