@@ -91,6 +91,17 @@ ccr_error *ccr_restore(ccr_result **out, const ccr_container *container, const c
 	});
 }
 
+ccr_error *ccr_stats_read(ccr_result **out, const char *work_dir)
+{
+	return firewall([&] {
+		require(out, "out");
+		std::string dir = require_string(work_dir, "work directory");
+		auto result = std::make_unique<ccr_result>();
+		result->stats = ccr::read_stats_dir(dir);
+		*out = result.release();
+	});
+}
+
 ccr_error *ccr_criu_version(unsigned *out, const ccr_options *options)
 {
 	return firewall([&] {

@@ -562,6 +562,13 @@ typedef enum ccr_stat {
  * no one modifies. */
 CCR_EXTERN int ccr_result_stat(uint64_t *out, const ccr_result *result, ccr_stat which);
 
+/* Reads the statistics CRIU left in a work directory (stats-dump and
+ * stats-restore, whichever exist) into a new result, for looking at a
+ * checkpoint after the fact. The ccr clock statistics are not set.
+ * Errors: CCR_ERR_NOT_FOUND when the directory has neither file;
+ * CCR_ERR_IMAGE when one is malformed. */
+CCR_EXTERN ccr_error *ccr_stats_read(ccr_result **out, const char *work_dir);
+
 /* Checkpoints the running container `container` into the options' images
  * directory, with one CRIU process. On success the images directory holds
  * CRIU's images and descriptors.json (0600); unless leave_running was set the

@@ -1,8 +1,11 @@
 #include "criu_stats.hpp"
 
+#include <fcntl.h>
+
 #include "criu_image.hpp"
 #include "error.hpp"
 #include "stats.pb.h"
+#include "unique_fd.hpp"
 
 namespace ccr {
 namespace {
@@ -54,6 +57,19 @@ void read_dump_stats(int work_dirfd, OperationStats &s)
 		s.shpages_skipped_parent = d.shpages_skipped_parent();
 	if (d.has_shpages_written())
 		s.shpages_written = d.shpages_written();
+}
+
+OperationStats read_stats_dir(const std::string &path)
+{
+	UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!dir)
+		throw_errno("cannot open the work directory " + path);
+	OperationStats s;
+	read_dump_stats(dir.get(), s);
+	read_restore_stats(dir.get(), s);
+	if (!s.frozen_time_us && !s.restore_time_us)
+		throw Error(CCR_ERR_NOT_FOUND, path + " holds no CRIU statistics (stats-dump or stats-restore)");
+	return s;
 }
 
 void read_restore_stats(int work_dirfd, OperationStats &s)

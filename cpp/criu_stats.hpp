@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace ccr {
 
@@ -25,5 +26,9 @@ struct OperationStats {
 // leaves the fields unset; a malformed one throws CCR_ERR_IMAGE.
 void read_dump_stats(int work_dirfd, OperationStats &stats);
 void read_restore_stats(int work_dirfd, OperationStats &stats);
+
+// Both files from the directory at `path` (opened without following a final
+// symlink). CCR_ERR_NOT_FOUND when it holds neither.
+OperationStats read_stats_dir(const std::string &path);
 
 } // namespace ccr

@@ -22,7 +22,7 @@ export DEBIAN_FRONTEND=noninteractive
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates xz-utils
   libprotobuf-dev libprotoc-dev protobuf-compiler nlohmann-json3-dev libspdlog-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libarchive-dev
   clang libclang-dev libclang-rt-14-dev clang-format
 )
 RUNTIME_PACKAGES=(runc busybox-static iptables iproute2 procps util-linux)
@@ -123,6 +123,9 @@ build_criu() {
   # libcriu, for the benchmark's side-by-side run (no Python package: not needed).
   install -D -m 0644 "$dir/lib/c/criu.h" "$CRIU_PREFIX/include/criu/criu.h"
   install -D -m 0644 "$dir/criu/include/version.h" "$CRIU_PREFIX/include/criu/version.h" 2>/dev/null || true
+  # criu.h includes "rpc.pb-c.h", generated into images/ by the build (CRIU's
+  # own `make install-lib` installs it with criu.h, rpc.proto and version.h).
+  install -D -m 0644 "$dir/images/rpc.pb-c.h" "$CRIU_PREFIX/include/criu/rpc.pb-c.h"
   if [ -f "$dir/lib/c/libcriu.so" ]; then
     install -D -m 0755 "$dir/lib/c/libcriu.so" "$CRIU_PREFIX/lib/libcriu.so.2"
     ln -sf libcriu.so.2 "$CRIU_PREFIX/lib/libcriu.so"

@@ -1,152 +1,216 @@
-// ccr: a small command-line front end to libccr, written against the public
-// C header only.
-//
-//   ccr check
-//   ccr checkpoint --pid PID --bundle DIR --images DIR [--leave-running] ...
-//   ccr restore --bundle DIR --images DIR [--pid-file FILE] ...
+// ccr: the command-line face of libccr, written against the public C header
+// only. `ccr --help` lists the commands; `ccr COMMAND --help` each one.
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
-#include <vector>
+#include <utility>
 
-#include "ccr.h"
+#include "cli.hpp"
 
 namespace {
 
-int usage(FILE *to)
-{
-	std::fprintf(to,
-		     "usage:\n"
-		     "  ccr check\n"
-		     "  ccr checkpoint --id ID --pid PID --bundle DIR --images DIR [options]\n"
-		     "  ccr restore    --id ID --bundle DIR --images DIR [--pid-file FILE] [options]\n"
-		     "options:\n"
-		     "  --work DIR            CRIU's work directory (log, statistics)\n"
-		     "  --criu PATH           the CRIU binary (default: criu in PATH)\n"
-		     "  --leave-running       keep the container running after checkpoint\n"
-		     "  --tcp-established     checkpoint/restore established TCP connections\n"
-		     "  --ext-unix-sk         allow external unix sockets\n"
-		     "  --shell-job           the container shares the caller's session\n"
-		     "  --file-locks          checkpoint/restore file locks\n"
-		     "  --parent-path DIR     pre-dump images to build on (relative to --images)\n"
-		     "  --pre-dump            take a pre-dump only\n"
-		     "  --manage-cgroups-mode soft|full|strict|ignore\n"
-		     "  --timeout-ms N        give up after N milliseconds\n"
-		     "  --verbose             print every notify script as it happens\n");
-	return to == stderr ? 2 : 0;
-}
+using cli::Args;
 
-// Prints an error the way a user wants to read it: the message, then CRIU's
-// own words and the log lines that explain it. Returns the exit code.
-int report(ccr_error *err)
-{
-	std::fprintf(stderr, "ccr: %s [%s]\n", ccr_error_message(err), ccr_error_code_name(ccr_error_code_of(err)));
-	if (const char *log = ccr_error_log_excerpt(err))
-		std::fprintf(stderr, "criu log %s:\n%s\n", ccr_error_log_path(err), log);
-	int code = 10 + int(ccr_error_code_of(err));
-	ccr_error_free(err);
-	return code;
-}
+// Runs setters in turn; keeps the first error.
+class Setup {
+public:
+	void operator()(ccr_error *e)
+	{
+		if (!first_)
+			first_ = e;
+		else
+			ccr_error_free(e);
+	}
+	ccr_error *take() { return std::exchange(first_, nullptr); }
 
-int print_notify(const ccr_notify *n, void *)
-{
-	std::fprintf(stderr, "ccr: %s (pid %d)\n", ccr_notify_script(n), ccr_notify_pid(n));
-	return 0;
-}
-
-struct Args {
-	std::string id, bundle, images, work, criu, parent, cg_mode, pid_file;
-	int pid = 0;
-	bool leave_running = false, tcp = false, ext_unix = false, shell_job = false, file_locks = false,
-	     pre_dump = false, verbose = false;
-	unsigned timeout_ms = 0;
+private:
+	ccr_error *first_ = nullptr;
 };
 
-bool parse(int argc, char **argv, Args &a)
+std::string friendly_phase(const std::string &script)
 {
-	for (int i = 2; i < argc; i++) {
-		std::string k = argv[i];
-		auto value = [&]() -> std::string {
-			if (i + 1 >= argc) {
-				std::fprintf(stderr, "ccr: %s needs a value\n", k.c_str());
-				std::exit(2);
-			}
-			return argv[++i];
-		};
-		if (k == "--id") a.id = value();
-		else if (k == "--pid") a.pid = std::atoi(value().c_str());
-		else if (k == "--bundle") a.bundle = value();
-		else if (k == "--images") a.images = value();
-		else if (k == "--work") a.work = value();
-		else if (k == "--criu") a.criu = value();
-		else if (k == "--parent-path") a.parent = value();
-		else if (k == "--manage-cgroups-mode") a.cg_mode = value();
-		else if (k == "--pid-file") a.pid_file = value();
-		else if (k == "--timeout-ms") a.timeout_ms = unsigned(std::strtoul(value().c_str(), nullptr, 10));
-		else if (k == "--leave-running") a.leave_running = true;
-		else if (k == "--tcp-established") a.tcp = true;
-		else if (k == "--ext-unix-sk") a.ext_unix = true;
-		else if (k == "--shell-job") a.shell_job = true;
-		else if (k == "--file-locks") a.file_locks = true;
-		else if (k == "--pre-dump") a.pre_dump = true;
-		else if (k == "--verbose") a.verbose = true;
-		else {
-			std::fprintf(stderr, "ccr: unknown option %s\n", k.c_str());
-			return false;
-		}
-	}
-	return true;
+	if (script == "pre-dump")
+		return "freezing and collecting the container";
+	if (script == "network-lock")
+		return "network locked, dumping";
+	if (script == "post-dump")
+		return "images written";
+	if (script == "pre-restore")
+		return "restoring";
+	if (script == "setup-namespaces" || script == "post-setup-namespaces")
+		return "restoring namespaces";
+	if (script == "post-restore")
+		return "processes restored";
+	if (script == "pre-resume" || script == "post-resume")
+		return "resuming";
+	return "CRIU: " + script;
 }
 
-// Runs each setter in turn and stops at the first error.
-ccr_error *configure(ccr_container *c, ccr_options *o, const Args &a)
+int on_notify(const ccr_notify *n, void *payload)
 {
-	ccr_error *e = nullptr;
-	auto step = [&](ccr_error *r) {
-		if (!e)
-			e = r;
-		else
-			ccr_error_free(r);
-	};
-	if (a.pid) step(ccr_container_set_pid(c, a.pid));
-	if (!a.bundle.empty()) step(ccr_container_set_bundle(c, a.bundle.c_str()));
-	if (!a.images.empty()) step(ccr_options_set_images_dir(o, a.images.c_str()));
-	if (!a.work.empty()) step(ccr_options_set_work_dir(o, a.work.c_str()));
-	if (!a.criu.empty()) step(ccr_options_set_criu_path(o, a.criu.c_str()));
-	if (!a.parent.empty()) step(ccr_options_set_parent_path(o, a.parent.c_str()));
-	step(ccr_options_set_leave_running(o, a.leave_running));
-	step(ccr_options_set_tcp_established(o, a.tcp));
-	step(ccr_options_set_ext_unix_sk(o, a.ext_unix));
-	step(ccr_options_set_shell_job(o, a.shell_job));
-	step(ccr_options_set_file_locks(o, a.file_locks));
-	step(ccr_options_set_pre_dump(o, a.pre_dump));
-	step(ccr_options_set_timeout_ms(o, a.timeout_ms));
-	if (!a.cg_mode.empty()) {
-		ccr_cgroup_mode m = a.cg_mode == "soft"	    ? CCR_CGROUP_SOFT
-				    : a.cg_mode == "full"   ? CCR_CGROUP_FULL
-				    : a.cg_mode == "strict" ? CCR_CGROUP_STRICT
-				    : a.cg_mode == "ignore" ? CCR_CGROUP_IGNORE
-							    : ccr_cgroup_mode(-1);
-		step(ccr_options_set_cgroup_mode(o, m));
-	}
-	if (a.verbose) step(ccr_options_set_notify(o, print_notify, nullptr, nullptr));
-	return e;
+	static_cast<cli::Progress *>(payload)->phase(friendly_phase(ccr_notify_script(n)));
+	return 0;
 }
 
-int check(void)
+ccr_cgroup_mode cgroup_mode(const std::string &m)
 {
+	if (m == "soft") return CCR_CGROUP_SOFT;
+	if (m == "full") return CCR_CGROUP_FULL;
+	if (m == "strict") return CCR_CGROUP_STRICT;
+	if (m == "ignore") return CCR_CGROUP_IGNORE;
+	if (m == "none") return CCR_CGROUP_NONE;
+	if (m == "props") return CCR_CGROUP_PROPS;
+	return ccr_cgroup_mode(-1); // refused by the setter, with a message
+}
+
+ccr_network_lock network_lock(const std::string &m)
+{
+	if (m == "iptables") return CCR_NETWORK_LOCK_IPTABLES;
+	if (m == "nftables") return CCR_NETWORK_LOCK_NFTABLES;
+	if (m == "skip") return CCR_NETWORK_LOCK_SKIP;
+	return ccr_network_lock(-1);
+}
+
+void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
+{
+	if (a.values.count("--pid")) step(ccr_container_set_pid(c, std::atoi(a.get("--pid").c_str())));
+	if (a.values.count("--bundle")) step(ccr_container_set_bundle(c, a.get("--bundle").c_str()));
+	if (a.values.count("--config")) step(ccr_container_set_config_path(c, a.get("--config").c_str()));
+	if (a.values.count("--rootfs")) step(ccr_container_set_rootfs(c, a.get("--rootfs").c_str()));
+	if (a.values.count("--cgroup-path")) step(ccr_container_set_cgroup_path(c, nullptr, a.get("--cgroup-path").c_str()));
+	if (a.values.count("--images")) step(ccr_options_set_images_dir(o, a.get("--images").c_str()));
+	if (a.values.count("--work")) step(ccr_options_set_work_dir(o, a.get("--work").c_str()));
+	if (a.values.count("--criu")) step(ccr_options_set_criu_path(o, a.get("--criu").c_str()));
+	if (a.values.count("--parent-path")) step(ccr_options_set_parent_path(o, a.get("--parent-path").c_str()));
+	if (a.values.count("--manage-cgroups-mode")) step(ccr_options_set_cgroup_mode(o, cgroup_mode(a.get("--manage-cgroups-mode"))));
+	if (a.values.count("--network-lock")) step(ccr_options_set_network_lock(o, network_lock(a.get("--network-lock"))));
+	if (a.values.count("--timeout-ms")) step(ccr_options_set_timeout_ms(o, uint32_t(std::strtoul(a.get("--timeout-ms").c_str(), nullptr, 10))));
+	if (a.values.count("--log-level")) step(ccr_options_set_log_level(o, std::atoi(a.get("--log-level").c_str())));
+	if (a.values.count("--console-socket")) step(ccr_options_set_console_socket(o, a.get("--console-socket").c_str()));
+	if (a.values.count("--lsm-profile")) step(ccr_options_set_lsm_profile(o, a.get("--lsm-profile").c_str()));
+	if (a.values.count("--lsm-mount-context")) step(ccr_options_set_lsm_mount_context(o, a.get("--lsm-mount-context").c_str()));
+	if (a.values.count("--page-server")) {
+		std::string hp = a.get("--page-server");
+		auto colon = hp.rfind(':');
+		step(ccr_options_set_page_server(o, hp.substr(0, colon).c_str(),
+						 colon == std::string::npos ? 0 : std::atoi(hp.c_str() + colon + 1)));
+	}
+	step(ccr_options_set_leave_running(o, a.has("--leave-running")));
+	step(ccr_options_set_tcp_established(o, a.has("--tcp-established")));
+	step(ccr_options_set_tcp_close(o, a.has("--tcp-close")));
+	step(ccr_options_set_tcp_skip_in_flight(o, a.has("--tcp-skip-in-flight")));
+	step(ccr_options_set_ext_unix_sk(o, a.has("--ext-unix-sk")));
+	step(ccr_options_set_shell_job(o, a.has("--shell-job")));
+	step(ccr_options_set_file_locks(o, a.has("--file-locks")));
+	step(ccr_options_set_pre_dump(o, a.has("--pre-dump")));
+	step(ccr_options_set_auto_dedup(o, a.has("--auto-dedup")));
+	step(ccr_options_set_lazy_pages(o, a.has("--lazy-pages")));
+	step(ccr_options_set_link_remap(o, a.has("--link-remap")));
+	step(ccr_options_set_leave_stopped(o, a.has("--leave-stopped")));
+	if (a.has("--empty-ns-network")) step(ccr_options_set_empty_ns(o, 0x40000000 /* CLONE_NEWNET */));
+}
+
+int check(const Args &a)
+{
+	ccr_options *o = nullptr;
+	if (ccr_error *e = ccr_options_new(&o))
+		return cli::report_error(e, a);
+	Setup step;
+	if (a.values.count("--criu")) step(ccr_options_set_criu_path(o, a.get("--criu").c_str()));
 	unsigned version = 0, features = 0;
-	if (ccr_error *e = ccr_criu_version(&version, nullptr))
-		return report(e);
+	ccr_error *e = step.take();
+	if (!e) e = ccr_criu_version(&version, o);
+	if (!e) e = ccr_criu_features(&features, o);
+	ccr_options_free(o);
+	if (e)
+		return cli::report_error(e, a);
+	auto yes = [&](unsigned bit) { return (features & bit) ? "true" : "false"; };
+	if (a.json) {
+		std::printf("{\"ok\":true,\"command\":\"check\",\"ccr\":%s,\"criu\":\"%u.%u.%u\",\"criu_version\":%u,"
+			    "\"features\":{\"mem_track\":%s,\"lazy_pages\":%s,\"pidfd_store\":%s}}\n",
+			    cli::json_string(ccr_version_string()).c_str(), version / 10000, version / 100 % 100,
+			    version % 100, version, yes(CCR_FEATURE_MEM_TRACK), yes(CCR_FEATURE_LAZY_PAGES),
+			    yes(CCR_FEATURE_PIDFD_STORE));
+		return cli::kOk;
+	}
+	auto word = [&](unsigned bit) { return (features & bit) ? "yes" : "no"; };
 	std::printf("ccr %s, criu %u.%u.%u\n", ccr_version_string(), version / 10000, version / 100 % 100,
 		    version % 100);
-	if (ccr_error *e = ccr_criu_features(&features, nullptr))
-		return report(e);
-	std::printf("  mem-track (pre-dump):   %s\n", features & CCR_FEATURE_MEM_TRACK ? "yes" : "no");
-	std::printf("  lazy-pages:             %s\n", features & CCR_FEATURE_LAZY_PAGES ? "yes" : "no");
-	std::printf("  pidfd-store:            %s\n", features & CCR_FEATURE_PIDFD_STORE ? "yes" : "no");
-	return 0;
+	std::printf("  mem-track (pre-dump):   %s\n", word(CCR_FEATURE_MEM_TRACK));
+	std::printf("  lazy-pages:             %s\n", word(CCR_FEATURE_LAZY_PAGES));
+	std::printf("  pidfd-store:            %s\n", word(CCR_FEATURE_PIDFD_STORE));
+	return cli::kOk;
+}
+
+int stats(const Args &a)
+{
+	std::string dir = a.get("dir");
+	if (dir.empty())
+		return cli::usage("stats", false);
+	ccr_result *r = nullptr;
+	if (ccr_error *e = ccr_stats_read(&r, dir.c_str()))
+		return cli::report_error(e, a);
+	if (a.json)
+		std::printf("{\"ok\":true,\"command\":\"stats\",\"dir\":%s,\"stats\":%s}\n",
+			    cli::json_string(dir).c_str(), cli::stats_json(r).c_str());
+	else
+		std::printf("CRIU statistics in %s:\n%s", dir.c_str(), cli::stats_text(r).c_str());
+	ccr_result_free(r);
+	return cli::kOk;
+}
+
+int operate(const Args &a)
+{
+	bool restore = a.command == "restore";
+	std::string id = a.get("--id", "ccr");
+	ccr_container *c = nullptr;
+	ccr_options *o = nullptr;
+	if (ccr_error *e = ccr_container_new(&c, id.c_str()))
+		return cli::report_error(e, a);
+	if (ccr_error *e = ccr_options_new(&o)) {
+		ccr_container_free(c);
+		return cli::report_error(e, a);
+	}
+	uint64_t expected = restore ? 0 : cli::resident_bytes(std::atoi(a.get("--pid", "0").c_str()));
+	cli::Progress progress(!a.quiet, restore ? "" : a.get("--images"), expected);
+	Setup step;
+	configure(step, c, o, a);
+	step(ccr_options_set_notify(o, on_notify, &progress, nullptr));
+
+	ccr_result *r = nullptr;
+	ccr_error *e = step.take();
+	if (!e)
+		e = restore ? ccr_restore(&r, c, o) : ccr_checkpoint(&r, c, o);
+	progress.done();
+	int rc = cli::kOk;
+	if (e) {
+		rc = cli::report_error(e, a);
+	} else {
+		int pid = ccr_result_pid(r);
+		std::string pid_file = a.get("--pid-file");
+		if (restore && !pid_file.empty()) {
+			FILE *f = std::fopen(pid_file.c_str(), "w");
+			if (!f || std::fprintf(f, "%d\n", pid) < 0 || std::fclose(f) != 0) {
+				std::perror(("ccr restore: " + pid_file).c_str());
+				rc = cli::kSystem;
+			}
+		}
+		if (a.json) {
+			std::printf("{\"ok\":true,\"command\":%s,\"container\":%s,\"images\":%s,", cli::json_string(a.command).c_str(),
+				    cli::json_string(id).c_str(), cli::json_string(a.get("--images")).c_str());
+			if (restore)
+				std::printf("\"pid\":%d,", pid);
+			std::printf("\"stats\":%s}\n", cli::stats_json(r).c_str());
+		} else if (restore) {
+			std::fprintf(stderr, "ccr: restored container %s, init pid %d\n", id.c_str(), pid);
+		} else {
+			std::fprintf(stderr, "ccr: checkpointed container %s into %s\n", id.c_str(), a.get("--images").c_str());
+		}
+	}
+	ccr_result_free(r);
+	ccr_options_free(o);
+	ccr_container_free(c);
+	return rc;
 }
 
 } // namespace
@@ -154,52 +218,22 @@ int check(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage(stderr);
-	std::string cmd = argv[1];
-	if (cmd == "-h" || cmd == "--help" || cmd == "help")
-		return usage(stdout);
-	if (cmd == "check")
-		return check();
-	if (cmd != "checkpoint" && cmd != "restore")
-		return usage(stderr);
+		return cli::usage("", false);
+	std::string first = argv[1];
+	if (first == "-h" || first == "--help" || first == "help")
+		return cli::usage(argc > 2 ? argv[2] : "", true);
+	if (first == "--version") {
+		std::printf("ccr %s\n", ccr_version_string());
+		return cli::kOk;
+	}
 	Args a;
-	if (!parse(argc, argv, a))
-		return usage(stderr);
-	if (a.id.empty())
-		a.id = "ccr";
-
-	ccr_container *c = nullptr;
-	ccr_options *o = nullptr;
-	if (ccr_error *e = ccr_container_new(&c, a.id.c_str()))
-		return report(e);
-	if (ccr_error *e = ccr_options_new(&o)) {
-		ccr_container_free(c);
-		return report(e);
-	}
-	int rc = 0;
-	ccr_result *result = nullptr;
-	ccr_error *e = configure(c, o, a);
-	if (!e)
-		e = cmd == "checkpoint" ? ccr_checkpoint(&result, c, o) : ccr_restore(&result, c, o);
-	if (e) {
-		rc = report(e);
-	} else if (cmd == "restore") {
-		int pid = ccr_result_pid(result);
-		std::fprintf(stderr, "ccr: restored container %s, init pid %d\n", a.id.c_str(), pid);
-		if (!a.pid_file.empty()) {
-			if (FILE *f = std::fopen(a.pid_file.c_str(), "w")) {
-				std::fprintf(f, "%d\n", pid);
-				std::fclose(f);
-			} else {
-				std::perror(("ccr: " + a.pid_file).c_str());
-				rc = 1;
-			}
-		}
-	} else {
-		std::fprintf(stderr, "ccr: checkpointed container %s into %s\n", a.id.c_str(), a.images.c_str());
-	}
-	ccr_result_free(result);
-	ccr_options_free(o);
-	ccr_container_free(c);
-	return rc;
+	if (!cli::parse_args(argc, argv, a))
+		return cli::kUsage;
+	if (a.has("--help"))
+		return cli::usage(a.command, true);
+	if (a.command == "check")
+		return check(a);
+	if (a.command == "stats")
+		return stats(a);
+	return operate(a);
 }

@@ -1,0 +1,91 @@
+// Shared pieces of the ccr command-line tool: parsed arguments, output in
+// text or JSON, exit codes by error class, and the progress line.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ccr.h"
+
+namespace cli {
+
+// Exit codes, by what the user should do about the failure.
+enum Exit : int {
+	kOk = 0,
+	kUsage = 2,	     // the command line is wrong
+	kBadInput = 3,	     // an argument, the config or a path is wrong
+	kNotFound = 4,	     // the container, a directory or CRIU is missing
+	kCriu = 5,	     // CRIU failed, died or spoke garbage
+	kUnsupported = 6,    // this kernel or CRIU lacks a feature
+	kInterrupted = 7,    // time limit or cancellation
+	kCallback = 8,	     // (library users only) a callback failed
+	kImage = 9,	     // the images are damaged
+	kSystem = 10	     // the system refused something, or a bug
+};
+int exit_code_for(ccr_error_code code);
+
+struct Args {
+	std::string command;
+	std::map<std::string, std::string> values; // --name VALUE
+	std::vector<std::string> flags;		   // --name
+	bool json = false;
+	bool quiet = false;
+	bool has(const std::string &flag) const;
+	std::string get(const std::string &name, const std::string &fallback = "") const;
+};
+
+// Parses argv against the command's known options; unknown ones are errors.
+// Returns false (after printing why) on a bad command line.
+bool parse_args(int argc, char **argv, Args &out);
+
+// Every command's help text; usage() prints the overview.
+int usage(const std::string &command, bool to_stdout);
+
+// JSON text for a string.
+std::string json_string(const std::string &s);
+
+// Prints an error the way the output mode wants, frees it, and returns the
+// exit code for it.
+int report_error(ccr_error *err, const Args &args);
+
+// The statistics of a result as a JSON object, or as aligned text lines.
+std::string stats_json(const ccr_result *result);
+std::string stats_text(const ccr_result *result);
+
+// A one-line progress display on a terminal: the phase CRIU is in, and while
+// memory is written, bytes written so far against the container's resident
+// memory. Inactive (prints nothing) when stderr is not a terminal.
+class Progress {
+public:
+	Progress(bool enabled, std::string images_dir, uint64_t expected_bytes);
+	~Progress();
+	Progress(const Progress &) = delete;
+	Progress &operator=(const Progress &) = delete;
+	void phase(const std::string &name);
+	void done();
+
+private:
+	void draw();
+	void loop();
+	bool enabled_;
+	std::string images_dir_;
+	uint64_t expected_bytes_;
+	std::mutex mutex_;
+	std::condition_variable wake_;
+	std::string phase_;
+	bool stop_ = false;
+	std::thread thread_;
+	std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+// The resident memory of a process and its descendants' cgroup, in bytes, or
+// 0 when unknown.
+uint64_t resident_bytes(int pid);
+
+} // namespace cli

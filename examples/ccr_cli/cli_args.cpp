@@ -1,0 +1,143 @@
+// The command line: commands, their options, and their help.
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "cli.hpp"
+
+namespace cli {
+namespace {
+
+struct Command {
+	const char *name;
+	const char *summary;
+	const char *synopsis;
+	std::set<std::string> valued; // options taking a value
+	std::set<std::string> flags;
+	const char *details;
+};
+
+const std::set<std::string> kCommonFlags = {"--json", "--quiet", "--help"};
+
+const Command kCommands[] = {
+	{"check", "show the CRIU version and the features this kernel offers", "ccr check [--criu PATH] [--json]",
+	 {"--criu"}, {}, ""},
+	{"checkpoint", "checkpoint a running container into an images directory",
+	 "ccr checkpoint --id ID --pid PID --bundle DIR --images DIR [options]",
+	 {"--id", "--pid", "--bundle", "--config", "--rootfs", "--images", "--work", "--criu", "--parent-path",
+	  "--manage-cgroups-mode", "--timeout-ms", "--page-server", "--network-lock", "--log-level"},
+	 {"--leave-running", "--tcp-established", "--ext-unix-sk", "--shell-job", "--file-locks", "--pre-dump",
+	  "--auto-dedup", "--lazy-pages", "--tcp-skip-in-flight", "--link-remap", "--empty-ns-network"},
+	 "  --id ID                 the container's name (letters, digits, . _ -)\n"
+	 "  --pid PID               its init process\n"
+	 "  --bundle DIR            its OCI bundle (config.json is read from it)\n"
+	 "  --config FILE           the OCI config, if not <bundle>/config.json\n"
+	 "  --rootfs DIR            its rootfs, if not the config's root.path\n"
+	 "  --images DIR            where the images go (created 0700)\n"
+	 "  --work DIR              CRIU's log and statistics (default: the images directory)\n"
+	 "  --parent-path DIR       a pre-dump to build on, relative to --images\n"
+	 "  --pre-dump              take a pre-dump only (needs MemTrack)\n"
+	 "  --leave-running         keep the container running afterwards\n"
+	 "  --page-server HOST:PORT send memory to a CRIU page server\n"
+	 "  --lazy-pages            leave memory to be served lazily\n"
+	 "  --network-lock MODE     iptables, nftables or skip\n"},
+	{"restore", "restore a container from an images directory",
+	 "ccr restore --id ID --bundle DIR --images DIR [--pid-file FILE] [options]",
+	 {"--id", "--bundle", "--config", "--rootfs", "--images", "--work", "--criu", "--pid-file",
+	  "--manage-cgroups-mode", "--timeout-ms", "--cgroup-path", "--console-socket", "--network-lock",
+	  "--log-level", "--lsm-profile", "--lsm-mount-context"},
+	 {"--tcp-established", "--tcp-close", "--ext-unix-sk", "--shell-job", "--file-locks", "--auto-dedup",
+	  "--lazy-pages", "--leave-stopped", "--empty-ns-network"},
+	 "  The restored container's stdin, stdout and stderr are ccr's own (as with\n"
+	 "  runc restore -d), so give ccr the pipes the container should have.\n"
+	 "  --pid-file FILE         write the restored init's pid here\n"
+	 "  --cgroup-path PATH      restore into this cgroup instead of the config's\n"
+	 "  --console-socket PATH   send a restored terminal's master to this socket\n"},
+	{"stats", "show CRIU's statistics left in a work or images directory", "ccr stats DIR [--json]", {}, {},
+	 ""},
+};
+
+const Command *find(const std::string &name)
+{
+	for (const auto &c : kCommands)
+		if (name == c.name)
+			return &c;
+	return nullptr;
+}
+
+const char *kShared = "  --criu PATH             the CRIU binary (default: criu in PATH)\n"
+		      "  --manage-cgroups-mode M soft, full, strict, ignore, none or props\n"
+		      "  --timeout-ms N          give up (and stop CRIU) after N milliseconds\n"
+		      "  --log-level N           CRIU's log level, 0 to 4 (default 4)\n"
+		      "  --json                  print one JSON object instead of text\n"
+		      "  --quiet                 no progress line\n";
+
+} // namespace
+
+bool Args::has(const std::string &flag) const
+{
+	for (const auto &f : flags)
+		if (f == flag)
+			return true;
+	return false;
+}
+
+std::string Args::get(const std::string &name, const std::string &fallback) const
+{
+	auto it = values.find(name);
+	return it == values.end() ? fallback : it->second;
+}
+
+int usage(const std::string &command, bool to_stdout)
+{
+	FILE *to = to_stdout ? stdout : stderr;
+	if (const Command *c = find(command)) {
+		std::fprintf(to, "usage: %s\n\n%s.\n\n%s", c->synopsis, c->summary, c->details);
+		if (command == "checkpoint" || command == "restore")
+			std::fputs(kShared, to);
+		else
+			std::fputs("  --json                  print one JSON object instead of text\n", to);
+		return to_stdout ? kOk : kUsage;
+	}
+	std::fprintf(to, "usage: ccr COMMAND [options]   (ccr COMMAND --help for each)\n\ncommands:\n");
+	for (const auto &c : kCommands)
+		std::fprintf(to, "  %-11s %s\n", c.name, c.summary);
+	std::fprintf(to, "\nexit codes: 0 ok, 2 usage, 3 bad input, 4 not found, 5 CRIU failed,\n"
+			 "6 unsupported, 7 timed out or canceled, 9 damaged images, 10 system error\n");
+	return to_stdout ? kOk : kUsage;
+}
+
+bool parse_args(int argc, char **argv, Args &out)
+{
+	if (argc < 2)
+		return false;
+	out.command = argv[1];
+	const Command *c = find(out.command);
+	if (!c) {
+		std::fprintf(stderr, "ccr: unknown command \"%s\"\n", argv[1]);
+		return false;
+	}
+	for (int i = 2; i < argc; i++) {
+		std::string a = argv[i];
+		if (c->valued.count(a)) {
+			if (i + 1 >= argc) {
+				std::fprintf(stderr, "ccr %s: %s needs a value\n", c->name, a.c_str());
+				return false;
+			}
+			out.values[a] = argv[++i];
+		} else if (c->flags.count(a) || kCommonFlags.count(a)) {
+			out.flags.push_back(a);
+		} else if (a.rfind("--", 0) != 0 && out.command == "stats" && !out.values.count("dir")) {
+			out.values["dir"] = a;
+		} else {
+			std::fprintf(stderr, "ccr %s: unknown option %s (see ccr %s --help)\n", c->name, a.c_str(),
+				     c->name);
+			return false;
+		}
+	}
+	out.json = out.has("--json");
+	out.quiet = out.has("--quiet") || out.json;
+	return true;
+}
+
+} // namespace cli
