@@ -130,9 +130,9 @@ std::vector<std::string> read_descriptors(int images_dirfd)
 	if (static_cast<uint64_t>(st.st_size) > max_descriptors_size)
 		bad_image(std::to_string(st.st_size) + " bytes, more than the 1 MiB limit");
 
-	// Read one byte past the limit so a file that grew after fstat is
-	// still caught.
-	std::string text(max_descriptors_size + 1, '\0');
+	// Read one byte past what fstat said (and at most past the limit) so a
+	// file that grew after fstat is still caught.
+	std::string text(std::min<uint64_t>(uint64_t(st.st_size), max_descriptors_size) + 1, '\0');
 	size_t len = 0;
 	while (len < text.size()) {
 		ssize_t n = ::read(fd.get(), text.data() + len, text.size() - len);
@@ -147,8 +147,16 @@ std::vector<std::string> read_descriptors(int images_dirfd)
 	}
 	if (len > max_descriptors_size)
 		bad_image("more than the 1 MiB limit");
+	if (len == text.size())
+		bad_image("it grew while it was read");
 	text.resize(len);
+	return parse_descriptors(text);
+}
 
+std::vector<std::string> parse_descriptors(std::string_view text)
+{
+	if (text.size() > max_descriptors_size)
+		bad_image("more than the 1 MiB limit");
 	json doc = json::parse(text, nullptr, false);
 	if (doc.is_discarded())
 		bad_image("not valid JSON");

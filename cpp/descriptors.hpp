@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ccr {
@@ -27,5 +28,8 @@ void write_descriptors(int images_dirfd, const std::vector<std::string> &fds);
 // file when it is not a JSON array of strings or is larger than 1 MiB, and
 // CCR_ERR_UNSAFE_PATH when it is a symlink.
 std::vector<std::string> read_descriptors(int images_dirfd);
+
+// The checks read_descriptors() applies, on text already in memory.
+std::vector<std::string> parse_descriptors(std::string_view text);
 
 } // namespace ccr
