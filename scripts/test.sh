@@ -3,7 +3,8 @@
 # package (pkg-config + an example built against it), the exported-symbol
 # check, the end-to-end tests against real CRIU and runc, each binding's tests
 # (Go, Python, Rust) against the installed library, the fuzz targets for a
-# bounded time, and the whole C++ suite again under AddressSanitizer + UBSan.
+# bounded time, the whole C++ suite again under AddressSanitizer + UBSan, and
+# the concurrency tests under ThreadSanitizer.
 # Usage: sudo bash scripts/test.sh     (root: CRIU and runc need it)
 # CCR_QUICK=1 skips the sanitizer pass and the fuzzing.
 set -euo pipefail
@@ -63,6 +64,13 @@ if [ "${CCR_QUICK:-0}" != 1 ]; then
   ninja -C "$asan"
   (cd "$asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j2)
+
+  stage "ThreadSanitizer: the concurrency and cancellation tests"
+  tsan=${CCR_TSAN_BUILD_DIR:-$top/build-tsan}
+  cmake -S . -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCCR_SANITIZE=thread -DCCR_BUILD_EXAMPLES=OFF >/dev/null
+  ninja -C "$tsan" ccr_e2e_tests ccr_unit_tests
+  TSAN_OPTIONS=halt_on_error=1 "$tsan/tests/ccr_e2e_tests" --gtest_filter='Concurrency*:Interrupt*'
+  TSAN_OPTIONS=halt_on_error=1 "$tsan/tests/ccr_unit_tests" --gtest_filter='FakeCriuPeer*'
 fi
 
 stage "all tests passed"
