@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "criu_log.hpp"
 #include "error.hpp"
 
 namespace ccr {
@@ -62,9 +63,11 @@ criu::criu_resp exchange(CriuSession &session, const criu::criu_req &req, const 
 			throw Error(CCR_ERR_PROTOCOL, what + ": criu answered a " + request_type_name(req.type()) +
 							  " request with " + request_type_name(resp.type()));
 		if (!resp.success()) {
-			std::string detail = resp.has_cr_errmsg() && !resp.cr_errmsg().empty()
-						     ? resp.cr_errmsg()
-						     : "criu gave no reason";
+			// CRIU's errmsg is the first error it logged, which can be an
+			// incidental one; the log then names the cause.
+			bool telling = resp.has_cr_errmsg() && !resp.cr_errmsg().empty() &&
+				       !is_incidental_criu_error(resp.cr_errmsg());
+			std::string detail = telling ? resp.cr_errmsg() : "criu gave no reason in its answer";
 			if (resp.cr_errno() != 0)
 				detail += " (errno " + std::to_string(resp.cr_errno()) + ")";
 			Error err(CCR_ERR_CRIU_FAILED, what + " failed: " + detail, resp.cr_errno());

@@ -157,10 +157,24 @@ std::string read_log_excerpt(int dirfd, const std::string &name)
 	}
 }
 
+bool is_incidental_criu_error(std::string_view line)
+{
+	// CRIU logs these as errors on its way, but they are never why an
+	// operation failed: raising its own descriptor limit is refused without
+	// CAP_SYS_RESOURCE, and "... FAILED." only sums up what came before.
+	static constexpr std::string_view kIncidental[] = {
+		"rlimit: Can't setup RLIMIT_NOFILE", "Dumping FAILED.", "Pre-dumping FAILED.", "Restoring FAILED.",
+		"Restoring FAILED"};
+	for (std::string_view s : kIncidental)
+		if (line.find(s) != std::string_view::npos)
+			return true;
+	return false;
+}
+
 std::string first_error_line(std::string_view log)
 {
 	for (std::string_view line : split_lines(log)) {
-		if (!is_error_line(line))
+		if (!is_error_line(line) || is_incidental_criu_error(line))
 			continue;
 		line = trim(line);
 		// CRIU's timestamp: "(00.012345)". Anything else in parentheses

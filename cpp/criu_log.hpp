@@ -30,4 +30,8 @@ std::string read_log_excerpt(int dirfd, const std::string &name);
 // prefix and surrounding white space, or "" when there is none.
 std::string first_error_line(std::string_view log);
 
+// Whether an error line of CRIU's is one it logs on the way without it being
+// the cause of a failure (first_error_line() passes over these).
+bool is_incidental_criu_error(std::string_view line);
+
 } // namespace ccr

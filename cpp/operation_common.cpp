@@ -69,8 +69,11 @@ void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &l
 	// CRIU's RPC answer often says only "dump failed"; its log says why.
 	if (err.code() == CCR_ERR_CRIU_FAILED || err.code() == CCR_ERR_CRIU_DIED) {
 		std::string first = first_error_line(err.log_excerpt);
-		if (!first.empty())
+		bool repeats = err.criu_message && err.criu_message->find(first) != std::string::npos;
+		if (!first.empty() && !repeats)
 			err.appended("; " + first + " (see " + err.log_path + ")");
+		else
+			err.appended(" (see " + err.log_path + ")");
 	}
 }
 

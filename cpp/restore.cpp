@@ -4,6 +4,7 @@
 // process, cgroup and mount made for it.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "builtin_notify.hpp"
@@ -53,6 +54,21 @@ void kill_and_reap(int pid) noexcept
 	::kill(pid, SIGKILL);
 	while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
 	}
+}
+
+// A lazy restore needs a `criu lazy-pages` daemon listening on
+// "lazy-pages.socket" in CRIU's work directory. CRIU's log names only that
+// relative name (and its first error line is often unrelated), so when no
+// socket is there, say where one was expected.
+void explain_missing_lazy_pages_daemon(Error &err, const Options &opts, const OperationDirs &dirs)
+{
+	if (!opts.lazy_pages || !dirs.work || err.code() != CCR_ERR_CRIU_FAILED)
+		return;
+	struct stat st;
+	if (::fstatat(dirs.work.get(), "lazy-pages.socket", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode))
+		return;
+	err.appended("; no criu lazy-pages daemon listens on " + dirs.work_path +
+		     "/lazy-pages.socket (start `criu lazy-pages` with this work directory first)");
 }
 
 } // namespace
@@ -137,6 +153,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 		placement.rollback();
 		remove_leftover_cgroup_yards(dirs.work_path);
 		attach_criu_log(err, dirs, log_name);
+		explain_missing_lazy_pages_daemon(err, opts, dirs);
 		err.prefixed("restore of container " + spec.id + " from " + dirs.images_path);
 		throw;
 	}

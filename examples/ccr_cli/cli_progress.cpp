@@ -81,9 +81,11 @@ void Progress::phase(const std::string &name)
 {
 	if (!enabled_)
 		return;
+	// Drawn at once, on the caller's thread: CRIU's phases can follow each
+	// other faster than the refresh thread wakes, and each is worth seeing.
 	std::lock_guard lock(mutex_);
 	phase_ = name;
-	wake_.notify_all();
+	draw();
 }
 
 void Progress::done()

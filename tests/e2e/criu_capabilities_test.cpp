@@ -15,6 +15,7 @@
 #include <future>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,19 @@ std::vector<std::string> files_with_prefix(const std::string &dir, const std::st
 
 std::atomic<unsigned> netns_counter{0};
 
+// The state letter in /proc/<pid>/stat ('S', 't', ...), or '?'.
+char proc_state(pid_t pid)
+{
+	std::string stat;
+	try {
+		stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+	} catch (...) {
+		return '?';
+	}
+	auto rp = stat.rfind(')');
+	return rp != std::string::npos && rp + 2 < stat.size() ? stat[rp + 2] : '?';
+}
+
 // The largest pipe CRIU 4.1.1's page server asks for when it serves lazy
 // pages (pipe_read_dest_init: PIPE_MAX_SIZE pages, i.e. as many pages as
 // 8 pages of 40-byte kernel pipe_buffers describe). Without CAP_SYS_RESOURCE
@@ -151,8 +165,9 @@ void lazy_migration_over_loopback(bool expect_success)
 	EXPECT_EQ(byte, '\0');
 	ASSERT_EQ(poll(&pfd, 1, 10000), 1) << "the status descriptor stayed open after status-ready";
 	EXPECT_EQ(read(status_read.get(), &byte, 1), 0) << "expected EOF on the status pipe";
-	// CRIU holds the dumped tree frozen while it serves pages.
-	EXPECT_EQ(c.freezer_state(), "FROZEN");
+	// CRIU keeps the dumped tree seized (ptrace-stopped, freezer thawed)
+	// while it serves pages.
+	EXPECT_EQ(proc_state(pid1), 't');
 
 	// The lazy-pages daemon listens on <work dir>/lazy-pages.socket (a path
 	// relative to its work dir); the restoring CRIU connects to the same
@@ -195,7 +210,11 @@ void lazy_migration_over_loopback(bool expect_success)
 		// The daemon lost its page server, so the lazy restore failed
 		// too, and ccr took away what it had restored.
 		ASSERT_TRUE(rst) << "the lazy restore succeeded without its pages";
+		EXPECT_EQ(ccr_error_code_of(rst.get()), CCR_ERR_CRIU_FAILED) << describe(rst);
 		EXPECT_EQ(pid2, 0);
+		for (const char *h : {"freezer", "memory", "pids"})
+			EXPECT_FALSE(path_exists(std::string("/sys/fs/cgroup/") + h + c2.cgroup_path()))
+				<< "the failed restore left its " << h << " cgroup";
 		ASSERT_TRUE(lazy_status) << "criu lazy-pages still runs";
 		EXPECT_NE(describe_status(*lazy_status), "exited with 0") << lazy.output();
 		// CRIU unfreezes the tree when the transfer fails: the original
@@ -374,6 +393,65 @@ TEST_F(CriuCapabilities, LazyRestoreFromLocalImages)
 	EXPECT_EQ(stray_criu(), std::vector<pid_t>{});
 }
 
+// 2d. A lazy restore with no lazy-pages daemon fails, names the socket it
+//     needed, leaves nothing behind, and a plain restore still works.
+TEST_F(CriuCapabilities, LazyRestoreWithoutDaemonNamesTheSocket)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	const std::string images = c.dir() / "images";
+	ErrorPtr err = checkpoint(c, images);
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_TRUE(wait_gone(c.pid()));
+
+	pid_t pid = 0;
+	err = restore(c, images, &pid, [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_lazy_pages(o, 1)); });
+	ASSERT_TRUE(err) << "a lazy restore without a lazy-pages daemon succeeded";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CRIU_FAILED) << describe(err);
+	EXPECT_TRUE(contains(message_of(err), images + "/lazy-pages.socket")) << describe(err);
+	EXPECT_TRUE(contains(excerpt_of(err), "connect to lazy-pages.socket failed")) << describe(err);
+	EXPECT_EQ(pid, 0);
+	EXPECT_EQ(stray_criu(), std::vector<pid_t>{});
+
+	err = restore(c, images, &pid);
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
+// 2e. A lazy dump whose page server cannot listen (the port is taken) fails
+//     after the images are written: ccr closes the status descriptor without
+//     a ready byte, and CRIU lets the container go on.
+TEST_F(CriuCapabilities, LazyDumpOnBusyPortClosesStatusFd)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	TcpListener taken;
+	int st[2];
+	ASSERT_EQ(pipe2(st, O_CLOEXEC), 0);
+	UniqueFd status_read(st[0]);
+	const int status_write = st[1]; // ccr's from ccr_options_set_status_fd on
+
+	ErrorPtr err = checkpoint(c, c.dir() / "images", [&](ccr_options *o) {
+		EXPECT_CCR_OK(ccr_options_set_lazy_pages(o, 1));
+		EXPECT_CCR_OK(ccr_options_set_page_server(o, "127.0.0.1", taken.port()));
+		EXPECT_CCR_OK(ccr_options_set_status_fd(o, status_write));
+	});
+	ASSERT_TRUE(err) << "a lazy dump onto a taken port succeeded";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CRIU_FAILED) << describe(err);
+	EXPECT_TRUE(contains(excerpt_of(err), "Can't bind page server")) << describe(err);
+
+	pollfd pfd{status_read.get(), POLLIN, 0};
+	ASSERT_EQ(poll(&pfd, 1, 5000), 1) << "the status descriptor is still open";
+	char byte = 1;
+	EXPECT_EQ(read(status_read.get(), &byte, 1), 0) << "expected EOF without a ready byte, read " << int(byte);
+	EXPECT_EQ(stray_criu(), std::vector<pid_t>{});
+	EXPECT_TRUE(alive(c.pid()));
+	EXPECT_EQ(c.freezer_state(), "THAWED");
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
 // 3. Pages sent to a `criu page-server` on 127.0.0.1 land in its directory,
 //    the rest in the images directory; merged, they restore.
 TEST_F(CriuCapabilities, RestoreFromPageServerImages)
@@ -440,8 +518,12 @@ TEST_F(CriuCapabilities, ExternalNetworkNamespace)
 	ErrorPtr err = checkpoint(c, images);
 	ASSERT_FALSE(err) << describe(err);
 	EXPECT_TRUE(wait_gone(pid1));
-	// The namespace itself was not dumped: CRIU recorded it as external.
-	EXPECT_TRUE(files_with_prefix(images, "netns-").empty());
+	// CRIU did not dump the namespace: its image only records the key
+	// the restore must hand it back under.
+	std::string netns_images;
+	for (const auto &name : files_with_prefix(images, "netns-"))
+		netns_images += read_file(images + "/" + name);
+	EXPECT_TRUE(contains(netns_images, "extRootNetNS")) << "no netns image names extRootNetNS";
 
 	pid_t pid2 = 0;
 	err = restore(c, images, &pid2);
@@ -541,7 +623,26 @@ TEST_F(CriuCapabilities, RestoreIntoAnotherCgroup)
 	for (const char *must : {"memory", "pids", "freezer"})
 		EXPECT_NE(std::find(v1.begin(), v1.end(), must), v1.end()) << must << " missing in " << join(v1);
 	EXPECT_TRUE(std::any_of(v1.begin(), v1.end(), [](auto &s) { return contains(s, "cpu"); })) << join(v1);
+	// The v2 line is left out: on a hybrid host ccr leaves the unified tree
+	// alone and, with CRIU's cgroup handling off, nobody moves the restored
+	// init there (it stays at "/", while runc had put the original into
+	// /ccr-e2e/<id> in that tree too).
 	for (const auto &h : hierarchies)
 		EXPECT_FALSE(path_exists("/sys/fs/cgroup/" + h + c.cgroup_path())) << "recreated in " << h;
+
+	// Inside, /sys/fs/cgroup/<controller> are binds of the container's own
+	// cgroups: they follow it to the new path.
+	std::istringstream mountinfo(read_file("/proc/" + std::to_string(pid2) + "/mountinfo"));
+	int cgroup_mounts = 0;
+	for (std::string line; std::getline(mountinfo, line);) {
+		std::istringstream f(line);
+		std::string id, parent, dev, root, mountpoint;
+		f >> id >> parent >> dev >> root >> mountpoint;
+		if (mountpoint.rfind("/sys/fs/cgroup/", 0) != 0 || !contains(line, " - cgroup "))
+			continue;
+		cgroup_mounts++;
+		EXPECT_EQ(root, other) << line;
+	}
+	EXPECT_GE(cgroup_mounts, 3);
 	EXPECT_EQ(c.ask("b"), "b 2");
 }

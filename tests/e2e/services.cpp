@@ -77,6 +77,20 @@ int free_tcp_port()
 	return ntohs(a.sin_port);
 }
 
+TcpListener::TcpListener() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0))
+{
+	if (!fd_)
+		throw_errno("socket");
+	sockaddr_in a{};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof a;
+	if (bind(fd_.get(), reinterpret_cast<sockaddr *>(&a), sizeof a) < 0 || listen(fd_.get(), 1) < 0 ||
+	    getsockname(fd_.get(), reinterpret_cast<sockaddr *>(&a), &len) < 0)
+		throw_errno("listen on 127.0.0.1");
+	port_ = ntohs(a.sin_port);
+}
+
 std::string describe_status(int status)
 {
 	if (WIFEXITED(status))

@@ -21,6 +21,18 @@ namespace e2e {
 // port 0 and released, so another process could still take it).
 int free_tcp_port();
 
+// A socket listening on 127.0.0.1 at a port the kernel chose, held until
+// destruction: a port something else certainly uses.
+class TcpListener {
+public:
+	TcpListener();
+	int port() const { return port_; }
+
+private:
+	UniqueFd fd_;
+	int port_ = 0;
+};
+
 // `criu <args...> --status-fd 3` as our child, its stdout and stderr going
 // to `output_file`. The constructor returns once CRIU wrote its ready byte
 // (its socket listens), and throws with CRIU's output when it exits first or

@@ -206,3 +206,16 @@ TEST_F(CriuLogFile, OnlyTheLast4MiBAreRead)
 }
 
 } // namespace
+
+TEST(CriuLog, FirstErrorLinePassesOverIncidentalErrors)
+{
+	const char *log = "(00.049989) Error (criu/util.c:1533): rlimit: Can't setup RLIMIT_NOFILE for self: "
+			  "Operation not permitted\n"
+			  "(00.057941) Error (criu/mem.c:666): fault: Dump VMA pages failure!\n"
+			  "(00.220611) Error (criu/cr-dump.c:2111): Dumping FAILED.\n";
+	EXPECT_EQ(ccr::first_error_line(log), "Error (criu/mem.c:666): fault: Dump VMA pages failure!");
+	EXPECT_TRUE(ccr::is_incidental_criu_error("Error (criu/cr-dump.c:2111): Dumping FAILED."));
+	EXPECT_FALSE(ccr::is_incidental_criu_error("Error (criu/mem.c:666): fault: Dump VMA pages failure!"));
+	// Only incidental errors: there is no cause to name.
+	EXPECT_EQ(ccr::first_error_line("(00.1) Error (criu/util.c:1): rlimit: Can't setup RLIMIT_NOFILE\n"), "");
+}
