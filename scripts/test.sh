@@ -12,6 +12,11 @@ cd "$(dirname "$0")/.."
 top=$PWD
 build=${CCR_BUILD_DIR:-$top/build}
 stage() { printf '\n==== %s\n' "$*"; }
+# The Go and Rust toolchains live outside the default PATH on these machines.
+for d in /usr/local/go/bin "$HOME/.cargo/bin"; do
+  [ -d "$d" ] && case ":$PATH:" in *":$d:"*) ;; *) PATH="$PATH:$d" ;; esac
+done
+export PATH
 
 stage "bootstrap"
 bash scripts/bootstrap.sh
