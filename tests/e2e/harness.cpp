@@ -614,14 +614,12 @@ void Pipes::close_container_side()
 	c_err_.reset();
 }
 
-bool Pipes::send_line(const std::string &line)
+bool write_line(int fd, const std::string &line)
 {
-	if (!t_in_)
-		return false;
 	std::string data = line + "\n";
 	size_t off = 0;
 	while (off < data.size()) {
-		ssize_t n = write(t_in_.get(), data.data() + off, data.size() - off);
+		ssize_t n = write(fd, data.data() + off, data.size() - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -631,36 +629,45 @@ bool Pipes::send_line(const std::string &line)
 	return true;
 }
 
-std::optional<std::string> Pipes::read_line(std::chrono::milliseconds timeout)
+std::optional<std::string> read_line_from(int fd, std::string &buf, std::chrono::milliseconds timeout)
 {
 	auto deadline = std::chrono::steady_clock::now() + timeout;
 	for (;;) {
-		auto nl = buf_.find('\n');
+		auto nl = buf.find('\n');
 		if (nl != std::string::npos) {
-			std::string line = buf_.substr(0, nl);
-			buf_.erase(0, nl + 1);
+			std::string line = buf.substr(0, nl);
+			buf.erase(0, nl + 1);
+			while (!line.empty() && line.back() == '\r') // a terminal's line ends
+				line.pop_back();
 			return line;
 		}
-		if (!t_out_)
+		if (fd < 0)
 			return std::nullopt;
 		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
 			deadline - std::chrono::steady_clock::now());
 		if (left.count() <= 0)
 			return std::nullopt;
-		pollfd pfd{t_out_.get(), POLLIN, 0};
+		pollfd pfd{fd, POLLIN, 0};
 		int r = poll(&pfd, 1, (int)left.count());
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return std::nullopt;
-		char buf[4096];
-		ssize_t n = read(t_out_.get(), buf, sizeof buf);
+		char chunk[4096];
+		ssize_t n = read(fd, chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return std::nullopt; // EOF: the writer is gone
-		buf_.append(buf, (size_t)n);
+		buf.append(chunk, (size_t)n);
 	}
+}
+
+bool Pipes::send_line(const std::string &line) { return t_in_ && write_line(t_in_.get(), line); }
+
+std::optional<std::string> Pipes::read_line(std::chrono::milliseconds timeout)
+{
+	return read_line_from(t_out_.get(), buf_, timeout);
 }
 
 std::string Pipes::drain_stderr()

@@ -155,6 +155,12 @@ void expect_ok(ccr_error *err);
 // Three pipes (O_CLOEXEC). The container side (stdin's read end, stdout's
 // and stderr's write ends) goes to runc or to ccr_container_set_stdio(); the
 // test side is used to talk.
+// Writes `line` and a newline to `fd`, all of it.
+bool write_line(int fd, const std::string &line);
+// The next line from `fd` (without its "\n" or "\r\n"), buffering what
+// follows it in `buf`; nullopt on timeout or EOF.
+std::optional<std::string> read_line_from(int fd, std::string &buf, std::chrono::milliseconds timeout);
+
 class Pipes {
 public:
 	static Pipes make();

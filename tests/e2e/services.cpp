@@ -292,45 +292,11 @@ UniqueFd ConsoleSocket::receive(std::chrono::milliseconds timeout, std::string *
 	throw std::runtime_error("the message on the console socket " + path_ + " carried no descriptor");
 }
 
-bool Terminal::send_line(const std::string &line)
-{
-	std::string data = line + "\n";
-	size_t off = 0;
-	while (off < data.size()) {
-		ssize_t n = write(master_.get(), data.data() + off, data.size() - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		off += (size_t)n;
-	}
-	return true;
-}
+bool Terminal::send_line(const std::string &line) { return write_line(master_.get(), line); }
 
 std::optional<std::string> Terminal::read_line(std::chrono::milliseconds timeout)
 {
-	auto deadline = std::chrono::steady_clock::now() + timeout;
-	for (;;) {
-		auto nl = buf_.find('\n');
-		if (nl != std::string::npos) {
-			std::string line = buf_.substr(0, nl);
-			buf_.erase(0, nl + 1);
-			while (!line.empty() && line.back() == '\r')
-				line.pop_back();
-			return line;
-		}
-		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-										 std::chrono::steady_clock::now());
-		if (left.count() <= 0 || !wait_readable(master_.get(), left))
-			return std::nullopt;
-		char buf[4096];
-		ssize_t n = read(master_.get(), buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return std::nullopt;
-		buf_.append(buf, (size_t)n);
-	}
+	return read_line_from(master_.get(), buf_, timeout);
 }
 
 std::string Terminal::ask(const std::string &line, std::chrono::milliseconds timeout)
