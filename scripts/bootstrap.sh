@@ -4,7 +4,8 @@
 #
 # What it installs:
 #   - the build toolchain and ccr's libraries (protobuf, nlohmann_json, spdlog, GoogleTest)
-#   - runc, busybox-static and iptables for the end-to-end tests
+#   - runc, busybox-static, iptables and containerd for the end-to-end tests
+#     (containerd's system service is disabled: the tests run their own daemon)
 #   - CRIU >= 4.1, built from Debian trixie's source package when the installed
 #     criu is missing, too old, or fails `criu check` (bookworm's 3.17.1 does on
 #     kernels with a [vvar_vclock] mapping)
@@ -25,7 +26,7 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev libarchive-dev
   clang libclang-dev libclang-rt-14-dev clang-format
 )
-RUNTIME_PACKAGES=(runc busybox-static iptables iproute2 procps util-linux)
+RUNTIME_PACKAGES=(runc busybox-static iptables iproute2 procps util-linux containerd)
 CRIU_BUILD_PACKAGES=(
   libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
   libprotobuf-c-dev libprotobuf-dev protobuf-c-compiler protobuf-compiler uuid-dev
@@ -134,7 +135,24 @@ build_criu() {
   hash -r
 }
 
+# Debian's containerd package enables (and, under systemd, starts) a system
+# containerd. ccr-runc's end-to-end test starts its own on a private root,
+# state and socket; a system daemon would only hold /run/containerd and run
+# containers of its own. Disable the one this run installs (only that one:
+# a containerd the machine already had is left as it was).
+containerd_new=$(missing_packages containerd)
+quiet_system_containerd() {
+  command -v systemctl >/dev/null 2>&1 || return 0
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now containerd.service >/dev/null 2>&1 || true
+  else
+    systemctl disable containerd.service >/dev/null 2>&1 || true # no systemd running: just the symlink
+  fi
+  log "disabled the system containerd service (the tests start their own containerd)"
+}
+
 apt_install "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"
+[ -z "$containerd_new" ] || quiet_system_containerd
 
 if criu_ok && [ -f "$CRIU_PREFIX/include/criu/rpc.proto" ]; then
   log "criu $(criu --version | sed -n 's/^Version: *//p') is ready"
@@ -146,6 +164,30 @@ else
   criu_ok || { log "criu $(criu --version 2>&1 | head -n1) still fails 'criu check':"; criu check >&2 || true; exit 1; }
   log "criu $(criu --version | sed -n 's/^Version: *//p') installed in $CRIU_PREFIX/sbin"
 fi
+
+# checkpointctl, which the archive e2e test runs to prove ccr's checkpoint
+# archives are what CRI tools read. Built from its Go module. v1.7.0 needs
+# go-criu v8.5.0, which the module proxy does not serve; v1.6.0 builds.
+CHECKPOINTCTL_VERSION=v1.6.0
+install_checkpointctl() {
+  local go bin=/usr/local/bin/checkpointctl
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  if [ ! -x "$go" ]; then
+    log "note: no Go toolchain; checkpointctl not installed (the archive e2e test needs it)"
+    return 0
+  fi
+  if [ -x "$bin" ] && "$go" version -m "$bin" 2>/dev/null |
+    grep -q "^[[:space:]]*mod[[:space:]]*github.com/checkpoint-restore/checkpointctl[[:space:]]*${CHECKPOINTCTL_VERSION}[[:space:]]"; then
+    log "checkpointctl ${CHECKPOINTCTL_VERSION} is ready"
+    return 0
+  fi
+  log "installing checkpointctl ${CHECKPOINTCTL_VERSION} with go install"
+  # A failure is reported, not fatal: the archive e2e test then fails (under
+  # CI=true) or skips with a clear message, and every other test still runs.
+  GOBIN=/usr/local/bin "$go" install "github.com/checkpoint-restore/checkpointctl@${CHECKPOINTCTL_VERSION}" ||
+    log "warning: could not install checkpointctl ${CHECKPOINTCTL_VERSION}"
+}
+install_checkpointctl
 
 # CRIU keeps its kernel probe results under /run/criu.kdat; nothing to do here,
 # but make sure the freezer and the unified hierarchy are where the tests expect.

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Vets, builds and tests ccr-runc alone (bindings/go/test.sh runs the same
+# tests with the rest of the Go binding, through `go test ./...`).
+#
+# Needs PKG_CONFIG_PATH (and LD_LIBRARY_PATH, unless libccr is in the
+# loader's path) to point at an installed libccr, e.g.:
+#   cmake -S . -B build -G Ninja && ninja -C build ccr && cmake --install build --prefix /tmp/ccr/usr
+#   export PKG_CONFIG_PATH=/tmp/ccr/usr/lib/pkgconfig LD_LIBRARY_PATH=/tmp/ccr/usr/lib
+#   CI=true bash bindings/go/cmd/ccr-runc/test.sh
+# The end-to-end tests need root, criu >= 4.1, runc, /bin/busybox, and for the
+# containerd one containerd, ctr and containerd-shim-runc-v2 (Debian's
+# containerd package); without them they skip, or fail when CI=true.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export PATH="$PATH:/usr/local/go/bin:/usr/local/sbin:/usr/sbin:/sbin"
+if ! command -v go >/dev/null; then
+	echo "test.sh: go not found (looked in PATH and /usr/local/go/bin)" >&2
+	exit 1
+fi
+if ! pkg-config --exists ccr; then
+	cat >&2 <<'MSG'
+test.sh: pkg-config cannot find ccr. Install libccr and point pkg-config at it:
+  export PKG_CONFIG_PATH=<prefix>/lib/pkgconfig LD_LIBRARY_PATH=<prefix>/lib
+MSG
+	exit 1
+fi
+echo "== libccr $(pkg-config --modversion ccr) from $(pkg-config --variable=libdir ccr)"
+
+go vet .
+go build -o /dev/null .
+go test -count=1 -v .
