@@ -606,6 +606,86 @@ typedef enum ccr_feature {
  * ccr_feature bits as CRIU answered (not as asked). `options` may be NULL. */
 CCR_EXTERN ccr_error *ccr_criu_features(unsigned *out, const ccr_options *options);
 
+/* ------------------------------------------------------------------------- */
+/* Checkpoint archives                                                       */
+/* ------------------------------------------------------------------------- */
+
+/* Checkpoint archives are the tar layout kubelet's checkpoint API, CRI-O,
+ * Podman and containerd write, and checkpointctl reads:
+ *   checkpoint/       CRIU's images and descriptors.json
+ *   config.dump       JSON: the container's id, name, runtime, created and
+ *                     checkpointed times
+ *   spec.dump         the container's OCI config.json
+ *   stats-dump        CRIU's dump statistics
+ *   dump.log          CRIU's dump log
+ *   rootfs-diff.tar   the container's writable layer (optional)
+ *   deleted.files     JSON list of paths deleted from the layers below it
+ *                     (with rootfs-diff.tar) */
+
+/* Writes a checkpoint archive of `container` at `archive_path`, from what
+ * ccr_checkpoint() left in the images directory of `options` (and its work
+ * directory, for stats-dump and dump.log; each is left out when missing).
+ * config.dump takes the container's id; its creation time is known only
+ * while its init still runs (leave_running), and is left out otherwise;
+ * its checkpoint time is when CRIU wrote the images. spec.dump is the
+ * container's config exactly as given (its config file, or the JSON set with
+ * ccr_container_set_config_json()).
+ *
+ * `rootfs_diff_dir`, when not NULL, is the container's writable layer (an
+ * overlayfs upper directory, say): its files go into rootfs-diff.tar with
+ * their owners and modes, and its overlayfs whiteouts (0/0 character devices)
+ * into deleted.files as paths inside the container ("/etc/motd"). NULL
+ * leaves both out.
+ *
+ * The archive is an uncompressed tar, created 0600: written to a temporary
+ * file beside `archive_path` and renamed over it once complete, so a reader
+ * never sees half an archive and a failure leaves an existing file as it
+ * was. Images that need a parent pre-dump are refused: an archive holds one
+ * self-contained checkpoint. ccr_options_cancel() stops an export between
+ * files. Thread-safe with respect to other handles; `container` and
+ * `options` are only read.
+ * Errors: CCR_ERR_INVALID_ARGUMENT (a NULL or empty argument, no images
+ * directory set), CCR_ERR_NOT_FOUND (a directory or the config is missing),
+ * CCR_ERR_UNSAFE_PATH (the images or work directory is a symlink or writable
+ * by others), CCR_ERR_IMAGE (no inventory.img, a file in the images directory
+ * that is not a regular file or that changed while it was read),
+ * CCR_ERR_UNSUPPORTED (images with a parent), CCR_ERR_CONFIG (the config is
+ * not a JSON object), CCR_ERR_CANCELED, CCR_ERR_SYSTEM (a write failed;
+ * ccr_error_errno() says why). */
+CCR_EXTERN ccr_error *ccr_archive_export(const char *archive_path, const ccr_container *container,
+					 const ccr_options *options, const char *rootfs_diff_dir);
+
+/* Unpacks the checkpoint archive at `archive_path` (a tar, uncompressed or
+ * compressed with gzip or zstd, from ccr, CRI-O, Podman or containerd) into
+ * `dest_dir`, which must not exist: it is created with mode 0700, under a
+ * parent that must exist. Afterwards the images directory to restore from
+ * is <dest_dir>/checkpoint; the other files are stored beside it, untouched.
+ *
+ * The archive is not trusted. Only regular files (made 0600) and directories
+ * (made 0700) are unpacked, without their owners; every file is created
+ * with O_CREAT | O_EXCL | O_NOFOLLOW relative to a directory made by this
+ * call. The first entry that is a symlink, hard link, device, fifo or socket,
+ * that has an absolute path or a ".." component, that appears twice, that
+ * would put a file where a directory is (or the reverse), that has more
+ * than 32 path components, that is one past 1048576 entries, or whose
+ * declared size passes 64 GiB alone or with the entries before it (refused
+ * from its header, before its data is read), stops the import:
+ * `dest_dir` is removed with everything made in it, and nothing outside it
+ * was touched. The archive must hold checkpoint/inventory.img.
+ *
+ * Nothing in the archive is acted on: spec.dump and config.dump are not read,
+ * deleted.files is not applied and rootfs-diff.tar is not unpacked. Mounts
+ * and devices for a restore from the imported images come only from the
+ * container description given to ccr_restore(), never from the archive.
+ * Thread-safe.
+ * Errors: CCR_ERR_IMAGE (a refused entry, named, with what is wrong with it;
+ * a corrupt or truncated archive; no checkpoint/inventory.img),
+ * CCR_ERR_INVALID_ARGUMENT (a NULL or empty path, `dest_dir` exists),
+ * CCR_ERR_NOT_FOUND (the archive or the parent of `dest_dir` is missing),
+ * CCR_ERR_UNSAFE_PATH (`dest_dir` was replaced while it was being created),
+ * CCR_ERR_SYSTEM (a write failed, e.g. the disk is full). */
+CCR_EXTERN ccr_error *ccr_archive_import(const char *archive_path, const char *dest_dir);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,4 +13,8 @@
 // errors.Is against the Err* sentinels (errors.Is(err, ccr.ErrCriuFailed)).
 // An error returned by a notify callback, and the context's error on
 // cancellation, are wrapped so errors.Is finds them too.
+//
+// Result.Stats holds an operation's statistics (ReadStats reads them back
+// from a directory later); ExportArchive and ImportArchive write and unpack
+// Kubernetes-style checkpoint archives.
 package ccr

@@ -406,3 +406,121 @@ func TestCriuQueries(t *testing.T) {
 		t.Error("CriuVersion of a missing binary succeeded")
 	}
 }
+
+// A checkpoint's and a restore's statistics, and ReadStats on the images
+// directory afterwards.
+func TestStats(t *testing.T) {
+	requirePrerequisites(t)
+	c := newContainer(t)
+	c.start()
+	if got := c.ask("a"); got != "a 1" {
+		t.Fatalf("got %q", got)
+	}
+	img := images(c, "images")
+	res, err := ccr.Checkpoint(context.Background(), c.description(),
+		&ccr.CheckpointOptions{Options: ccr.Options{ImagesDir: img}})
+	if err != nil {
+		t.Fatalf("checkpoint: %s", describe(err))
+	}
+	dump := res.Stats
+	t.Logf("checkpoint stats: %v", dump)
+	if dump[ccr.StatPagesWritten] == 0 || dump[ccr.StatFrozenTimeUs] == 0 {
+		t.Errorf("checkpoint: want pages_written and frozen_time_us > 0, got %v", dump)
+	}
+	wall, okWall := dump[ccr.StatWallTimeUs]
+	criu, okCriu := dump[ccr.StatCriuTimeUs]
+	if !okWall || !okCriu || criu == 0 || wall < criu {
+		t.Errorf("checkpoint: want wall >= criu > 0, got %v", dump)
+	}
+	if out := dump[ccr.StatOutsideCriuTimeUs]; out != wall-criu {
+		t.Errorf("outside_criu_time_us %d, want %d", out, wall-criu)
+	}
+	if _, ok := dump[ccr.StatRestoreTimeUs]; ok {
+		t.Errorf("a checkpoint reports restore_time_us: %v", dump)
+	}
+
+	onDisk, err := ccr.ReadStats(img)
+	if err != nil {
+		t.Fatalf("ReadStats: %s", describe(err))
+	}
+	for _, s := range ccr.AllStats {
+		v, ok := dump[s]
+		if s == ccr.StatWallTimeUs || s == ccr.StatCriuTimeUs || s == ccr.StatOutsideCriuTimeUs {
+			v, ok = 0, false // ccr's clock is not stored
+		}
+		if w, has := onDisk[s]; has != ok || w != v {
+			t.Errorf("ReadStats %s = %d (%v), the checkpoint said %d (%v)", s, w, has, v, ok)
+		}
+	}
+
+	res, err = c.restore(&ccr.RestoreOptions{Options: ccr.Options{ImagesDir: img}})
+	if err != nil {
+		t.Fatalf("restore: %s", describe(err))
+	}
+	t.Logf("restore stats: %v", res.Stats)
+	if res.Stats[ccr.StatRestoreTimeUs] == 0 {
+		t.Errorf("restore: want restore_time_us > 0, got %v", res.Stats)
+	}
+	if res.Stats[ccr.StatWallTimeUs] < res.Stats[ccr.StatCriuTimeUs] || res.Stats[ccr.StatCriuTimeUs] == 0 {
+		t.Errorf("restore: want wall >= criu > 0, got %v", res.Stats)
+	}
+	if got := c.ask("b"); got != "b 2" {
+		t.Fatalf("after the restore: got %q, want %q", got, "b 2")
+	}
+	both, err := ccr.ReadStats(img)
+	if err != nil {
+		t.Fatalf("ReadStats after the restore: %s", describe(err))
+	}
+	if both[ccr.StatPagesWritten] != dump[ccr.StatPagesWritten] ||
+		both[ccr.StatRestoreTimeUs] != res.Stats[ccr.StatRestoreTimeUs] {
+		t.Errorf("ReadStats after the restore: %v", both)
+	}
+}
+
+// An archive exported after a checkpoint imports into a fresh directory,
+// and the container restored from it with its own bundle carries on.
+func TestArchiveExportImportRestore(t *testing.T) {
+	requirePrerequisites(t)
+	c := newContainer(t)
+	c.start()
+	if got := c.ask("a"); got != "a 1" {
+		t.Fatalf("got %q", got)
+	}
+	ctx := context.Background()
+	cp := &ccr.CheckpointOptions{Options: ccr.Options{ImagesDir: images(c, "images")}}
+	if _, err := ccr.Checkpoint(ctx, c.description(), cp); err != nil {
+		t.Fatalf("checkpoint: %s", describe(err))
+	}
+	archive := filepath.Join(c.dir, "checkpoint.tar")
+	if err := ccr.ExportArchive(ctx, archive, c.description(), cp, ""); err != nil {
+		t.Fatalf("export: %s", describe(err))
+	}
+	if fi, err := os.Stat(archive); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("archive: %v %v, want mode 0600", fi, err)
+	}
+	dest := filepath.Join(c.dir, "imported")
+	if err := ccr.ImportArchive(archive, dest); err != nil {
+		t.Fatalf("import: %s", describe(err))
+	}
+	for _, f := range []string{"checkpoint/inventory.img", "checkpoint/descriptors.json", "config.dump", "spec.dump", "stats-dump"} {
+		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
+			t.Errorf("imported: %v", err)
+		}
+	}
+	if err := ccr.ImportArchive(archive, dest); !errors.Is(err, ccr.ErrInvalidArgument) {
+		t.Errorf("import into an existing dir: %s, want invalid-argument", describe(err))
+	}
+	if st, err := ccr.ReadStats(dest); err != nil || st[ccr.StatPagesWritten] == 0 {
+		t.Errorf("ReadStats of the imported archive: %v %s", st, describe(err))
+	}
+	res, err := c.restore(&ccr.RestoreOptions{Options: ccr.Options{ImagesDir: filepath.Join(dest, "checkpoint")}})
+	if err != nil {
+		t.Fatalf("restore from the archive: %s", describe(err))
+	}
+	if !alive(res.Pid) {
+		t.Fatalf("restored pid %d is not alive", res.Pid)
+	}
+	if got := c.ask("b"); got != "b 2" {
+		t.Fatalf("after the restore: got %q, want %q", got, "b 2")
+	}
+}

@@ -19,6 +19,9 @@ type Result struct {
 	// process: reap it (syscall.Wait4) or be a subreaper, or it lingers as
 	// a zombie once it exits.
 	Pid int
+	// Stats are the operation's statistics (ccr_result_stat): CRIU's own
+	// and ccr's clock. Those not reported are absent from the map.
+	Stats Stats
 }
 
 // Checkpoint checkpoints the running container c into opts.ImagesDir with
@@ -102,8 +105,10 @@ func operate(ctx context.Context, c *Container, common *Options, apply func(*set
 	runtime.KeepAlive(keep)
 
 	pid := 0
+	var stats Stats
 	if res != nil {
 		pid = int(C.ccr_result_pid(res))
+		stats = statsOf(res)
 		C.ccr_result_free(res)
 	}
 	if st.panicked {
@@ -111,7 +116,7 @@ func operate(ctx context.Context, c *Container, common *Options, apply func(*set
 		panic(st.panicValue) // the deferred frees still run
 	}
 	if cerr == nil {
-		return &Result{Pid: pid}, nil
+		return &Result{Pid: pid, Stats: stats}, nil
 	}
 	e := takeError(cerr).(*Error)
 	switch {

@@ -316,3 +316,45 @@ def test_container_needs_a_valid_id():
     with ccr.Container("ok", pid=1, config={"ociVersion": "1.0.2"}, cgroup_paths="/x",
                        stdio=(None, sys.stdout, 2))._build():
         pass
+
+
+# --- Statistics and archives (no CRIU needed) ------------------------------------------------------
+
+
+def test_read_stats_of_a_directory_without_statistics(tmp_path: Path):
+    with pytest.raises(ccr.NotFound):
+        ccr.read_stats(tmp_path)
+    with pytest.raises(ccr.NotFound):
+        ccr.read_stats(tmp_path / "missing")
+    (tmp_path / "stats-dump").write_bytes(b"\xff\xff\xff\xff garbage")
+    with pytest.raises(ccr.ImageError):
+        ccr.read_stats(tmp_path)
+    with pytest.raises(TypeError):
+        ccr.read_stats(42)  # type: ignore[arg-type]
+    with pytest.raises(ccr.InvalidArgument, match="NUL"):
+        ccr.read_stats("a\0b")
+
+
+def test_import_archive_errors(tmp_path: Path):
+    with pytest.raises(ccr.NotFound):
+        ccr.import_archive(tmp_path / "missing.tar", tmp_path / "dest")
+    bogus = tmp_path / "bogus.tar"
+    bogus.write_bytes(b"this is not a tar archive" * 40)
+    with pytest.raises(ccr.ImageError):
+        ccr.import_archive(bogus, tmp_path / "dest")
+    assert not (tmp_path / "dest").exists()
+    with pytest.raises(ccr.InvalidArgument):
+        ccr.import_archive("", tmp_path / "dest")
+
+
+def test_export_archive_errors(tmp_path: Path):
+    c = ccr.Container("ok", config={"ociVersion": "1.0.2"})
+    with pytest.raises(ccr.InvalidArgument):  # no images directory
+        ccr.export_archive(tmp_path / "a.tar", c, ccr.Options())
+    with pytest.raises((ccr.NotFound, ccr.ImageError)):
+        ccr.export_archive(tmp_path / "a.tar", c, ccr.Options(images_dir=tmp_path / "none"))
+    assert not (tmp_path / "a.tar").exists()
+    with pytest.raises(TypeError):
+        ccr.export_archive(tmp_path / "a.tar", "ok", ccr.Options())  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ccr.export_archive(tmp_path / "a.tar", c, None)  # type: ignore[arg-type]

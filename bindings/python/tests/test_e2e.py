@@ -75,6 +75,57 @@ def test_checkpoint_and_restore_carry_on(container):
     assert c.ask("d") == "d 4"
 
 
+def test_statistics_of_checkpoint_and_restore(container):
+    c = container
+    img = c.images()
+    dump = c.checkpoint(ccr.Options(images_dir=img)).stats
+    assert dump["pages_written"] > 0, dump
+    assert dump["frozen_time_us"] > 0, dump
+    assert dump["wall_time_us"] >= dump["criu_time_us"] > 0, dump
+    assert dump["outside_criu_time_us"] == dump["wall_time_us"] - dump["criu_time_us"], dump
+    assert not {"restore_time_us", "pages_restored"} & set(dump), dump
+
+    # The same CRIU statistics, read back from the images directory later
+    # (ccr's clock is not stored there).
+    on_disk = ccr.read_stats(img)
+    criu_only = {k: v for k, v in dump.items()
+                 if k not in ("wall_time_us", "criu_time_us", "outside_criu_time_us")}
+    assert on_disk == criu_only
+
+    restored = c.restore(ccr.Options(images_dir=img)).stats
+    assert c.ask("b") == "b 2"
+    assert restored["restore_time_us"] > 0, restored
+    assert restored["wall_time_us"] >= restored["criu_time_us"] > 0, restored
+    assert "pages_written" not in restored, restored
+    # Now the directory holds stats-restore too.
+    both = ccr.read_stats(img)
+    assert both["pages_written"] == dump["pages_written"]
+    assert both["restore_time_us"] == restored["restore_time_us"]
+
+
+def test_archive_export_import_and_restore(container, tmp_path: Path):
+    c = container
+    img = c.images()
+    c.checkpoint(ccr.Options(images_dir=img))
+    archive = tmp_path / f"{c.id}.tar"
+    ccr.export_archive(archive, c.describe(), ccr.Options(images_dir=img))
+    assert stat.S_IMODE(os.stat(archive).st_mode) == 0o600
+
+    dest = tmp_path / f"{c.id}-imported"
+    ccr.import_archive(archive, dest)
+    for name in ("checkpoint/inventory.img", "checkpoint/descriptors.json", "config.dump",
+                 "spec.dump", "stats-dump"):
+        assert (dest / name).is_file(), name
+    with pytest.raises(ccr.InvalidArgument):
+        ccr.import_archive(archive, dest)  # it exists now
+    assert ccr.read_stats(dest)["pages_written"] > 0
+
+    # The original bundle, the imported images: the counter carries on.
+    result = c.restore(ccr.Options(images_dir=dest / "checkpoint"))
+    assert result.pid and alive(result.pid)
+    assert c.ask("b") == "b 2"
+
+
 def test_notify_scripts_arrive_in_criu_order(container):
     c = container
     dump = []

@@ -10,7 +10,10 @@
 :class:`Container` describes a container (a plain dataclass, turned into a
 ``ccr_container`` for each call); :class:`Options` says how an operation runs
 (it owns a ``ccr_options`` handle, so it can be canceled from another thread);
-:func:`checkpoint` and :func:`restore` run one CRIU each. Failures raise a
+:func:`checkpoint` and :func:`restore` run one CRIU each; :func:`read_stats`
+reads CRIU's statistics back from a directory; :func:`export_archive` and
+:func:`import_archive` write and unpack Kubernetes-style checkpoint archives.
+Failures raise a
 :class:`CcrError` subclass chosen by the error code (see :mod:`ccr.errors`);
 an exception raised by a ``notify`` callback aborts the operation and is
 re-raised, as the same object, with the :class:`CallbackError` as its
@@ -84,6 +87,9 @@ __all__ = [
     "restore",
     "criu_version",
     "criu_features",
+    "read_stats",
+    "export_archive",
+    "import_archive",
     "library_version",
     "library_path",
     "CLONE_NEWNET",
@@ -927,6 +933,65 @@ def restore(container: Container, options: Options) -> Result:
     container had pipes. On failure nothing made for the restore is left.
     """
     return _operation(_lib.ccr_restore, container, options)
+
+
+def read_stats(work_dir: PathLike) -> Dict[str, int]:
+    """The statistics CRIU left in `work_dir` (its stats-dump and
+    stats-restore, whichever exist: the images directory unless a
+    ``work_dir`` option was given), by :class:`Stat` name in lower case, as
+    :attr:`Result.stats`. ccr's clock statistics ("wall_time_us", ...) are
+    never among them.
+
+    Raises :class:`NotFound` when the directory has neither file,
+    :class:`ImageError` when one is malformed.
+    """
+    out = _ffi.ResultP()
+    _lib.ccr_stats_read(ctypes.byref(out), _c_text("work_dir", work_dir))
+    try:
+        return _read_stats(out)
+    finally:
+        _lib.ccr_result_free(out)
+
+
+# --- Checkpoint archives ------------------------------------------------------------------
+
+
+def export_archive(
+    path: PathLike,
+    container: Container,
+    options: Options,
+    rootfs_diff_dir: Optional[PathLike] = None,
+) -> None:
+    """Writes a checkpoint archive (the tar layout of kubelet's checkpoint API,
+    CRI-O, Podman and containerd) of `container` at `path`, from what
+    :func:`checkpoint` left in ``options.images_dir`` (and ``work_dir``).
+
+    `rootfs_diff_dir`, when given, is the container's writable layer (an
+    overlayfs upper directory): it goes into rootfs-diff.tar and its
+    whiteouts into deleted.files. The archive is created 0600 and appears
+    only once complete. Images that need a parent pre-dump are refused
+    (:class:`Unsupported`); ``options.cancel()`` stops an export between files.
+    """
+    if not isinstance(container, Container):
+        raise TypeError(f"container must be a ccr.Container, not {type(container).__name__}")
+    if not isinstance(options, Options):
+        raise TypeError(f"options must be a ccr.Options, not {type(options).__name__}")
+    archive = _c_text("path", path)
+    diff = _c_opt_text("rootfs_diff_dir", rootfs_diff_dir)
+    with container._build() as handle:
+        _lib.ccr_archive_export(archive, handle.ptr, options._handle, diff)
+
+
+def import_archive(path: PathLike, dest_dir: PathLike) -> None:
+    """Unpacks the checkpoint archive at `path` (tar, gzip or zstd; from ccr,
+    CRI-O, Podman or containerd) into `dest_dir`, which must not exist (its
+    parent must). Restore from ``<dest_dir>/checkpoint`` afterwards.
+
+    The archive is not trusted: only regular files and directories are
+    unpacked, and an unsafe entry raises :class:`ImageError` with `dest_dir`
+    removed again. Nothing in it is acted on (spec.dump, rootfs-diff.tar...).
+    """
+    _lib.ccr_archive_import(_c_text("path", path), _c_text("dest_dir", dest_dir))
 
 
 # --- CRIU queries ---------------------------------------------------------------------

@@ -185,11 +185,15 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_result_free", [ResultP], None),
     ("ccr_result_pid", [ResultP], c_int),
     ("ccr_result_stat", [POINTER(c_uint64), ResultP, c_enum], c_int),
+    ("ccr_stats_read", [POINTER(ResultP), c_char_p], ErrorP),
     ("ccr_checkpoint", [POINTER(ResultP), ContainerP, OptionsP], ErrorP),
     ("ccr_restore", [POINTER(ResultP), ContainerP, OptionsP], ErrorP),
     # CRIU queries
     ("ccr_criu_version", [POINTER(c_uint), OptionsP], ErrorP),
     ("ccr_criu_features", [POINTER(c_uint), OptionsP], ErrorP),
+    # Checkpoint archives
+    ("ccr_archive_export", [c_char_p, ContainerP, OptionsP, c_char_p], ErrorP),
+    ("ccr_archive_import", [c_char_p, c_char_p], ErrorP),
 ]
 
 

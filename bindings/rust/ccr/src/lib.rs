@@ -35,15 +35,24 @@
 //! [`Container`] and [`Options`] are `Send` but not `Sync` (libccr handles
 //! are used from one thread at a time); [`Error`], [`Outcome`] and
 //! [`Canceller`] are `Send + Sync`.
+//!
+//! # Statistics and archives
+//!
+//! [`Outcome::stat`] and [`Outcome::stats`] give an operation's statistics
+//! ([`Stat`]); [`read_stats`] reads them back from a directory later.
+//! [`export_archive`] and [`import_archive`] write and unpack
+//! Kubernetes-style checkpoint archives.
 
 mod container;
 mod error;
 mod notify;
 mod options;
+mod stats;
 mod util;
 
 use std::ffi::CStr;
 use std::fmt;
+use std::path::Path;
 
 pub use ccr_sys as sys;
 
@@ -51,9 +60,11 @@ pub use crate::container::Container;
 pub use crate::error::{BoxError, Error, ErrorCode, Result};
 pub use crate::notify::Notify;
 pub use crate::options::{Canceller, CgroupMode, NetworkLock, Options, Outcome, PreDumpMode, Tls};
+pub use crate::stats::{read_stats, Stat};
 
 use crate::error::check;
 use crate::options::Operation;
+use crate::util::{c_opt_path, c_path, ptr_or_null};
 
 /// Checkpoints the running `container` into the options' images directory.
 ///
@@ -79,6 +90,56 @@ pub fn checkpoint(container: &Container, options: &Options) -> Result<Outcome> {
 /// Resumes a panic of the notify closure.
 pub fn restore(container: &Container, options: &Options) -> Result<Outcome> {
     options.run(container, Operation::Restore)
+}
+
+/// Writes a checkpoint archive of `container` at `archive_path`
+/// (`ccr_archive_export`): the tar layout of kubelet's checkpoint API,
+/// CRI-O, Podman and containerd (`checkpoint/`, `config.dump`, `spec.dump`,
+/// `stats-dump`, `dump.log`), from what [`checkpoint`] left in the options'
+/// images directory (and work directory). Pass the options the checkpoint
+/// used; the notify closure is not called.
+///
+/// `rootfs_diff_dir`, when given, is the container's writable layer (an
+/// overlayfs upper directory): it goes into `rootfs-diff.tar` and its
+/// whiteouts into `deleted.files`. The archive is created 0600 and appears
+/// only once complete. Images that need a parent pre-dump are refused
+/// ([`ErrorCode::Unsupported`]); a [`Canceller`] stops an export between
+/// files.
+pub fn export_archive(
+    archive_path: impl AsRef<Path>,
+    container: &Container,
+    options: &Options,
+    rootfs_diff_dir: Option<&Path>,
+) -> Result<()> {
+    let c = container.ready()?;
+    let o = options.ready_ptr()?;
+    let path = c_path(archive_path.as_ref(), "archive path")?;
+    let diff = c_opt_path(rootfs_diff_dir, "rootfs diff directory")?;
+    // SAFETY: live handles, only read; valid C strings or NULL.
+    unsafe {
+        check(sys::ccr_archive_export(
+            path.as_ptr(),
+            c,
+            o,
+            ptr_or_null(&diff),
+        ))
+    }
+}
+
+/// Unpacks the checkpoint archive at `archive_path` (a tar, uncompressed or
+/// compressed with gzip or zstd; from ccr, CRI-O, Podman or containerd) into
+/// `dest_dir`, which must not exist (its parent must): `ccr_archive_import`.
+/// Restore from `<dest_dir>/checkpoint` afterwards, with your own
+/// [`Container`].
+///
+/// The archive is not trusted: only regular files and directories are
+/// unpacked, and an unsafe entry fails with [`ErrorCode::Image`], leaving
+/// no `dest_dir` behind. Nothing in the archive is acted on.
+pub fn import_archive(archive_path: impl AsRef<Path>, dest_dir: impl AsRef<Path>) -> Result<()> {
+    let path = c_path(archive_path.as_ref(), "archive path")?;
+    let dest = c_path(dest_dir.as_ref(), "destination directory")?;
+    // SAFETY: valid C strings.
+    unsafe { check(sys::ccr_archive_import(path.as_ptr(), dest.as_ptr())) }
 }
 
 /// A CRIU version (`MAJOR * 10000 + MINOR * 100 + SUBLEVEL`).
@@ -305,5 +366,89 @@ mod tests {
         canceller.cancel().unwrap();
         drop(canceller);
         assert_eq!(drops.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn stats_match_the_header() {
+        let header = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../capi/ccr.h");
+        let Ok(text) = std::fs::read_to_string(&header) else {
+            eprintln!("SKIPPED: {} not found", header.display());
+            return;
+        };
+        let body = text
+            .split("typedef enum ccr_stat {")
+            .nth(1)
+            .and_then(|t| t.split('}').next())
+            .expect("ccr_stat in ccr.h");
+        let mut names = Vec::new();
+        for line in body.lines() {
+            let line = line.split("/*").next().unwrap_or("").trim();
+            if let Some((name, value)) = line.split_once('=') {
+                let name = name.trim().trim_start_matches("CCR_STAT_").to_lowercase();
+                let value: u32 = value.trim().trim_end_matches(',').parse().unwrap();
+                let stat =
+                    Stat::from_raw(value).unwrap_or_else(|| panic!("{name} = {value} unknown"));
+                assert_eq!(stat.name(), name);
+                assert_eq!(stat.raw(), value);
+                assert_eq!(stat.to_string(), name);
+                names.push(name);
+            }
+        }
+        assert_eq!(names.len(), Stat::ALL.len());
+        assert_eq!(Stat::from_raw(99), None);
+        let o = Outcome::default();
+        assert_eq!(o.stat(Stat::PagesWritten), None);
+        assert_eq!(o.stats().count(), 0);
+    }
+
+    #[test]
+    fn read_stats_errors() {
+        let dir = std::env::temp_dir().join(format!("ccr-rs-stats-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let e = read_stats(&dir).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::NotFound, "{e:#}");
+        std::fs::write(dir.join("stats-dump"), b"\xff\xff\xff\xff garbage").unwrap();
+        let e = read_stats(&dir).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Image, "{e:#}");
+        let e = read_stats("nul\0dir").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidArgument);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn archive_errors() {
+        let dir = std::env::temp_dir().join(format!("ccr-rs-archive-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let dest = dir.join("dest");
+        let e = import_archive(dir.join("missing.tar"), &dest).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::NotFound, "{e:#}");
+        let bogus = dir.join("bogus.tar");
+        std::fs::write(&bogus, "not a tar archive ".repeat(60)).unwrap();
+        let e = import_archive(&bogus, &dest).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Image, "{e:#}");
+        assert!(!dest.exists());
+        let e = import_archive("", &dest).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:#}");
+
+        let c = Container::new("x")
+            .unwrap()
+            .config_json(r#"{"ociVersion": "1.0.2"}"#);
+        let archive = dir.join("a.tar");
+        let e = export_archive(&archive, &c, &Options::new().unwrap(), None).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:#}");
+        let o = Options::new().unwrap().images_dir(dir.join("none"));
+        let e = export_archive(&archive, &c, &o, None).unwrap_err();
+        assert!(
+            matches!(e.code(), ErrorCode::NotFound | ErrorCode::Image),
+            "{e:#}"
+        );
+        // A builder error comes first.
+        let o = Options::new().unwrap().log_file("a/b");
+        let e = export_archive(&archive, &c, &o, None).unwrap_err();
+        assert!(e.message().starts_with("ccr_options_set_log_file: "), "{e}");
+        assert!(!archive.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

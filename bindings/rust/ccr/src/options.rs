@@ -14,6 +14,7 @@ use ccr_sys as sys;
 use crate::container::Container;
 use crate::error::{check, BoxError, Error, ErrorCode, Result};
 use crate::notify::{self, Failure, Notify, NotifyState};
+use crate::stats::{Stat, Stats};
 use crate::util::{c_opt_path, c_path, c_str, ptr_or_null};
 
 /// How CRIU handles cgroups (`ccr_cgroup_mode`).
@@ -670,7 +671,7 @@ impl Options {
         crate::query_features(raw)
     }
 
-    fn ready_ptr(&self) -> Result<*const sys::ccr_options> {
+    pub(crate) fn ready_ptr(&self) -> Result<*const sys::ccr_options> {
         match &self.pending {
             Some(e) => Err(e.duplicate()),
             None => Ok(self.ptr()),
@@ -722,17 +723,17 @@ impl Options {
                 Operation::Restore => sys::ccr_restore(&mut result, c, o),
             }
         };
-        let pid = if result.is_null() {
-            0
+        let copied = if result.is_null() {
+            Outcome::default()
         } else {
             unsafe {
-                let pid = sys::ccr_result_pid(result);
+                let copied = Outcome::from_result(result);
                 sys::ccr_result_free(result);
-                pid
+                copied
             }
         };
         let outcome = if err.is_null() {
-            Ok(Outcome { pid })
+            Ok(copied)
         } else {
             Err(unsafe { Error::from_raw(err) })
         };
@@ -784,13 +785,38 @@ impl std::fmt::Debug for Canceller {
     }
 }
 
-/// What an operation produced (`ccr_result`, copied out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an operation produced (`ccr_result`, copied out): the restored pid
+/// and the operation's statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Outcome {
     pid: i32,
+    stats: Stats,
 }
 
 impl Outcome {
+    /// Copies `result` out.
+    ///
+    /// # Safety
+    ///
+    /// `result` is a live `ccr_result` no one modifies meanwhile.
+    pub(crate) unsafe fn from_result(result: *const sys::ccr_result) -> Outcome {
+        Outcome {
+            pid: sys::ccr_result_pid(result),
+            stats: Stats::from_result(result),
+        }
+    }
+
+    /// One statistic of the operation (`ccr_result_stat`), or `None` when
+    /// CRIU did not report it or it belongs to the other operation.
+    pub fn stat(&self, which: Stat) -> Option<u64> {
+        self.stats.get(which)
+    }
+
+    /// Every statistic known, as `(Stat, value)` in `ccr.h`'s order.
+    pub fn stats(&self) -> impl Iterator<Item = (Stat, u64)> + '_ {
+        self.stats.iter()
+    }
+
     /// The restored container's init pid as seen from the caller (restore);
     /// `None` for a checkpoint.
     ///

@@ -337,3 +337,91 @@ fn criu_queries() {
         "{err:#}"
     );
 }
+
+/// A checkpoint's and a restore's statistics, and `read_stats` on the
+/// images directory afterwards.
+#[test]
+fn statistics_of_checkpoint_restore_and_read_back() {
+    require_e2e!();
+    let mut c = TestContainer::new();
+    c.start();
+    assert_eq!(c.ask("a"), "a 1");
+    let dump = ok(c.checkpoint(&c.options("images")), "checkpoint");
+    eprintln!("checkpoint stats: {dump:?}");
+    use ccr::Stat;
+    assert!(dump.stat(Stat::PagesWritten).unwrap_or(0) > 0, "{dump:?}");
+    assert!(dump.stat(Stat::FrozenTimeUs).unwrap_or(0) > 0, "{dump:?}");
+    let wall = dump.stat(Stat::WallTimeUs).expect("wall time");
+    let criu = dump.stat(Stat::CriuTimeUs).expect("criu time");
+    assert!(criu > 0 && wall >= criu, "{dump:?}");
+    assert_eq!(dump.stat(Stat::OutsideCriuTimeUs), Some(wall - criu));
+    assert_eq!(dump.stat(Stat::RestoreTimeUs), None);
+
+    let images = c.dir().join("images");
+    let on_disk = ok(ccr::read_stats(&images), "read_stats");
+    assert_eq!(on_disk.pid(), None);
+    let clock = [Stat::WallTimeUs, Stat::CriuTimeUs, Stat::OutsideCriuTimeUs];
+    let want: Vec<_> = dump.stats().filter(|(s, _)| !clock.contains(s)).collect();
+    assert_eq!(on_disk.stats().collect::<Vec<_>>(), want);
+
+    let restored = ok(c.restore(&c.options("images")), "restore");
+    eprintln!("restore stats: {restored:?}");
+    assert!(
+        restored.stat(Stat::RestoreTimeUs).unwrap_or(0) > 0,
+        "{restored:?}"
+    );
+    assert!(
+        restored.stat(Stat::WallTimeUs) >= restored.stat(Stat::CriuTimeUs),
+        "{restored:?}"
+    );
+    assert_eq!(restored.stat(Stat::PagesWritten), None);
+    assert_eq!(c.ask("b"), "b 2");
+    let both = ok(ccr::read_stats(&images), "read_stats after the restore");
+    assert_eq!(both.stat(Stat::PagesWritten), dump.stat(Stat::PagesWritten));
+    assert_eq!(
+        both.stat(Stat::RestoreTimeUs),
+        restored.stat(Stat::RestoreTimeUs)
+    );
+}
+
+/// An archive exported after a checkpoint imports into a fresh directory,
+/// and the container restored from it with its own bundle carries on.
+#[test]
+fn archive_export_import_and_restore() {
+    require_e2e!();
+    let mut c = TestContainer::new();
+    c.start();
+    assert_eq!(c.ask("a"), "a 1");
+    let options = c.options("images");
+    ok(c.checkpoint(&options), "checkpoint");
+    let archive = c.dir().join("checkpoint.tar");
+    ok(
+        ccr::export_archive(&archive, &c.handle(), &options, None),
+        "export_archive",
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&archive).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let dest = c.dir().join("imported");
+    ok(ccr::import_archive(&archive, &dest), "import_archive");
+    for f in [
+        "checkpoint/inventory.img",
+        "checkpoint/descriptors.json",
+        "config.dump",
+        "spec.dump",
+        "stats-dump",
+    ] {
+        assert!(dest.join(f).is_file(), "{f} not imported");
+    }
+    let e = ccr::import_archive(&archive, &dest).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:#}");
+    let st = ok(ccr::read_stats(&dest), "read_stats of the import");
+    assert!(st.stat(ccr::Stat::PagesWritten).unwrap_or(0) > 0);
+
+    let restore_opts = ok(ccr::Options::new(), "Options::new").images_dir(dest.join("checkpoint"));
+    let restored = ok(c.restore(&restore_opts), "restore from the archive");
+    assert!(alive(restored.pid().expect("pid")));
+    assert_eq!(c.ask("b"), "b 2", "the counter carries on");
+}

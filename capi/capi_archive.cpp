@@ -1,0 +1,45 @@
+// Checkpoint archives in the C ABI: export to and import from the layout
+// kubelet, CRI-O, Podman and containerd use.
+#include <optional>
+
+#include "archive_export.hpp"
+#include "archive_import.hpp"
+#include "capi_internal.hpp"
+
+using namespace ccr::capi;
+
+extern "C" {
+
+ccr_error *ccr_archive_export(const char *archive_path, const ccr_container *container,
+			      const ccr_options *options, const char *rootfs_diff_dir)
+{
+	return firewall([&] {
+		std::string path = require_string(archive_path, "archive_path");
+		if (path.empty())
+			invalid("archive_path is empty");
+		const auto &c = require(container, "container");
+		const auto &o = require(options, "options");
+		std::optional<std::string> diff;
+		if (rootfs_diff_dir) {
+			if (!*rootfs_diff_dir)
+				invalid("rootfs_diff_dir is empty (pass NULL for none)");
+			diff = rootfs_diff_dir;
+		}
+		ccr::export_archive(path, c.spec, o.opts, diff);
+	});
+}
+
+ccr_error *ccr_archive_import(const char *archive_path, const char *dest_dir)
+{
+	return firewall([&] {
+		std::string path = require_string(archive_path, "archive_path");
+		std::string dest = require_string(dest_dir, "dest_dir");
+		if (path.empty())
+			invalid("archive_path is empty");
+		if (dest.empty())
+			invalid("dest_dir is empty");
+		ccr::import_archive(path, dest);
+	});
+}
+
+} // extern "C"

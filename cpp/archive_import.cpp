@@ -1,0 +1,389 @@
+#include "archive_import.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <memory>
+#include <map>
+#include <string_view>
+#include <vector>
+
+#include "archive_metadata.hpp"
+#include "error.hpp"
+#include "secure_dir.hpp"
+#include "unique_fd.hpp"
+
+namespace ccr {
+namespace {
+
+constexpr size_t copy_buffer_size = 1 << 20;
+// Names in messages are cut here: a hostile name may be kilobytes long.
+constexpr size_t max_shown_name = 200;
+
+// An archive entry's name as it can be shown in a one-line message: control
+// characters, quotes, backslashes and non-ASCII bytes escaped, so a hostile
+// name cannot forge lines or terminal sequences in a log.
+std::string shown(std::string_view name)
+{
+	std::string out;
+	for (unsigned char c : name.substr(0, max_shown_name)) {
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+			char buf[8];
+			std::snprintf(buf, sizeof buf, "\\x%02x", c);
+			out += buf;
+		} else {
+			out += static_cast<char>(c);
+		}
+	}
+	if (name.size() > max_shown_name)
+		out += "...";
+	return out;
+}
+
+struct ReaderDeleter {
+	void operator()(struct archive *a) const { archive_read_free(a); }
+};
+
+std::string error_string(struct archive *a)
+{
+	const char *msg = archive_error_string(a);
+	return msg ? msg : "unknown libarchive error";
+}
+
+// Adds a decompression filter only where libarchive has it built in. Where
+// it would fall back to running an external program (ARCHIVE_WARN), it is
+// left out: a hostile archive must not decide which binary ccr executes.
+// Such an archive is then refused as not a tar.
+void add_builtin_filter(struct archive *a, int (*add)(struct archive *))
+{
+	std::unique_ptr<struct archive, ReaderDeleter> probe(archive_read_new());
+	if (probe && add(probe.get()) == ARCHIVE_OK)
+		add(a);
+}
+
+bool write_all(int fd, const char *data, size_t size)
+{
+	while (size > 0) {
+		ssize_t n = ::write(fd, data, size);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		data += n;
+		size -= static_cast<size_t>(n);
+	}
+	return true;
+}
+
+class Unpacker {
+public:
+	Unpacker(std::string archive_path, std::string dest, int root, const ImportLimits &limits)
+	    : archive_(std::move(archive_path)), dest_(std::move(dest)), root_(root), limits_(limits)
+	{
+	}
+
+	void run(struct archive *a)
+	{
+		for (;;) {
+			struct archive_entry *entry = nullptr;
+			int r = archive_read_next_header(a, &entry);
+			if (r == ARCHIVE_EOF)
+				break;
+			if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+				corrupt(a, "cannot read the next entry");
+			one(a, entry);
+		}
+		struct stat st {};
+		std::string inventory = std::string(kCheckpointDir) + "/inventory.img";
+		// Nothing in the tree is a symlink (none is ever made), so this
+		// path stays inside it.
+		if (::fstatat(root_, inventory.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			throw Error(CCR_ERR_IMAGE, "archive " + archive_ + " holds no " + inventory +
+							   ": it is not a checkpoint archive");
+	}
+
+private:
+	[[noreturn]] void refuse(std::string_view name, const std::string &why)
+	{
+		throw Error(CCR_ERR_IMAGE, "archive " + archive_ + ": entry \"" + shown(name) + "\" refused: " + why);
+	}
+
+	[[noreturn]] void corrupt(struct archive *a, const std::string &doing)
+	{
+		const char *msg = archive_error_string(a);
+		int err = archive_errno(a);
+		throw Error(CCR_ERR_IMAGE, "archive " + archive_ + ": " + doing + ": " +
+						   (msg ? msg : "not a readable tar archive"),
+			    err > 0 ? err : 0);
+	}
+
+	// The entry's path as components, refusing what could leave the
+	// destination or that no checkpoint layout has.
+	std::vector<std::string> components(std::string_view name)
+	{
+		if (name.empty())
+			refuse(name, "its name is empty");
+		if (name.front() == '/')
+			refuse(name, "it is an absolute path");
+		std::vector<std::string> parts;
+		size_t total = 0;
+		size_t pos = 0;
+		while (pos <= name.size()) {
+			size_t slash = name.find('/', pos);
+			if (slash == std::string_view::npos)
+				slash = name.size();
+			std::string_view part = name.substr(pos, slash - pos);
+			pos = slash + 1;
+			// "a//b", "./a" and "a/" (how tar names directories)
+			// mean a/b, a and a.
+			if (part.empty() || part == ".")
+				continue;
+			if (part == "..")
+				refuse(name, "it has a \"..\" component");
+			if (part.size() > NAME_MAX)
+				refuse(name, "a component is longer than " + std::to_string(NAME_MAX) + " bytes");
+			total += part.size() + 1;
+			parts.emplace_back(part);
+		}
+		if (parts.size() > limits_.max_depth)
+			refuse(name, "it is more than " + std::to_string(limits_.max_depth) + " levels deep");
+		if (total >= PATH_MAX)
+			refuse(name, "its path is longer than " + std::to_string(PATH_MAX) + " bytes");
+		return parts;
+	}
+
+	// The directory that will hold the last component, made (0700) where
+	// earlier entries did not make it.
+	UniqueFd open_parent(std::string_view name, const std::vector<std::string> &parts)
+	{
+		UniqueFd cur(::fcntl(root_, F_DUPFD_CLOEXEC, 0));
+		if (!cur)
+			throw_errno("cannot duplicate the destination's descriptor");
+		std::string so_far;
+		for (size_t i = 0; i + 1 < parts.size(); i++) {
+			const char *c = parts[i].c_str();
+			so_far += (so_far.empty() ? "" : "/") + parts[i];
+			UniqueFd next(::openat(cur.get(), c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+			if (!next && errno == ENOENT) {
+				if (::mkdirat(cur.get(), c, 0700) < 0)
+					throw_errno("cannot create directory " + shown(so_far) + " in " + dest_hint());
+				next.reset(::openat(cur.get(), c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+				if (next && ::fchmod(next.get(), 0700) < 0)
+					throw_errno("cannot set the mode of " + shown(so_far));
+			}
+			if (!next) {
+				if (errno == ENOTDIR || errno == ELOOP)
+					refuse(name, "\"" + shown(so_far) + "\" is a file in the archive, not a directory");
+				throw_errno("cannot open directory " + shown(so_far) + " in " + dest_hint());
+			}
+			cur = std::move(next);
+		}
+		return cur;
+	}
+
+	std::string dest_hint() const { return "import directory " + dest_; }
+
+	void one(struct archive *a, struct archive_entry *entry)
+	{
+		const char *raw = archive_entry_pathname(entry);
+		if (!raw)
+			throw Error(CCR_ERR_IMAGE, "archive " + archive_ + ": an entry's name cannot be read");
+		const std::string_view name(raw);
+
+		if (++entries_ > limits_.max_entries)
+			refuse(name, "the archive has more than " + std::to_string(limits_.max_entries) + " entries");
+		// A hard link's type reads as a regular file: check it first.
+		if (archive_entry_hardlink(entry))
+			refuse(name, "it is a hard link; only regular files and directories are accepted");
+		if (archive_entry_symlink(entry))
+			refuse(name, "it is a symlink; only regular files and directories are accepted");
+		const mode_t type = archive_entry_filetype(entry);
+		switch (type) {
+		case AE_IFREG:
+		case AE_IFDIR:
+			break;
+		case AE_IFLNK:
+			refuse(name, "it is a symlink; only regular files and directories are accepted");
+		case AE_IFCHR:
+			refuse(name, "it is a character device; only regular files and directories are accepted");
+		case AE_IFBLK:
+			refuse(name, "it is a block device; only regular files and directories are accepted");
+		case AE_IFIFO:
+			refuse(name, "it is a fifo; only regular files and directories are accepted");
+		case AE_IFSOCK:
+			refuse(name, "it is a socket; only regular files and directories are accepted");
+		default:
+			refuse(name, "its type is unknown; only regular files and directories are accepted");
+		}
+
+		const uint64_t declared = (type == AE_IFREG && archive_entry_size_is_set(entry))
+						  ? static_cast<uint64_t>(archive_entry_size(entry))
+						  : 0;
+		if (declared > limits_.max_entry_bytes)
+			refuse(name, "it declares " + std::to_string(declared) + " bytes, more than the limit of " +
+					     std::to_string(limits_.max_entry_bytes) + " bytes per entry");
+		if (declared > limits_.max_total_bytes - total_)
+			refuse(name, "it brings the archive past the limit of " +
+					     std::to_string(limits_.max_total_bytes) + " bytes in all");
+
+		const std::vector<std::string> parts = components(name);
+		std::string key;
+		for (const auto &p : parts)
+			key += "/" + p;
+		// Also catches a file and a directory under one name ("a" and
+		// "a/"), whichever comes first.
+		if (auto [it, fresh] = seen_.emplace(key, type); !fresh)
+			refuse(name, std::string("it appears twice in the archive (first as a ") +
+					     (it->second == AE_IFDIR ? "directory" : "file") + ")");
+
+		if (parts.empty()) {
+			// "./": the destination itself.
+			if (type != AE_IFDIR)
+				refuse(name, "it names the archive's top directory but is not a directory");
+			return;
+		}
+		UniqueFd parent = open_parent(name, parts);
+		const char *last = parts.back().c_str();
+
+		if (type == AE_IFDIR) {
+			if (::mkdirat(parent.get(), last, 0700) < 0) {
+				if (errno != EEXIST)
+					throw_errno("cannot create directory " + shown(name) + " in " + dest_hint());
+				// Made earlier as the parent of another entry: fine.
+				// Anything else there is a file an entry made.
+				struct stat st {};
+				if (::fstatat(parent.get(), last, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+					refuse(name, "a file of that name came earlier in the archive");
+			}
+			UniqueFd dir(::openat(parent.get(), last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+			if (!dir || ::fchmod(dir.get(), 0700) < 0)
+				throw_errno("cannot set the mode of directory " + shown(name));
+			return;
+		}
+
+		UniqueFd out(::openat(parent.get(), last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+		if (!out) {
+			if (errno == EEXIST)
+				refuse(name, "a directory of that name came earlier in the archive");
+			throw_errno("cannot create " + shown(name) + " in " + dest_hint());
+		}
+		if (::fchmod(out.get(), 0600) < 0)
+			throw_errno("cannot set the mode of " + shown(name));
+		total_ += declared;
+
+		// The header's size was checked; count what actually arrives too,
+		// in case a format's size field and its data disagree.
+		std::vector<char> buf(copy_buffer_size);
+		uint64_t written = 0;
+		for (;;) {
+			la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
+			if (n == 0)
+				break;
+			if (n < 0)
+				corrupt(a, "cannot read the data of entry \"" + shown(name) + "\"");
+			written += static_cast<uint64_t>(n);
+			if (written > limits_.max_entry_bytes || written > declared)
+				refuse(name, "its data is longer than its header declares");
+			if (!write_all(out.get(), buf.data(), static_cast<size_t>(n)))
+				throw_errno("cannot write " + shown(name) + " in " + dest_hint());
+		}
+	}
+
+	std::string archive_;
+	std::string dest_;
+	int root_;
+	ImportLimits limits_;
+	std::map<std::string, mode_t> seen_; // path -> type of its entry
+	uint64_t entries_ = 0;
+	uint64_t total_ = 0;
+};
+
+// Creates `dest` (which must not exist, under a parent that must) 0700 and
+// opens it without following a symlink put in its place.
+TempDir make_destination(const std::string &dest)
+{
+	std::string path = dest;
+	while (path.size() > 1 && path.back() == '/')
+		path.pop_back();
+	size_t slash = path.rfind('/');
+	std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+	std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+	if (base.empty() || base == "." || base == ".." || base == "/")
+		throw Error(CCR_ERR_INVALID_ARGUMENT,
+			    "import directory " + dest + " must name a new directory, not \"" + base + "\"");
+
+	UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (!parent_fd)
+		throw_errno("cannot open " + parent + ", the parent of import directory " + dest);
+	if (::mkdirat(parent_fd.get(), base.c_str(), 0700) < 0) {
+		if (errno == EEXIST)
+			throw Error(CCR_ERR_INVALID_ARGUMENT,
+				    "import directory " + dest + " already exists; import needs a fresh directory",
+				    errno);
+		throw_errno("cannot create import directory " + dest);
+	}
+	UniqueFd fd(::openat(parent_fd.get(), base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!fd) {
+		int err = errno;
+		throw_errno_as(CCR_ERR_UNSAFE_PATH,
+			       "import directory " + dest + " was replaced right after it was created", err);
+	}
+	struct stat st {};
+	if (::fstat(fd.get(), &st) < 0)
+		throw_errno("cannot stat import directory " + dest);
+	if (st.st_uid != ::geteuid())
+		throw Error(CCR_ERR_UNSAFE_PATH,
+			    "import directory " + dest + " was replaced by another user's right after it was created");
+	TempDir dir(path, std::move(fd));
+	// mkdirat() honours the umask; the directory gets exactly 0700.
+	if (::fchmod(dir.fd(), 0700) < 0)
+		throw_errno("cannot set the mode of import directory " + dest);
+	return dir;
+}
+
+} // namespace
+
+void import_archive(const std::string &archive_path, const std::string &dest_dir, const ImportLimits &limits)
+{
+	if (archive_path.empty())
+		throw Error(CCR_ERR_INVALID_ARGUMENT, "the archive path is empty");
+	if (dest_dir.empty())
+		throw Error(CCR_ERR_INVALID_ARGUMENT, "the import directory path is empty");
+
+	UniqueFd in(::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!in) {
+		if (errno == ENOENT)
+			throw Error(CCR_ERR_NOT_FOUND, "archive " + archive_path + " does not exist", errno);
+		throw_errno("cannot open archive " + archive_path);
+	}
+	struct stat st {};
+	if (::fstat(in.get(), &st) < 0)
+		throw_errno("cannot stat archive " + archive_path);
+	if (S_ISDIR(st.st_mode))
+		throw Error(CCR_ERR_INVALID_ARGUMENT, "archive " + archive_path + " is a directory");
+
+	std::unique_ptr<struct archive, ReaderDeleter> a(archive_read_new());
+	if (!a)
+		throw Error(CCR_ERR_NO_MEMORY, "cannot allocate a libarchive reader");
+	// Tar only (ustar, pax, GNU), plain or compressed as CRI-O and Podman
+	// write it.
+	if (archive_read_support_format_tar(a.get()) != ARCHIVE_OK)
+		throw Error(CCR_ERR_INTERNAL, "cannot set up libarchive's tar reader: " + error_string(a.get()));
+	add_builtin_filter(a.get(), archive_read_support_filter_gzip);
+	add_builtin_filter(a.get(), archive_read_support_filter_zstd);
+	if (archive_read_open_fd(a.get(), in.get(), 1 << 16) != ARCHIVE_OK)
+		throw Error(CCR_ERR_IMAGE, "archive " + archive_path + " cannot be read: " + error_string(a.get()));
+
+	TempDir dest = make_destination(dest_dir);
+	Unpacker(archive_path, dest_dir, dest.fd(), limits).run(a.get());
+	dest.release();
+}
+
+} // namespace ccr
