@@ -23,6 +23,8 @@ HEADER = Path(__file__).resolve().parents[3] / "capi" / "ccr.h"
 
 def header_functions() -> set:
     if not HEADER.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{HEADER} not found (CI=true)")
         pytest.skip(f"{HEADER} not found (the tests run from the ccr source tree)")
     text = re.sub(r"/\*.*?\*/", "", HEADER.read_text(), flags=re.S)
     return set(re.findall(r"CCR_EXTERN\s+[^;(]*?\b(ccr_\w+)\s*\(", text))
