@@ -34,6 +34,7 @@ struct Args {
 	std::string command;
 	std::map<std::string, std::string> values; // --name VALUE
 	std::vector<std::string> flags;		   // --name
+	std::vector<std::string> positionals;	   // plain arguments, in order
 	bool json = false;
 	bool quiet = false;
 	bool has(const std::string &flag) const;

@@ -15,6 +15,7 @@ struct Command {
 	std::set<std::string> valued; // options taking a value
 	std::set<std::string> flags;
 	const char *details;
+	size_t positionals = 0; // plain arguments the command takes
 };
 
 const std::set<std::string> kCommonFlags = {"--json", "--quiet", "--help"};
@@ -54,7 +55,20 @@ const Command kCommands[] = {
 	 "  --cgroup-path PATH      restore into this cgroup instead of the config's\n"
 	 "  --console-socket PATH   send a restored terminal's master to this socket\n"},
 	{"stats", "show CRIU's statistics left in a work or images directory", "ccr stats DIR [--json]", {}, {},
-	 ""},
+	 "", 1},
+	{"export", "write a checkpoint archive (the CRI layout checkpointctl reads) of a checkpoint",
+	 "ccr export --id ID --bundle DIR --images DIR [--work DIR] [--rootfs-diff DIR] ARCHIVE",
+	 {"--id", "--bundle", "--config", "--images", "--work", "--rootfs-diff"}, {},
+	 "  --images DIR            the checkpoint's images (as given to ccr checkpoint)\n"
+	 "  --work DIR              its work directory, if not the images directory\n"
+	 "  --rootfs-diff DIR       the container's writable layer, to include as rootfs-diff.tar\n"
+	 "  ARCHIVE                 the tar to write (0600, replaced atomically)\n",
+	 1},
+	{"import", "unpack a checkpoint archive into a new directory, refusing anything unsafe",
+	 "ccr import ARCHIVE DEST_DIR [--json]", {}, {},
+	 "  DEST_DIR must not exist; it is made 0700. Restore from DEST_DIR/checkpoint\n"
+	 "  with the container's own bundle: mounts and devices never come from the archive.\n",
+	 2},
 };
 
 const Command *find(const std::string &name)
@@ -93,7 +107,7 @@ int usage(const std::string &command, bool to_stdout)
 	FILE *to = to_stdout ? stdout : stderr;
 	if (const Command *c = find(command)) {
 		std::fprintf(to, "usage: %s\n\n%s.\n\n%s", c->synopsis, c->summary, c->details);
-		if (command == "checkpoint" || command == "restore")
+		if (command == "checkpoint" || command == "restore" || command == "export")
 			std::fputs(kShared, to);
 		else
 			std::fputs("  --json                  print one JSON object instead of text\n", to);
@@ -127,13 +141,18 @@ bool parse_args(int argc, char **argv, Args &out)
 			out.values[a] = argv[++i];
 		} else if (c->flags.count(a) || kCommonFlags.count(a)) {
 			out.flags.push_back(a);
-		} else if (a.rfind("--", 0) != 0 && out.command == "stats" && !out.values.count("dir")) {
-			out.values["dir"] = a;
+		} else if (a.rfind("--", 0) != 0 && out.positionals.size() < c->positionals) {
+			out.positionals.push_back(a);
 		} else {
 			std::fprintf(stderr, "ccr %s: unknown option %s (see ccr %s --help)\n", c->name, a.c_str(),
 				     c->name);
 			return false;
 		}
+	}
+	if (out.positionals.size() != c->positionals && !out.has("--help")) {
+		std::fprintf(stderr, "ccr %s: expected %zu argument(s) (see ccr %s --help)\n", c->name, c->positionals,
+			     c->name);
+		return false;
 	}
 	out.json = out.has("--json");
 	out.quiet = out.has("--quiet") || out.json;

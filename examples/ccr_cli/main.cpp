@@ -144,9 +144,7 @@ int check(const Args &a)
 
 int stats(const Args &a)
 {
-	std::string dir = a.get("dir");
-	if (dir.empty())
-		return cli::usage("stats", false);
+	std::string dir = a.positionals.at(0);
 	ccr_result *r = nullptr;
 	if (ccr_error *e = ccr_stats_read(&r, dir.c_str()))
 		return cli::report_error(e, a);
@@ -156,6 +154,48 @@ int stats(const Args &a)
 	else
 		std::printf("CRIU statistics in %s:\n%s", dir.c_str(), cli::stats_text(r).c_str());
 	ccr_result_free(r);
+	return cli::kOk;
+}
+
+int export_archive(const Args &a)
+{
+	std::string archive = a.positionals.at(0);
+	ccr_container *c = nullptr;
+	ccr_options *o = nullptr;
+	if (ccr_error *e = ccr_container_new(&c, a.get("--id", "ccr").c_str()))
+		return cli::report_error(e, a);
+	if (ccr_error *e = ccr_options_new(&o)) {
+		ccr_container_free(c);
+		return cli::report_error(e, a);
+	}
+	Setup step;
+	configure(step, c, o, a);
+	ccr_error *e = step.take();
+	std::string diff = a.get("--rootfs-diff");
+	if (!e)
+		e = ccr_archive_export(archive.c_str(), c, o, diff.empty() ? nullptr : diff.c_str());
+	ccr_options_free(o);
+	ccr_container_free(c);
+	if (e)
+		return cli::report_error(e, a);
+	if (a.json)
+		std::printf("{\"ok\":true,\"command\":\"export\",\"archive\":%s}\n", cli::json_string(archive).c_str());
+	else
+		std::fprintf(stderr, "ccr: wrote %s\n", archive.c_str());
+	return cli::kOk;
+}
+
+int import_archive(const Args &a)
+{
+	const std::string &archive = a.positionals.at(0), &dest = a.positionals.at(1);
+	if (ccr_error *e = ccr_archive_import(archive.c_str(), dest.c_str()))
+		return cli::report_error(e, a);
+	std::string images = dest + "/checkpoint";
+	if (a.json)
+		std::printf("{\"ok\":true,\"command\":\"import\",\"dir\":%s,\"images\":%s}\n",
+			    cli::json_string(dest).c_str(), cli::json_string(images).c_str());
+	else
+		std::fprintf(stderr, "ccr: unpacked %s; restore with --images %s\n", archive.c_str(), images.c_str());
 	return cli::kOk;
 }
 
@@ -235,5 +275,9 @@ int main(int argc, char **argv)
 		return check(a);
 	if (a.command == "stats")
 		return stats(a);
+	if (a.command == "export")
+		return export_archive(a);
+	if (a.command == "import")
+		return import_archive(a);
 	return operate(a);
 }

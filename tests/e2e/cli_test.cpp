@@ -105,7 +105,7 @@ TEST(Cli, HelpForEveryCommand)
 {
 	auto top = run_cli({"--help"});
 	EXPECT_EQ(top.exit_code, 0);
-	for (const char *cmd : {"check", "checkpoint", "restore", "stats"}) {
+	for (const char *cmd : {"check", "checkpoint", "restore", "stats", "export", "import"}) {
 		EXPECT_NE(top.out.find(cmd), std::string::npos) << cmd;
 		auto help = run_cli({cmd, "--help"});
 		EXPECT_EQ(help.exit_code, 0) << cmd;
@@ -182,10 +182,22 @@ TEST(Cli, CheckpointShowsProgressOnATerminalAndRestoreCarriesOn)
 	EXPECT_GT(stats["pages_written"].get<uint64_t>(), 0u);
 	EXPECT_GT(stats["frozen_time_us"].get<uint64_t>(), 0u);
 
+	// Through an archive: export, import into a fresh directory, restore from it.
+	std::string archive = dir.path() + "/ckpt.tar";
+	auto ex = run_cli({"export", "--json", "--id", c.id(), "--bundle", c.bundle(), "--images", images, archive});
+	ASSERT_EQ(ex.exit_code, 0) << ex.out << ex.err;
+	EXPECT_EQ(parse_json(ex.out)["archive"], archive);
+	auto im = run_cli({"import", "--json", archive, dir.path() + "/unpacked"});
+	ASSERT_EQ(im.exit_code, 0) << im.out << im.err;
+	std::string imported = parse_json(im.out)["images"];
+	EXPECT_EQ(imported, dir.path() + "/unpacked/checkpoint");
+	auto again = run_cli({"import", archive, dir.path() + "/unpacked"});
+	EXPECT_EQ(again.exit_code, 3) << "importing over an existing directory: " << again.err;
+
 	// Restore: the tool's stdio become the container's, as with runc restore -d.
 	Pipes p = Pipes::make();
 	std::string pid_file = dir.path() + "/pid";
-	auto rs = run_cli({"restore", "--quiet", "--id", c.id(), "--bundle", c.bundle(), "--images", images,
+	auto rs = run_cli({"restore", "--quiet", "--id", c.id(), "--bundle", c.bundle(), "--images", imported,
 			   "--pid-file", pid_file},
 			  {p.container_stdin(), p.container_stdout(), p.container_stderr()});
 	ASSERT_EQ(rs.exit_code, 0) << p.drain_stderr();
