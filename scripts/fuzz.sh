@@ -22,11 +22,11 @@ esac
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCCR_FUZZ=ON -DCCR_SANITIZE=address,undefined -DCCR_BUILD_TESTS=OFF -DCCR_BUILD_EXAMPLES=OFF >/dev/null
-ninja -C "$build" fuzz_oci_config fuzz_descriptors fuzz_criu_response fuzz_criu_image >/dev/null
+ninja -C "$build" fuzz_oci_config fuzz_descriptors fuzz_criu_response fuzz_criu_image fuzz_archive_import >/dev/null
 
 out=$(mktemp -d /tmp/ccr-fuzz.XXXXXX)
 echo "fuzz: new inputs and any crash go to $out"
-for target in oci_config descriptors criu_response criu_image; do
+for target in oci_config descriptors criu_response criu_image archive_import; do
   seeds=tests/fuzz/corpus/$target
   regressions=tests/fuzz/regressions/$target
   mkdir -p "$out/$target"
