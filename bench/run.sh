@@ -20,6 +20,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 [ "$(id -u)" -eq 0 ] || { log "must run as root: sudo bash bench/run.sh"; exit 1; }
+# A fresh machine gets everything the benchmark runs (idempotent, fast when ready).
+bash "$repo/scripts/bootstrap.sh"
 for tool in criu runc gcc cmake ninja unshare; do
   command -v "$tool" >/dev/null || { log "missing $tool (scripts/bootstrap.sh installs it)"; exit 1; }
 done
