@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -22,7 +23,6 @@
 namespace ccr {
 namespace {
 
-constexpr size_t copy_buffer_size = 1 << 20;
 // Names in messages are cut here: a hostile name may be kilobytes long.
 constexpr size_t max_shown_name = 200;
 
@@ -67,10 +67,10 @@ void add_builtin_filter(struct archive *a, int (*add)(struct archive *))
 		add(a);
 }
 
-bool write_all(int fd, const char *data, size_t size)
+bool write_all_at(int fd, const char *data, size_t size, uint64_t offset)
 {
 	while (size > 0) {
-		ssize_t n = ::write(fd, data, size);
+		ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -78,6 +78,7 @@ bool write_all(int fd, const char *data, size_t size)
 		}
 		data += n;
 		size -= static_cast<size_t>(n);
+		offset += static_cast<uint64_t>(n);
 	}
 	return true;
 }
@@ -278,22 +279,29 @@ private:
 			throw_errno("cannot set the mode of " + shown(name));
 		total_ += declared;
 
-		// The header's size was checked; count what actually arrives too,
-		// in case a format's size field and its data disagree.
-		std::vector<char> buf(copy_buffer_size);
-		uint64_t written = 0;
+		// The header's size was checked; check where each block of data
+		// lands too, in case a format's size field and its data disagree.
+		// libarchive hands out its own buffers, so nothing is copied twice;
+		// a sparse entry's holes stay holes and the size is set at the end.
+		uint64_t end = 0;
 		for (;;) {
-			la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
-			if (n == 0)
+			const void *block = nullptr;
+			size_t size = 0;
+			la_int64_t offset = 0;
+			int r = archive_read_data_block(a, &block, &size, &offset);
+			if (r == ARCHIVE_EOF)
 				break;
-			if (n < 0)
+			if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 				corrupt(a, "cannot read the data of entry \"" + shown(name) + "\"");
-			written += static_cast<uint64_t>(n);
-			if (written > limits_.max_entry_bytes || written > declared)
+			const uint64_t at = static_cast<uint64_t>(offset);
+			if (offset < 0 || at > declared || size > declared - at)
 				refuse(name, "its data is longer than its header declares");
-			if (!write_all(out.get(), buf.data(), static_cast<size_t>(n)))
+			if (!write_all_at(out.get(), static_cast<const char *>(block), size, at))
 				throw_errno("cannot write " + shown(name) + " in " + dest_hint());
+			end = std::max(end, at + size);
 		}
+		if (end < declared && ::ftruncate(out.get(), static_cast<off_t>(declared)) < 0)
+			throw_errno("cannot set the size of " + shown(name) + " in " + dest_hint());
 	}
 
 	std::string archive_;

@@ -7,26 +7,33 @@
 #   bash scripts/fuzz.sh                  # 20 s per target (what CI runs)
 #   bash scripts/fuzz.sh --seconds 300
 #   bash scripts/fuzz.sh --runs 10000000  # the figure docs/reliability.md quotes
+#   bash scripts/fuzz.sh --runs 10000000 archive_import   # named targets only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 build=${CCR_FUZZ_BUILD_DIR:-$top/build-fuzz}
+all_targets=(oci_config descriptors criu_response criu_image archive_import)
+usage="usage: $0 [--seconds N | --runs N] [target...]; targets: ${all_targets[*]}"
 limit=(-max_total_time=20)
 case "${1:-}" in
-  --seconds) limit=(-max_total_time="$2") ;;
-  --runs) limit=(-runs="$2") ;;
-  "") ;;
-  *) echo "usage: $0 [--seconds N | --runs N]" >&2; exit 2 ;;
+  --seconds) limit=(-max_total_time="${2:?$usage}"); shift 2 ;;
+  --runs) limit=(-runs="${2:?$usage}"); shift 2 ;;
+  -*) echo "$usage" >&2; exit 2 ;;
 esac
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
+for target in "${targets[@]}"; do
+  [[ " ${all_targets[*]} " == *" $target "* ]] || { echo "fuzz: no target $target; $usage" >&2; exit 2; }
+done
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCCR_FUZZ=ON -DCCR_SANITIZE=address,undefined -DCCR_BUILD_TESTS=OFF -DCCR_BUILD_EXAMPLES=OFF >/dev/null
-ninja -C "$build" fuzz_oci_config fuzz_descriptors fuzz_criu_response fuzz_criu_image fuzz_archive_import >/dev/null
+ninja -C "$build" "${targets[@]/#/fuzz_}" >/dev/null
 
 out=$(mktemp -d /tmp/ccr-fuzz.XXXXXX)
 echo "fuzz: new inputs and any crash go to $out"
-for target in oci_config descriptors criu_response criu_image archive_import; do
+for target in "${targets[@]}"; do
   seeds=tests/fuzz/corpus/$target
   regressions=tests/fuzz/regressions/$target
   mkdir -p "$out/$target"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -220,6 +221,37 @@ TEST_F(ArchiveImport, GoodArchiveUnpacksPrivately)
 	EXPECT_EQ(read_file(dest_ + "/checkpoint/pages-1.img"), std::string(3 << 20, 'p'));
 	EXPECT_EQ(read_file(dest_ + "/deep/er/file"), "implicit parents");
 	EXPECT_EQ(read_file(canary_ + "/keep"), "precious\n");
+}
+
+// GNU tar stores a file with holes as a sparse entry: only its data is in
+// the archive, and the import must put each piece at its offset and give
+// the file its whole length, a hole at the end included.
+TEST_F(ArchiveImport, SparseEntryKeepsItsDataAndLength)
+{
+	const std::string src = base_ + "/src";
+	fs::create_directories(src + "/checkpoint");
+	write_file(src + "/checkpoint/inventory.img", "inv");
+	const std::string pages = src + "/checkpoint/pages-1.img";
+	const off_t length = 8 << 20;
+	{
+		int fd = ::open(pages.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(::pwrite(fd, "head", 4, 0), 4);
+		ASSERT_EQ(::pwrite(fd, "middle", 6, 3 << 20), 6);
+		ASSERT_EQ(::ftruncate(fd, length), 0);
+		::close(fd);
+	}
+	const std::string cmd = "tar --sparse --format=gnu -C " + src + " -cf " + tar_ + " checkpoint";
+	ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+	fs::remove_all(src);
+
+	ccr::import_archive(tar_, dest_);
+	const std::string got = read_file(dest_ + "/checkpoint/pages-1.img");
+	ASSERT_EQ(got.size(), static_cast<size_t>(length));
+	EXPECT_EQ(got.substr(0, 4), "head");
+	EXPECT_EQ(got.substr(3 << 20, 6), "middle");
+	EXPECT_EQ(got.find_first_not_of('\0', 3 << 20 | 6), std::string::npos) << "the trailing hole holds data";
+	EXPECT_EQ(read_file(dest_ + "/checkpoint/inventory.img"), "inv");
 }
 
 TEST_F(ArchiveImport, LeadingDotSlashAndRootEntryAreFine)
