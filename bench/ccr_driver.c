@@ -190,10 +190,10 @@ static const struct {
 	{CCR_STAT_OUTSIDE_CRIU_TIME_US, "ccr_outside_criu_time_us"},
 };
 
-#define STEP(call)                                                                                 \
-	do {                                                                                       \
-		if ((e = (call)))                                                                  \
-			return fail(#call, e);                                                     \
+#define STEP(call)                                                                                                     \
+	do {                                                                                                           \
+		if ((e = (call)))                                                                                      \
+			return fail(#call, e);                                                                         \
 	} while (0)
 
 int main(int argc, char **argv)
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 	if (netlock) {
 		ccr_network_lock m = !strcmp(netlock, "iptables")   ? CCR_NETWORK_LOCK_IPTABLES
 				     : !strcmp(netlock, "nftables") ? CCR_NETWORK_LOCK_NFTABLES
-				     : !strcmp(netlock, "skip")	    ? CCR_NETWORK_LOCK_SKIP
+				     : !strcmp(netlock, "skip")     ? CCR_NETWORK_LOCK_SKIP
 								    : CCR_NETWORK_LOCK_DEFAULT;
 		STEP(ccr_options_set_network_lock(o, m));
 	}

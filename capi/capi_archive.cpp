@@ -10,8 +10,8 @@ using namespace ccr::capi;
 
 extern "C" {
 
-ccr_error *ccr_archive_export(const char *archive_path, const ccr_container *container,
-			      const ccr_options *options, const char *rootfs_diff_dir)
+ccr_error *ccr_archive_export(const char *archive_path, const ccr_container *container, const ccr_options *options,
+			      const char *rootfs_diff_dir)
 {
 	return firewall([&] {
 		std::string path = require_string(archive_path, "archive_path");

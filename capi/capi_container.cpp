@@ -42,7 +42,10 @@ ccr_error *ccr_container_new(ccr_container **out, const char *id)
 	});
 }
 
-void ccr_container_free(ccr_container *container) { delete container; }
+void ccr_container_free(ccr_container *container)
+{
+	delete container;
+}
 
 ccr_error *ccr_container_set_pid(ccr_container *container, int pid)
 {

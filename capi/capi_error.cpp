@@ -39,7 +39,6 @@ ccr_error *from_exception(const ccr::Error &ex) noexcept
 
 } // namespace ccr::capi
 
-
 extern "C" {
 
 void ccr_error_free(ccr_error *err)
@@ -48,28 +47,48 @@ void ccr_error_free(ccr_error *err)
 		delete err;
 }
 
-ccr_error_code ccr_error_code_of(const ccr_error *err) { return err ? err->code : CCR_OK; }
+ccr_error_code ccr_error_code_of(const ccr_error *err)
+{
+	return err ? err->code : CCR_OK;
+}
 
 const char *ccr_error_code_name(ccr_error_code code)
 {
 	switch (ccr::capi::enum_arg(code)) {
-	case CCR_OK: return "ok";
-	case CCR_ERR_INVALID_ARGUMENT: return "invalid-argument";
-	case CCR_ERR_NO_MEMORY: return "no-memory";
-	case CCR_ERR_SYSTEM: return "system";
-	case CCR_ERR_NOT_FOUND: return "not-found";
-	case CCR_ERR_CONFIG: return "config";
-	case CCR_ERR_UNSAFE_PATH: return "unsafe-path";
-	case CCR_ERR_CRIU_START: return "criu-start";
-	case CCR_ERR_CRIU_FAILED: return "criu-failed";
-	case CCR_ERR_CRIU_DIED: return "criu-died";
-	case CCR_ERR_PROTOCOL: return "protocol";
-	case CCR_ERR_UNSUPPORTED: return "unsupported";
-	case CCR_ERR_CALLBACK: return "callback";
-	case CCR_ERR_TIMEOUT: return "timeout";
-	case CCR_ERR_CANCELED: return "canceled";
-	case CCR_ERR_IMAGE: return "image";
-	case CCR_ERR_INTERNAL: return "internal";
+	case CCR_OK:
+		return "ok";
+	case CCR_ERR_INVALID_ARGUMENT:
+		return "invalid-argument";
+	case CCR_ERR_NO_MEMORY:
+		return "no-memory";
+	case CCR_ERR_SYSTEM:
+		return "system";
+	case CCR_ERR_NOT_FOUND:
+		return "not-found";
+	case CCR_ERR_CONFIG:
+		return "config";
+	case CCR_ERR_UNSAFE_PATH:
+		return "unsafe-path";
+	case CCR_ERR_CRIU_START:
+		return "criu-start";
+	case CCR_ERR_CRIU_FAILED:
+		return "criu-failed";
+	case CCR_ERR_CRIU_DIED:
+		return "criu-died";
+	case CCR_ERR_PROTOCOL:
+		return "protocol";
+	case CCR_ERR_UNSUPPORTED:
+		return "unsupported";
+	case CCR_ERR_CALLBACK:
+		return "callback";
+	case CCR_ERR_TIMEOUT:
+		return "timeout";
+	case CCR_ERR_CANCELED:
+		return "canceled";
+	case CCR_ERR_IMAGE:
+		return "image";
+	case CCR_ERR_INTERNAL:
+		return "internal";
 	}
 	return "unknown";
 }
@@ -81,9 +100,15 @@ const char *ccr_error_message(const ccr_error *err)
 	return err->message.empty() ? ccr_error_code_name(err->code) : err->message.c_str();
 }
 
-int ccr_error_errno(const ccr_error *err) { return err ? err->sys_errno : 0; }
+int ccr_error_errno(const ccr_error *err)
+{
+	return err ? err->sys_errno : 0;
+}
 
-int ccr_error_criu_errno(const ccr_error *err) { return err ? err->criu_errno : 0; }
+int ccr_error_criu_errno(const ccr_error *err)
+{
+	return err ? err->criu_errno : 0;
+}
 
 const char *ccr_error_criu_message(const ccr_error *err)
 {

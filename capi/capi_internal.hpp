@@ -51,7 +51,8 @@ ccr_error *from_exception(const ccr::Error &e) noexcept;
 
 // Runs `body`; turns whatever it throws into an error object. Returns NULL
 // when the body returned normally.
-template <class Body> ccr_error *firewall(Body &&body) noexcept
+template <class Body>
+ccr_error *firewall(Body &&body) noexcept
 {
 	try {
 		body();
@@ -70,7 +71,8 @@ template <class Body> ccr_error *firewall(Body &&body) noexcept
 // The number a C caller passed for an enum parameter. C lets any int through,
 // while in C++ reading an enum object outside its enumerators' range is
 // undefined: copy the bytes instead of loading the enum.
-template <class Enum> int enum_arg(const Enum &value)
+template <class Enum>
+int enum_arg(const Enum &value)
 {
 	static_assert(sizeof(Enum) == sizeof(int));
 	int v;
@@ -83,7 +85,8 @@ template <class Enum> int enum_arg(const Enum &value)
 	throw ccr::Error(CCR_ERR_INVALID_ARGUMENT, what);
 }
 
-template <class T> T &require(T *handle, const char *name)
+template <class T>
+T &require(T *handle, const char *name)
 {
 	if (!handle)
 		invalid(std::string(name) + " is NULL");

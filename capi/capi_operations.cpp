@@ -16,13 +16,25 @@ const ccr::Options &options_or_default(const ccr_options *options)
 
 extern "C" {
 
-unsigned ccr_version(void) { return CCR_VERSION_NUMBER; }
+unsigned ccr_version(void)
+{
+	return CCR_VERSION_NUMBER;
+}
 
-const char *ccr_version_string(void) { return CCR_VERSION_STRING; }
+const char *ccr_version_string(void)
+{
+	return CCR_VERSION_STRING;
+}
 
-void ccr_result_free(ccr_result *result) { delete result; }
+void ccr_result_free(ccr_result *result)
+{
+	delete result;
+}
 
-int ccr_result_pid(const ccr_result *result) { return result ? result->pid : 0; }
+int ccr_result_pid(const ccr_result *result)
+{
+	return result ? result->pid : 0;
+}
 
 int ccr_result_stat(uint64_t *out, const ccr_result *result, ccr_stat which)
 {
@@ -31,27 +43,69 @@ int ccr_result_stat(uint64_t *out, const ccr_result *result, ccr_stat which)
 	const ccr::OperationStats &s = result->stats;
 	std::optional<uint64_t> v;
 	switch (enum_arg(which)) {
-	case CCR_STAT_FREEZING_TIME_US: v = s.freezing_time_us; break;
-	case CCR_STAT_FROZEN_TIME_US: v = s.frozen_time_us; break;
-	case CCR_STAT_MEMDUMP_TIME_US: v = s.memdump_time_us; break;
-	case CCR_STAT_MEMWRITE_TIME_US: v = s.memwrite_time_us; break;
-	case CCR_STAT_PAGES_SCANNED: v = s.pages_scanned; break;
-	case CCR_STAT_PAGES_SKIPPED_PARENT: v = s.pages_skipped_parent; break;
-	case CCR_STAT_PAGES_WRITTEN: v = s.pages_written; break;
-	case CCR_STAT_PAGES_LAZY: v = s.pages_lazy; break;
-	case CCR_STAT_IRMAP_RESOLVE_US: v = s.irmap_resolve_us; break;
-	case CCR_STAT_PAGE_PIPES: v = s.page_pipes; break;
-	case CCR_STAT_PAGE_PIPE_BUFS: v = s.page_pipe_bufs; break;
-	case CCR_STAT_SHPAGES_SCANNED: v = s.shpages_scanned; break;
-	case CCR_STAT_SHPAGES_SKIPPED_PARENT: v = s.shpages_skipped_parent; break;
-	case CCR_STAT_SHPAGES_WRITTEN: v = s.shpages_written; break;
-	case CCR_STAT_PAGES_COMPARED: v = s.pages_compared; break;
-	case CCR_STAT_PAGES_SKIPPED_COW: v = s.pages_skipped_cow; break;
-	case CCR_STAT_FORKING_TIME_US: v = s.forking_time_us; break;
-	case CCR_STAT_RESTORE_TIME_US: v = s.restore_time_us; break;
-	case CCR_STAT_PAGES_RESTORED: v = s.pages_restored; break;
-	case CCR_STAT_WALL_TIME_US: v = s.wall_time_us; break;
-	case CCR_STAT_CRIU_TIME_US: v = s.criu_time_us; break;
+	case CCR_STAT_FREEZING_TIME_US:
+		v = s.freezing_time_us;
+		break;
+	case CCR_STAT_FROZEN_TIME_US:
+		v = s.frozen_time_us;
+		break;
+	case CCR_STAT_MEMDUMP_TIME_US:
+		v = s.memdump_time_us;
+		break;
+	case CCR_STAT_MEMWRITE_TIME_US:
+		v = s.memwrite_time_us;
+		break;
+	case CCR_STAT_PAGES_SCANNED:
+		v = s.pages_scanned;
+		break;
+	case CCR_STAT_PAGES_SKIPPED_PARENT:
+		v = s.pages_skipped_parent;
+		break;
+	case CCR_STAT_PAGES_WRITTEN:
+		v = s.pages_written;
+		break;
+	case CCR_STAT_PAGES_LAZY:
+		v = s.pages_lazy;
+		break;
+	case CCR_STAT_IRMAP_RESOLVE_US:
+		v = s.irmap_resolve_us;
+		break;
+	case CCR_STAT_PAGE_PIPES:
+		v = s.page_pipes;
+		break;
+	case CCR_STAT_PAGE_PIPE_BUFS:
+		v = s.page_pipe_bufs;
+		break;
+	case CCR_STAT_SHPAGES_SCANNED:
+		v = s.shpages_scanned;
+		break;
+	case CCR_STAT_SHPAGES_SKIPPED_PARENT:
+		v = s.shpages_skipped_parent;
+		break;
+	case CCR_STAT_SHPAGES_WRITTEN:
+		v = s.shpages_written;
+		break;
+	case CCR_STAT_PAGES_COMPARED:
+		v = s.pages_compared;
+		break;
+	case CCR_STAT_PAGES_SKIPPED_COW:
+		v = s.pages_skipped_cow;
+		break;
+	case CCR_STAT_FORKING_TIME_US:
+		v = s.forking_time_us;
+		break;
+	case CCR_STAT_RESTORE_TIME_US:
+		v = s.restore_time_us;
+		break;
+	case CCR_STAT_PAGES_RESTORED:
+		v = s.pages_restored;
+		break;
+	case CCR_STAT_WALL_TIME_US:
+		v = s.wall_time_us;
+		break;
+	case CCR_STAT_CRIU_TIME_US:
+		v = s.criu_time_us;
+		break;
 	case CCR_STAT_OUTSIDE_CRIU_TIME_US:
 		if (s.wall_time_us && s.criu_time_us)
 			v = *s.wall_time_us > *s.criu_time_us ? *s.wall_time_us - *s.criu_time_us : 0;

@@ -219,8 +219,7 @@ ccr_error *ccr_options_set_timeout_ms(ccr_options *options, uint32_t ms)
 	return firewall([&] { require(options, "options").opts.timeout = std::chrono::milliseconds(ms); });
 }
 
-ccr_error *ccr_options_set_notify(ccr_options *options, ccr_notify_cb cb, void *payload,
-				  void (*free_payload)(void *))
+ccr_error *ccr_options_set_notify(ccr_options *options, ccr_notify_cb cb, void *payload, void (*free_payload)(void *))
 {
 	return firewall([&] {
 		auto &o = require(options, "options");
@@ -245,9 +244,15 @@ const char *ccr_notify_script(const ccr_notify *notify)
 	return notify ? notify->event->script.c_str() : "";
 }
 
-int ccr_notify_pid(const ccr_notify *notify) { return notify ? notify->event->pid : 0; }
+int ccr_notify_pid(const ccr_notify *notify)
+{
+	return notify ? notify->event->pid : 0;
+}
 
-int ccr_notify_fd(const ccr_notify *notify) { return notify ? notify->event->fd : -1; }
+int ccr_notify_fd(const ccr_notify *notify)
+{
+	return notify ? notify->event->fd : -1;
+}
 
 ccr_error *ccr_options_cancel(ccr_options *options)
 {
@@ -311,7 +316,6 @@ ccr_error *ccr_options_set_status_fd(ccr_options *options, int fd)
 		int old = o.opts.status_fd->exchange(fd);
 		if (old >= 0 && old != fd)
 			::close(old); // ccr owned it
-		
 	});
 }
 
@@ -460,7 +464,8 @@ ccr_error *ccr_options_add_join_ns(ccr_options *options, const char *ns, const c
 {
 	return firewall([&] {
 		auto &o = require(options, "options");
-		o.opts.join_ns.push_back({require_nonempty(ns, "namespace"), require_nonempty(ns_file, "namespace file"),
+		o.opts.join_ns.push_back({require_nonempty(ns, "namespace"),
+					  require_nonempty(ns_file, "namespace file"),
 					  extra ? std::string(extra) : std::string()});
 	});
 }
@@ -533,9 +538,8 @@ ccr_error *ccr_options_set_unprivileged(ccr_options *options, int enable)
 
 ccr_error *ccr_options_set_pidfd_store_fd(ccr_options *options, int fd)
 {
-	return firewall([&] {
-		require(options, "options").opts.pidfd_store_fd = require_fd(fd, "pidfd store descriptor");
-	});
+	return firewall(
+		[&] { require(options, "options").opts.pidfd_store_fd = require_fd(fd, "pidfd store descriptor"); });
 }
 
 ccr_error *ccr_options_set_display_stats(ccr_options *options, int enable)

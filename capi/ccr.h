@@ -178,14 +178,12 @@ CCR_EXTERN ccr_error *ccr_container_set_state_dir(ccr_container *container, cons
  * ("memory", "name=systemd") sets it for that v1 hierarchy only.
  * Default: linux.cgroupsPath from the config, else "/<id>". On checkpoint the
  * paths are read from /proc/<pid>/cgroup instead. */
-CCR_EXTERN ccr_error *ccr_container_set_cgroup_path(ccr_container *container,
-						    const char *controller, const char *path);
+CCR_EXTERN ccr_error *ccr_container_set_cgroup_path(ccr_container *container, const char *controller, const char *path);
 
 /* The descriptors that become the restored container's stdin, stdout and
  * stderr when its images say those were pipes (descriptors.json). -1 leaves
  * the caller's own descriptor of that number. Not closed by ccr. */
-CCR_EXTERN ccr_error *ccr_container_set_stdio(ccr_container *container, int stdin_fd,
-					      int stdout_fd, int stderr_fd);
+CCR_EXTERN ccr_error *ccr_container_set_stdio(ccr_container *container, int stdin_fd, int stdout_fd, int stderr_fd);
 
 /* ------------------------------------------------------------------------- */
 /* Notify callbacks                                                          */
@@ -299,8 +297,8 @@ CCR_EXTERN ccr_error *ccr_options_set_criu_config_file(ccr_options *options, con
  * is called with the payload when the options are freed or the callback is
  * replaced by a different payload. If this call fails, ccr has not taken the
  * payload: the caller still owns it. A NULL cb removes the callback. */
-CCR_EXTERN ccr_error *ccr_options_set_notify(ccr_options *options, ccr_notify_cb cb,
-					     void *payload, void (*free_payload)(void *));
+CCR_EXTERN ccr_error *ccr_options_set_notify(ccr_options *options, ccr_notify_cb cb, void *payload,
+					     void (*free_payload)(void *));
 
 /* Whole-operation time limit in milliseconds; 0 means none (both). When it
  * runs out CRIU is killed, the container is thawed (checkpoint) or removed
@@ -320,8 +318,7 @@ CCR_EXTERN ccr_error *ccr_options_set_leave_stopped(ccr_options *options, int en
 
 /* The LSM profile and mount context for the restored container (restore). */
 CCR_EXTERN ccr_error *ccr_options_set_lsm_profile(ccr_options *options, const char *profile);
-CCR_EXTERN ccr_error *ccr_options_set_lsm_mount_context(ccr_options *options,
-							const char *context);
+CCR_EXTERN ccr_error *ccr_options_set_lsm_mount_context(ccr_options *options, const char *context);
 
 /* --- Memory transfer: pre-dump, page server, lazy pages ------------------- */
 
@@ -332,7 +329,7 @@ CCR_EXTERN ccr_error *ccr_options_set_track_mem(ccr_options *options, int enable
 /* How a pre-dump reads memory (checkpoint). */
 typedef enum ccr_pre_dump_mode {
 	CCR_PRE_DUMP_SPLICE = 1, /* CRIU's default: vmsplice into pipes */
-	CCR_PRE_DUMP_READ = 2	 /* process_vm_readv: shorter freeze */
+	CCR_PRE_DUMP_READ = 2    /* process_vm_readv: shorter freeze */
 } ccr_pre_dump_mode;
 CCR_EXTERN ccr_error *ccr_options_set_pre_dump_mode(ccr_options *options, ccr_pre_dump_mode mode);
 
@@ -359,9 +356,8 @@ CCR_EXTERN ccr_error *ccr_options_set_lazy_pages(ccr_options *options, int enabl
 CCR_EXTERN ccr_error *ccr_options_set_status_fd(ccr_options *options, int fd);
 
 /* TLS for page-server connections (both). Each path may be NULL. */
-CCR_EXTERN ccr_error *ccr_options_set_tls(ccr_options *options, int enable, const char *cacert,
-					  const char *cacrl, const char *cert, const char *key,
-					  int no_cn_verify);
+CCR_EXTERN ccr_error *ccr_options_set_tls(ccr_options *options, int enable, const char *cacert, const char *cacrl,
+					  const char *cert, const char *key, int no_cn_verify);
 
 /* --- Terminal ------------------------------------------------------------ */
 
@@ -389,8 +385,7 @@ CCR_EXTERN ccr_error *ccr_options_set_network_lock(ccr_options *options, ccr_net
 
 /* Adds a veth pair: `inside` in the container, `outside` on the host
  * (restore). CRIU calls this deprecated in favour of external entries. */
-CCR_EXTERN ccr_error *ccr_options_add_veth_pair(ccr_options *options, const char *inside,
-						const char *outside);
+CCR_EXTERN ccr_error *ccr_options_add_veth_pair(ccr_options *options, const char *inside, const char *outside);
 
 /* --- Files and mounts ------------------------------------------------------ */
 
@@ -418,8 +413,7 @@ CCR_EXTERN ccr_error *ccr_options_set_evasive_devices(ccr_options *options, int 
 /* Adds an external mount on top of those ccr derives from the config: on
  * checkpoint `key` is the mountpoint and `value` the name recorded; on
  * restore `key` is that name and `value` the host path (both). */
-CCR_EXTERN ccr_error *ccr_options_add_ext_mount(ccr_options *options, const char *key,
-						const char *value);
+CCR_EXTERN ccr_error *ccr_options_add_ext_mount(ccr_options *options, const char *key, const char *value);
 
 /* Lets CRIU treat unknown mounts as external automatically, with their
  * sharing and master options (both). */
@@ -454,8 +448,8 @@ CCR_EXTERN ccr_error *ccr_options_add_inherit_fd(ccr_options *options, const cha
 /* Makes the restored tree join the namespace in `ns_file` ("/proc/PID/ns/ipc",
  * a bind-mounted namespace file) instead of creating it. `ns` is "ipc",
  * "uts", "time", "user", ... `extra` may be NULL (restore). */
-CCR_EXTERN ccr_error *ccr_options_add_join_ns(ccr_options *options, const char *ns,
-					      const char *ns_file, const char *extra);
+CCR_EXTERN ccr_error *ccr_options_add_join_ns(ccr_options *options, const char *ns, const char *ns_file,
+					      const char *extra);
 
 /* Restores sysctls CRIU cannot set without failing (restore). */
 CCR_EXTERN ccr_error *ccr_options_set_weak_sysctls(ccr_options *options, int enable);
@@ -465,8 +459,7 @@ CCR_EXTERN ccr_error *ccr_options_set_weak_sysctls(ccr_options *options, int ena
 /* Restores a controller's cgroups under `path` instead of where they were;
  * `controller` NULL means every controller (restore). ccr already adds the
  * container's own cgroup paths; this adds to them. */
-CCR_EXTERN ccr_error *ccr_options_add_cgroup_root(ccr_options *options, const char *controller,
-						  const char *path);
+CCR_EXTERN ccr_error *ccr_options_add_cgroup_root(ccr_options *options, const char *controller, const char *path);
 
 /* Which cgroup properties CRIU saves into the images, as YAML text or from a
  * file (checkpoint). */
@@ -474,8 +467,7 @@ CCR_EXTERN ccr_error *ccr_options_set_cgroup_props(ccr_options *options, const c
 CCR_EXTERN ccr_error *ccr_options_set_cgroup_props_file(ccr_options *options, const char *path);
 
 /* Dumps this controller's cgroups, and only the named ones (checkpoint). */
-CCR_EXTERN ccr_error *ccr_options_add_cgroup_dump_controller(ccr_options *options,
-							     const char *controller);
+CCR_EXTERN ccr_error *ccr_options_add_cgroup_dump_controller(ccr_options *options, const char *controller);
 
 /* A directory with the cgroup hierarchies already mounted, for CRIU to use
  * instead of mounting its own yard (restore). */
@@ -530,10 +522,10 @@ CCR_EXTERN int ccr_result_pid(const ccr_result *result);
  * stats-restore images) and ccr's clock. Times are microseconds. */
 typedef enum ccr_stat {
 	/* checkpoint and pre-dump (CRIU's stats-dump) */
-	CCR_STAT_FREEZING_TIME_US = 1,	/* freezing the container */
-	CCR_STAT_FROZEN_TIME_US = 2,	/* the container was frozen */
-	CCR_STAT_MEMDUMP_TIME_US = 3,	/* collecting memory (within frozen) */
-	CCR_STAT_MEMWRITE_TIME_US = 4,	/* writing memory out (within memdump) */
+	CCR_STAT_FREEZING_TIME_US = 1, /* freezing the container */
+	CCR_STAT_FROZEN_TIME_US = 2,   /* the container was frozen */
+	CCR_STAT_MEMDUMP_TIME_US = 3,  /* collecting memory (within frozen) */
+	CCR_STAT_MEMWRITE_TIME_US = 4, /* writing memory out (within memdump) */
 	CCR_STAT_PAGES_SCANNED = 5,
 	CCR_STAT_PAGES_SKIPPED_PARENT = 6, /* unchanged since the parent images */
 	CCR_STAT_PAGES_WRITTEN = 7,
@@ -551,8 +543,8 @@ typedef enum ccr_stat {
 	CCR_STAT_RESTORE_TIME_US = 23, /* the whole restore, as CRIU counts it */
 	CCR_STAT_PAGES_RESTORED = 24,
 	/* ccr's own clock, for every operation */
-	CCR_STAT_WALL_TIME_US = 40,	   /* the whole call */
-	CCR_STAT_CRIU_TIME_US = 41,	   /* from CRIU's start to its final answer */
+	CCR_STAT_WALL_TIME_US = 40,        /* the whole call */
+	CCR_STAT_CRIU_TIME_US = 41,        /* from CRIU's start to its final answer */
 	CCR_STAT_OUTSIDE_CRIU_TIME_US = 42 /* wall time minus CRIU time: ccr's overhead */
 } ccr_stat;
 
@@ -575,15 +567,13 @@ CCR_EXTERN ccr_error *ccr_stats_read(ccr_result **out, const char *work_dir);
  * container's processes are gone. On failure the container is left running
  * and thawed. `out` may be NULL.
  * Errors: any code above; CCR_ERR_CRIU_FAILED carries CRIU's message and log. */
-CCR_EXTERN ccr_error *ccr_checkpoint(ccr_result **out, const ccr_container *container,
-				     const ccr_options *options);
+CCR_EXTERN ccr_error *ccr_checkpoint(ccr_result **out, const ccr_container *container, const ccr_options *options);
 
 /* Restores `container` from the options' images directory, with one CRIU
  * process, into the container's cgroups and rootfs. On failure no process,
  * cgroup directory or mount made for the restore is left behind.
  * `out` may be NULL; ccr_result_pid() gives the new init's pid. */
-CCR_EXTERN ccr_error *ccr_restore(ccr_result **out, const ccr_container *container,
-				  const ccr_options *options);
+CCR_EXTERN ccr_error *ccr_restore(ccr_result **out, const ccr_container *container, const ccr_options *options);
 
 /* ------------------------------------------------------------------------- */
 /* CRIU queries                                                              */
@@ -597,9 +587,9 @@ CCR_EXTERN ccr_error *ccr_criu_version(unsigned *out, const ccr_options *options
 
 /* Features a CRIU operation may need. */
 typedef enum ccr_feature {
-	CCR_FEATURE_MEM_TRACK = 1u << 0,   /* memory tracking, for pre-dump */
-	CCR_FEATURE_LAZY_PAGES = 1u << 1,  /* userfaultfd lazy restore */
-	CCR_FEATURE_PIDFD_STORE = 1u << 2  /* pidfd store */
+	CCR_FEATURE_MEM_TRACK = 1u << 0,  /* memory tracking, for pre-dump */
+	CCR_FEATURE_LAZY_PAGES = 1u << 1, /* userfaultfd lazy restore */
+	CCR_FEATURE_PIDFD_STORE = 1u << 2 /* pidfd store */
 } ccr_feature;
 
 /* Asks CRIU which features this kernel and CRIU support; `*out` is a mask of

@@ -275,8 +275,8 @@ void add_optional(TarWriter &tar, int dirfd, const std::string &dir_path, const 
 SystemTime mtime_of(const struct stat &st)
 {
 	using namespace std::chrono;
-	return SystemTime(duration_cast<SystemTime::duration>(seconds(st.st_mtim.tv_sec) +
-							     nanoseconds(st.st_mtim.tv_nsec)));
+	return SystemTime(
+		duration_cast<SystemTime::duration>(seconds(st.st_mtim.tv_sec) + nanoseconds(st.st_mtim.tv_nsec)));
 }
 
 } // namespace
@@ -299,9 +299,8 @@ void export_archive(const std::string &archive_path, const ContainerSpec &spec, 
 		const std::string spec_text = oci_config_text(spec);
 		UniqueFd images = open_private_dir(opts.images_dir, false, "images directory");
 		std::string work_path = opts.work_dir.empty() ? opts.images_dir : opts.work_dir;
-		UniqueFd work = opts.work_dir.empty()
-					? UniqueFd(::fcntl(images.get(), F_DUPFD_CLOEXEC, 0))
-					: open_private_dir(opts.work_dir, false, "work directory");
+		UniqueFd work = opts.work_dir.empty() ? UniqueFd(::fcntl(images.get(), F_DUPFD_CLOEXEC, 0))
+						      : open_private_dir(opts.work_dir, false, "work directory");
 		if (!work)
 			throw_errno("cannot duplicate the images directory descriptor");
 		const std::vector<std::string> names = image_files(images.get(), opts.images_dir, opts);
@@ -331,16 +330,16 @@ void export_archive(const std::string &archive_path, const ContainerSpec &spec, 
 		tar.add_directory(kCheckpointDir, dir_st);
 		for (const std::string &name : names) {
 			check_canceled(opts);
-			UniqueFd fd(::openat(images.get(), name.c_str(),
-					     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+			UniqueFd fd(
+				::openat(images.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
 			if (!fd)
 				throw_errno("cannot open " + opts.images_dir + "/" + name);
 			struct stat st {};
 			if (::fstat(fd.get(), &st) < 0)
 				throw_errno("cannot stat " + opts.images_dir + "/" + name);
 			if (!S_ISREG(st.st_mode))
-				throw Error(CCR_ERR_IMAGE, opts.images_dir + "/" + name +
-								   " changed type while it was being archived");
+				throw Error(CCR_ERR_IMAGE,
+					    opts.images_dir + "/" + name + " changed type while it was being archived");
 			// Images hold the container's memory: private, whatever
 			// mode CRIU gave them.
 			st.st_mode = S_IFREG | 0600;

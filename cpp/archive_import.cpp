@@ -87,8 +87,7 @@ class Unpacker {
 public:
 	Unpacker(std::string archive_path, std::string dest, int root, const ImportLimits &limits)
 	    : archive_(std::move(archive_path)), dest_(std::move(dest)), root_(root), limits_(limits)
-	{
-	}
+	{}
 
 	void run(struct archive *a)
 	{
@@ -120,8 +119,8 @@ private:
 	{
 		const char *msg = archive_error_string(a);
 		int err = archive_errno(a);
-		throw Error(CCR_ERR_IMAGE, "archive " + archive_ + ": " + doing + ": " +
-						   (msg ? msg : "not a readable tar archive"),
+		throw Error(CCR_ERR_IMAGE,
+			    "archive " + archive_ + ": " + doing + ": " + (msg ? msg : "not a readable tar archive"),
 			    err > 0 ? err : 0);
 	}
 
@@ -181,7 +180,8 @@ private:
 			}
 			if (!next) {
 				if (errno == ENOTDIR || errno == ELOOP)
-					refuse(name, "\"" + shown(so_far) + "\" is a file in the archive, not a directory");
+					refuse(name,
+					       "\"" + shown(so_far) + "\" is a file in the archive, not a directory");
 				throw_errno("cannot open directory " + shown(so_far) + " in " + dest_hint());
 			}
 			cur = std::move(next);

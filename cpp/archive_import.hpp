@@ -52,7 +52,6 @@ struct ImportLimits {
 // CCR_ERR_INVALID_ARGUMENT when `dest_dir` exists or a path is empty;
 // CCR_ERR_NOT_FOUND when the archive or `dest_dir`'s parent is missing;
 // CCR_ERR_SYSTEM when a write fails.
-void import_archive(const std::string &archive_path, const std::string &dest_dir,
-		    const ImportLimits &limits = {});
+void import_archive(const std::string &archive_path, const std::string &dest_dir, const ImportLimits &limits = {});
 
 } // namespace ccr

@@ -82,8 +82,7 @@ struct Walk {
 			tar.add_directory(rel, st);
 			if (st.st_dev != dev)
 				return; // a mount point: its own content is not the layer's
-			UniqueFd sub(::openat(dirfd, name.c_str(),
-					      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+			UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 			if (!sub)
 				throw_errno("cannot open " + where);
 			dir(sub.get(), rel + "/", depth + 1);
@@ -92,8 +91,7 @@ struct Walk {
 		case S_IFREG: {
 			// O_NONBLOCK: should a fifo take the file's place between
 			// the stat and the open, the open must not hang.
-			UniqueFd fd(::openat(dirfd, name.c_str(),
-					     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+			UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
 			if (!fd)
 				throw_errno("cannot open " + where);
 			struct stat now {};

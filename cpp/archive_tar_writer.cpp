@@ -37,8 +37,7 @@ TarWriter::TarWriter(int fd, std::string what) : what_(std::move(what)), fd_(fd)
 		    archive_write_add_filter_none(a_) != ARCHIVE_OK ||
 		    archive_write_set_bytes_in_last_block(a_, 1) != ARCHIVE_OK)
 			fail("cannot set up the tar format");
-		if (archive_write_open2(a_, this, nullptr, &TarWriter::write_callback, nullptr, nullptr) !=
-		    ARCHIVE_OK)
+		if (archive_write_open2(a_, this, nullptr, &TarWriter::write_callback, nullptr, nullptr) != ARCHIVE_OK)
 			fail("cannot start writing");
 	} catch (...) {
 		// No destructor runs for a constructor that throws.
@@ -87,8 +86,7 @@ void TarWriter::fail(const std::string &doing)
 {
 	const char *msg = a_ ? archive_error_string(a_) : nullptr;
 	int err = a_ ? archive_errno(a_) : 0;
-	throw Error(CCR_ERR_SYSTEM, what_ + ": " + doing + ": " + (msg ? msg : "libarchive failed"),
-		    err > 0 ? err : 0);
+	throw Error(CCR_ERR_SYSTEM, what_ + ": " + doing + ": " + (msg ? msg : "libarchive failed"), err > 0 ? err : 0);
 }
 
 void TarWriter::write_header(const std::string &name, const struct stat &st, const char *symlink)

@@ -26,6 +26,9 @@ void Cancellation::cancel() noexcept
 	[[maybe_unused]] ssize_t n = ::write(fd_, &one, sizeof one);
 }
 
-bool Cancellation::canceled() const noexcept { return canceled_.load(); }
+bool Cancellation::canceled() const noexcept
+{
+	return canceled_.load();
+}
 
 } // namespace ccr

@@ -202,8 +202,7 @@ Freezer freezer_of(int pid, const std::vector<CgroupHierarchy> &hierarchies)
 CgroupPlacement::CgroupPlacement(std::vector<CgroupHierarchy> hierarchies,
 				 std::vector<std::pair<std::string, std::string>> paths)
     : hierarchies_(std::move(hierarchies)), paths_(std::move(paths))
-{
-}
+{}
 
 CgroupPlacement::~CgroupPlacement()
 {
@@ -220,8 +219,8 @@ std::string CgroupPlacement::path_for(const CgroupHierarchy &h) const
 {
 	std::string key = h.controller_key();
 	for (const auto &[k, p] : paths_)
-		if (!k.empty() && (k == key || std::find(h.controllers.begin(), h.controllers.end(), k) !=
-							 h.controllers.end()))
+		if (!k.empty() &&
+		    (k == key || std::find(h.controllers.begin(), h.controllers.end(), k) != h.controllers.end()))
 			return p;
 	for (const auto &[k, p] : paths_)
 		if (k.empty())
@@ -248,7 +247,8 @@ void CgroupPlacement::join(int pid)
 			dir += "/" + part;
 			if (::mkdir(dir.c_str(), 0755) == 0) {
 				created_dirs_.push_back(dir);
-				if (std::find(h.controllers.begin(), h.controllers.end(), "cpuset") != h.controllers.end())
+				if (std::find(h.controllers.begin(), h.controllers.end(), "cpuset") !=
+				    h.controllers.end())
 					inherit_cpuset(parent, dir);
 			} else if (errno != EEXIST) {
 				throw_errno("cannot create cgroup " + dir);

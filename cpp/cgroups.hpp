@@ -23,7 +23,7 @@ std::vector<CgroupMembership> read_proc_cgroup(int pid);
 struct CgroupHierarchy {
 	std::string mountpoint;
 	std::vector<std::string> controllers; // v1: "cpu", "cpuacct", "name=systemd"; v2: empty
-	std::string root;			  // the mount's root inside the hierarchy
+	std::string root;                     // the mount's root inside the hierarchy
 	bool v2 = false;
 	// The controllers as /proc/<pid>/cgroup spells them: "cpu,cpuacct".
 	std::string controller_key() const;

@@ -36,12 +36,12 @@ void require_parent_images(const Options &opts, const OperationDirs &dirs)
 	if (opts.parent_path.empty())
 		return;
 	if (opts.parent_path[0] == '/')
-		throw Error(CCR_ERR_INVALID_ARGUMENT, "parent path " + opts.parent_path +
-							      " must be relative to the images directory");
+		throw Error(CCR_ERR_INVALID_ARGUMENT,
+			    "parent path " + opts.parent_path + " must be relative to the images directory");
 	struct stat st;
 	if (::fstatat(dirs.images.get(), opts.parent_path.c_str(), &st, 0) != 0 || !S_ISDIR(st.st_mode))
-		throw Error(CCR_ERR_NOT_FOUND, "parent images " + dirs.images_path + "/" + opts.parent_path +
-						       " do not exist");
+		throw Error(CCR_ERR_NOT_FOUND,
+			    "parent images " + dirs.images_path + "/" + opts.parent_path + " do not exist");
 }
 
 // The container's own freezer, or the one the caller named ("" for none:

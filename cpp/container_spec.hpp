@@ -14,10 +14,10 @@ struct ContainerSpec {
 	std::string id;
 	int pid = 0;
 	std::string bundle;
-	std::string config_path;		 // empty: <bundle>/config.json
+	std::string config_path;                   // empty: <bundle>/config.json
 	std::optional<nlohmann::json> config_json; // set: used instead of a file
-	std::string rootfs;			 // empty: from the config
-	std::string state_dir;			 // empty: a private temporary directory
+	std::string rootfs;                        // empty: from the config
+	std::string state_dir;                     // empty: a private temporary directory
 	// Cgroup path per v1 hierarchy; the key "" applies to every hierarchy.
 	std::map<std::string, std::string> cgroup_paths;
 	int stdio[3] = {-1, -1, -1};

@@ -61,7 +61,7 @@ criu::criu_resp exchange(CriuSession &session, const criu::criu_req &req, const 
 			std::rethrow_exception(notify_failure);
 		if (resp.type() != req.type())
 			throw Error(CCR_ERR_PROTOCOL, what + ": criu answered a " + request_type_name(req.type()) +
-							  " request with " + request_type_name(resp.type()));
+							      " request with " + request_type_name(resp.type()));
 		if (!resp.success()) {
 			// CRIU's errmsg is the first error it logged, which can be an
 			// incidental one; the log then names the cause.

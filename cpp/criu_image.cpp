@@ -65,7 +65,8 @@ CriuImage parse_criu_image(std::string_view bytes, uint32_t expected_magic, cons
 					  " bytes, more than " + std::to_string(kMaxImageEntry));
 		if (bytes.size() - at < size)
 			bad(name, "entry " + std::to_string(image.entries.size()) + " is truncated (" +
-					  std::to_string(bytes.size() - at) + " of " + std::to_string(size) + " bytes)");
+					  std::to_string(bytes.size() - at) + " of " + std::to_string(size) +
+					  " bytes)");
 		image.entries.emplace_back(bytes.substr(at, size));
 		at += size;
 	}

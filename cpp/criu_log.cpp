@@ -36,7 +36,10 @@ std::vector<std::string_view> split_lines(std::string_view text)
 	return lines;
 }
 
-bool is_error_line(std::string_view line) { return line.find(error_marker) != std::string_view::npos; }
+bool is_error_line(std::string_view line)
+{
+	return line.find(error_marker) != std::string_view::npos;
+}
 
 std::string_view trim(std::string_view s)
 {
@@ -162,9 +165,9 @@ bool is_incidental_criu_error(std::string_view line)
 	// CRIU logs these as errors on its way, but they are never why an
 	// operation failed: raising its own descriptor limit is refused without
 	// CAP_SYS_RESOURCE, and "... FAILED." only sums up what came before.
-	static constexpr std::string_view kIncidental[] = {
-		"rlimit: Can't setup RLIMIT_NOFILE", "Dumping FAILED.", "Pre-dumping FAILED.", "Restoring FAILED.",
-		"Restoring FAILED"};
+	static constexpr std::string_view kIncidental[] = {"rlimit: Can't setup RLIMIT_NOFILE", "Dumping FAILED.",
+							   "Pre-dumping FAILED.", "Restoring FAILED.",
+							   "Restoring FAILED"};
 	for (std::string_view s : kIncidental)
 		if (line.find(s) != std::string_view::npos)
 			return true;
@@ -182,8 +185,7 @@ std::string first_error_line(std::string_view log)
 		if (line.size() > 2 && line[0] == '(') {
 			size_t close = line.find(')');
 			if (close != std::string_view::npos && close > 1 &&
-			    line.substr(1, close - 1).find_first_not_of("0123456789.") ==
-				    std::string_view::npos)
+			    line.substr(1, close - 1).find_first_not_of("0123456789.") == std::string_view::npos)
 				line = trim(line.substr(close + 1));
 		}
 		return std::string(line);

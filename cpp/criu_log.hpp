@@ -16,8 +16,7 @@ namespace ccr {
 // when it must be cut, the first errors are kept (context before the first
 // error goes first, then later groups) and a final "..." marks the cut.
 // Empty when no line contains "Error".
-std::string criu_log_excerpt(std::string_view log, int context_before = 5,
-			     size_t max_bytes = 8192);
+std::string criu_log_excerpt(std::string_view log, int context_before = 5, size_t max_bytes = 8192);
 
 // criu_log_excerpt() of file `name` in directory `dirfd`, reading at most its
 // last 4 MiB (the log may be huge; a partial first line is dropped). Opened

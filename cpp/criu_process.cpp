@@ -32,7 +32,8 @@ StagedFds stage(const CriuLaunch &l, int devnull)
 	auto add = [&](int src, int target) {
 		int fd = ::fcntl(src, F_DUPFD_CLOEXEC, highest + 1);
 		if (fd < 0)
-			throw_errno_as(CCR_ERR_CRIU_START, "cannot hand descriptor " + std::to_string(src) + " to criu");
+			throw_errno_as(CCR_ERR_CRIU_START,
+				       "cannot hand descriptor " + std::to_string(src) + " to criu");
 		s.staged.emplace_back(fd);
 		s.targets.push_back(target);
 	};
@@ -57,7 +58,10 @@ CriuProcess &CriuProcess::operator=(CriuProcess &&o) noexcept
 	return *this;
 }
 
-CriuProcess::~CriuProcess() { kill(); }
+CriuProcess::~CriuProcess()
+{
+	kill();
+}
 
 void CriuProcess::kill() noexcept
 {
@@ -77,7 +81,8 @@ std::string describe_wait_status(int status)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status) == 0 ? "" : "exited with status " + std::to_string(WEXITSTATUS(status));
 	if (WIFSIGNALED(status))
-		return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+		return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) +
+		       ")";
 	return "ended with wait status " + std::to_string(status);
 }
 
@@ -145,8 +150,8 @@ CriuProcess spawn_criu_swrk(const CriuLaunch &launch)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
 	std::string fd_arg = std::to_string(kCriuSocketFd);
-	char *argv[] = {const_cast<char *>(launch.criu_path.c_str()), const_cast<char *>("swrk"),
-			fd_arg.data(), nullptr};
+	char *argv[] = {const_cast<char *>(launch.criu_path.c_str()), const_cast<char *>("swrk"), fd_arg.data(),
+			nullptr};
 	pid_t pid = -1;
 	bool has_slash = launch.criu_path.find('/') != std::string::npos;
 	int err = has_slash ? posix_spawn(&pid, argv[0], &actions, &attr, argv, environ)
@@ -157,7 +162,8 @@ CriuProcess spawn_criu_swrk(const CriuLaunch &launch)
 		std::string where = has_slash ? launch.criu_path : launch.criu_path + " (looked up in PATH)";
 		if (err == ENOENT)
 			throw Error(CCR_ERR_CRIU_START,
-				    "cannot start criu: " + where + " does not exist; install CRIU >= 4.1 or set the criu path",
+				    "cannot start criu: " + where +
+					    " does not exist; install CRIU >= 4.1 or set the criu path",
 				    err);
 		throw_errno_as(CCR_ERR_CRIU_START, "cannot start criu " + where, err);
 	}

@@ -16,8 +16,8 @@ inline constexpr int kCriuSocketFd = 3;
 inline constexpr int kCriuFirstExtraFd = 4;
 
 struct CriuLaunch {
-	std::string criu_path; // a path, or a name looked up in PATH
-	int socket_fd = -1;    // becomes fd 3
+	std::string criu_path;       // a path, or a name looked up in PATH
+	int socket_fd = -1;          // becomes fd 3
 	int stdio[3] = {-1, -1, -1}; // -1: /dev/null
 	std::vector<int> extra_fds;  // become fds 4, 5, ...
 

@@ -18,7 +18,7 @@ std::pair<UniqueFd, UniqueFd> seqpacket_pair()
 }
 
 CriuSession start_criu_session(CriuLaunch launch, std::optional<CriuSession::Clock::time_point> deadline,
-				std::shared_ptr<const Cancellation> cancellation)
+			       std::shared_ptr<const Cancellation> cancellation)
 {
 	if (cancellation && cancellation->canceled())
 		throw Error(CCR_ERR_CANCELED, "the operation was canceled before criu started");
@@ -31,10 +31,8 @@ CriuSession start_criu_session(CriuLaunch launch, std::optional<CriuSession::Clo
 
 CriuSession::CriuSession(UniqueFd socket, CriuProcess peer, std::optional<Clock::time_point> deadline,
 			 std::shared_ptr<const Cancellation> cancellation)
-    : socket_(std::move(socket)), peer_(std::move(peer)), deadline_(deadline),
-      cancellation_(std::move(cancellation))
-{
-}
+    : socket_(std::move(socket)), peer_(std::move(peer)), deadline_(deadline), cancellation_(std::move(cancellation))
+{}
 
 void CriuSession::send(const criu::criu_req &req)
 {
@@ -131,8 +129,7 @@ CriuMessage CriuSession::receive()
 	if (size_t(n) != buf.size() || (msg.msg_flags & MSG_TRUNC))
 		throw Error(CCR_ERR_PROTOCOL, "criu's message was cut short");
 	if (!out.resp.ParseFromString(buf))
-		throw Error(CCR_ERR_PROTOCOL,
-			    "criu sent a message ccr cannot parse (" + std::to_string(n) + " bytes)");
+		throw Error(CCR_ERR_PROTOCOL, "criu sent a message ccr cannot parse (" + std::to_string(n) + " bytes)");
 	return out;
 }
 

@@ -57,6 +57,6 @@ std::pair<UniqueFd, UniqueFd> seqpacket_pair();
 // Starts CRIU on a fresh socketpair; the server end is closed in this process
 // as soon as CRIU has it, so a crashed CRIU reads as EOF rather than a hang.
 CriuSession start_criu_session(CriuLaunch launch, std::optional<CriuSession::Clock::time_point> deadline,
-				std::shared_ptr<const Cancellation> cancellation = nullptr);
+			       std::shared_ptr<const Cancellation> cancellation = nullptr);
 
 } // namespace ccr

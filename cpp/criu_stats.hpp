@@ -15,8 +15,7 @@ struct OperationStats {
 	std::optional<uint64_t> irmap_resolve_us, page_pipes, page_pipe_bufs;
 	std::optional<uint64_t> shpages_scanned, shpages_skipped_parent, shpages_written;
 	// From stats-restore.
-	std::optional<uint64_t> pages_compared, pages_skipped_cow, forking_time_us, restore_time_us,
-		pages_restored;
+	std::optional<uint64_t> pages_compared, pages_skipped_cow, forking_time_us, restore_time_us, pages_restored;
 	// ccr's own clock: the whole call, and the part CRIU was running for
 	// (from its start to its final answer).
 	std::optional<uint64_t> wall_time_us, criu_time_us;

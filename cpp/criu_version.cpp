@@ -63,8 +63,7 @@ std::string criu_binary_identity(const std::string &criu_path)
 	struct stat st;
 	if (path.empty() || ::stat(path.c_str(), &st) != 0)
 		throw Error(CCR_ERR_CRIU_START,
-			    "cannot start criu: " + criu_path +
-				    (path.empty() ? " is not in PATH" : " does not exist") +
+			    "cannot start criu: " + criu_path + (path.empty() ? " is not in PATH" : " does not exist") +
 				    "; install CRIU >= 4.1 or set the criu path",
 			    ENOENT);
 	std::ostringstream id;
@@ -73,9 +72,15 @@ std::string criu_binary_identity(const std::string &criu_path)
 	return id.str();
 }
 
-std::optional<unsigned> cached_criu_version(const std::string &identity) { return cached(identity); }
+std::optional<unsigned> cached_criu_version(const std::string &identity)
+{
+	return cached(identity);
+}
 
-void remember_criu_version(const std::string &identity, unsigned version) { remember(identity, version); }
+void remember_criu_version(const std::string &identity, unsigned version)
+{
+	remember(identity, version);
+}
 
 unsigned ask_criu_version(CriuSession &session, bool keep_open)
 {

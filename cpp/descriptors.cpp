@@ -46,8 +46,7 @@ std::vector<std::string> read_process_stdio(int pid)
 	UniqueFd dirfd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
 	if (!dirfd) {
 		if (errno == ENOENT || errno == ESRCH)
-			throw Error(CCR_ERR_NOT_FOUND, "process " + std::to_string(pid) + " does not exist",
-				    errno);
+			throw Error(CCR_ERR_NOT_FOUND, "process " + std::to_string(pid) + " does not exist", errno);
 		throw_errno("cannot open " + dir);
 	}
 	std::vector<std::string> out;
@@ -94,8 +93,8 @@ void write_descriptors(int images_dirfd, const std::vector<std::string> &fds)
 	if (::fstat(fd.get(), &st) < 0)
 		throw_errno(std::string("cannot stat ") + descriptors_file);
 	if (!S_ISREG(st.st_mode))
-		throw Error(CCR_ERR_UNSAFE_PATH, std::string(descriptors_file) +
-							 " in the images directory is not a regular file");
+		throw Error(CCR_ERR_UNSAFE_PATH,
+			    std::string(descriptors_file) + " in the images directory is not a regular file");
 	// An existing file keeps its old mode through O_CREAT; make it 0600.
 	if (::fchmod(fd.get(), 0600) < 0)
 		throw_errno(std::string("cannot set the mode of ") + descriptors_file);
@@ -113,8 +112,7 @@ void write_descriptors(int images_dirfd, const std::vector<std::string> &fds)
 
 std::vector<std::string> read_descriptors(int images_dirfd)
 {
-	UniqueFd fd(::openat(images_dirfd, descriptors_file,
-			     O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+	UniqueFd fd(::openat(images_dirfd, descriptors_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
 	if (!fd) {
 		if (errno == ENOENT)
 			return {};
@@ -166,8 +164,7 @@ std::vector<std::string> parse_descriptors(std::string_view text)
 	out.reserve(doc.size());
 	for (size_t i = 0; i < doc.size(); i++) {
 		if (!doc[i].is_string())
-			bad_image("element " + std::to_string(i) + " is a " + doc[i].type_name() +
-				  ", not a string");
+			bad_image("element " + std::to_string(i) + " is a " + doc[i].type_name() + ", not a string");
 		out.push_back(doc[i].get<std::string>());
 	}
 	return out;

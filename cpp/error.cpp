@@ -12,7 +12,7 @@ namespace ccr {
 [[noreturn]] void throw_errno(const std::string &what, int err)
 {
 	Code code = (err == ENOENT || err == ESRCH) ? CCR_ERR_NOT_FOUND
-		    : err == ENOMEM		    ? CCR_ERR_NO_MEMORY
+		    : err == ENOMEM                 ? CCR_ERR_NO_MEMORY
 						    : CCR_ERR_SYSTEM;
 	throw_errno_as(code, what, err);
 }

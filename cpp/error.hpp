@@ -17,8 +17,7 @@ class Error : public std::exception {
 public:
 	Error(Code code, std::string message, int sys_errno = 0)
 	    : code_(code), sys_errno_(sys_errno), message_(std::move(message))
-	{
-	}
+	{}
 
 	const char *what() const noexcept override { return message_.c_str(); }
 	Code code() const { return code_; }

@@ -73,9 +73,9 @@ std::vector<ExtMount> dump_external_mounts(const OciConfig &config, const std::s
 	return out;
 }
 
-std::vector<ExtMount> restore_external_mounts(
-	const OciConfig &config, const std::string &rootfs, const std::vector<CgroupHierarchy> &hierarchies,
-	const std::function<std::string(const CgroupHierarchy &)> &cgroup_dir)
+std::vector<ExtMount> restore_external_mounts(const OciConfig &config, const std::string &rootfs,
+					      const std::vector<CgroupHierarchy> &hierarchies,
+					      const std::function<std::string(const CgroupHierarchy &)> &cgroup_dir)
 {
 	std::vector<ExtMount> out;
 	for (const auto &m : config.mounts)
@@ -84,8 +84,9 @@ std::vector<ExtMount> restore_external_mounts(
 	if (const OciMount *cg = cgroup_mount(config); cg && cgroup_mounts_are_binds(config, hierarchies))
 		for (const auto &h : hierarchies)
 			if (!h.v2)
-				out.push_back({container_path(rootfs, cg->destination + "/" + basename_of(h.mountpoint)),
-					       cgroup_dir(h)});
+				out.push_back(
+					{container_path(rootfs, cg->destination + "/" + basename_of(h.mountpoint)),
+					 cgroup_dir(h)});
 	if (!config.masked_paths.empty())
 		out.push_back({"/dev/null", "/dev/null"});
 	for (const auto &d : config.device_paths)

@@ -28,9 +28,9 @@ std::vector<ExtMount> dump_external_mounts(const OciConfig &config, const std::s
 					   const std::function<bool(const std::string &)> &masked_file);
 
 // `cgroup_dir(h)` is the host directory of the container's cgroup in h.
-std::vector<ExtMount> restore_external_mounts(
-	const OciConfig &config, const std::string &rootfs, const std::vector<CgroupHierarchy> &hierarchies,
-	const std::function<std::string(const CgroupHierarchy &)> &cgroup_dir);
+std::vector<ExtMount> restore_external_mounts(const OciConfig &config, const std::string &rootfs,
+					      const std::vector<CgroupHierarchy> &hierarchies,
+					      const std::function<std::string(const CgroupHierarchy &)> &cgroup_dir);
 
 // Creates, inside the rootfs, the mountpoints of bind mounts that are
 // missing there (a file for a file source, else a directory).

@@ -16,8 +16,7 @@ std::string unescape(std::string_view s)
 	auto oct = [](char c) { return c >= '0' && c <= '7'; };
 	std::string out;
 	for (size_t i = 0; i < s.size(); i++) {
-		if (s[i] == '\\' && i + 3 < s.size() && oct(s[i + 1]) &&
-		    oct(s[i + 2]) && oct(s[i + 3])) {
+		if (s[i] == '\\' && i + 3 < s.size() && oct(s[i + 1]) && oct(s[i + 2]) && oct(s[i + 3])) {
 			out += char((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
 			i += 3;
 			continue;

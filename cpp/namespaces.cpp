@@ -55,8 +55,9 @@ RestoreNamespaces restore_namespaces(const OciConfig &config, unsigned empty_ns,
 		if (ns.path.empty() || ns.type == "network" || ns.type == "pid" || ns.type == "mount")
 			continue;
 		if (ns.type == "cgroup")
-			throw Error(CCR_ERR_CONFIG, "restoring into an existing cgroup namespace (" + ns.path +
-							    ") is not supported by CRIU; remove its path from the config");
+			throw Error(CCR_ERR_CONFIG,
+				    "restoring into an existing cgroup namespace (" + ns.path +
+					    ") is not supported by CRIU; remove its path from the config");
 		out.join_ns.push_back({ns.type, ns.path});
 	}
 	return out;

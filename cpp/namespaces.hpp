@@ -16,8 +16,8 @@ namespace ccr {
 std::vector<std::string> dump_external_namespaces(const OciConfig &config, unsigned empty_ns);
 
 struct RestoreNamespaces {
-	std::vector<UniqueFd> fds;				// to pass to CRIU, in order
-	std::vector<std::pair<std::string, int>> inherit_fds;	// key -> fd in CRIU
+	std::vector<UniqueFd> fds;                            // to pass to CRIU, in order
+	std::vector<std::pair<std::string, int>> inherit_fds; // key -> fd in CRIU
 	std::vector<JoinNs> join_ns;
 };
 // `first_fd` is the descriptor number the first opened namespace gets in CRIU.

@@ -22,8 +22,7 @@ std::string field_name(const std::string &where, const char *key)
 	throw Error(CCR_ERR_CONFIG, "OCI config " + origin + ": " + what);
 }
 
-std::string string_at(const json &obj, const char *key, const std::string &origin,
-		      const std::string &where)
+std::string string_at(const json &obj, const char *key, const std::string &origin, const std::string &where)
 {
 	auto it = obj.find(key);
 	if (it == obj.end() || it->is_null())
@@ -33,8 +32,7 @@ std::string string_at(const json &obj, const char *key, const std::string &origi
 	return it->get<std::string>();
 }
 
-const json *array_at(const json &obj, const char *key, const std::string &origin,
-		     const std::string &where)
+const json *array_at(const json &obj, const char *key, const std::string &origin, const std::string &where)
 {
 	auto it = obj.find(key);
 	if (it == obj.end() || it->is_null())
@@ -185,8 +183,8 @@ std::string resolve_rootfs(const ContainerSpec &spec, const OciConfig &config)
 				    "container " + spec.id + ": the OCI config has no root.path and no rootfs was set");
 		if (root[0] != '/') {
 			if (spec.bundle.empty())
-				throw Error(CCR_ERR_CONFIG, "root.path \"" + root +
-								    "\" is relative but no bundle was set");
+				throw Error(CCR_ERR_CONFIG,
+					    "root.path \"" + root + "\" is relative but no bundle was set");
 			root = spec.bundle + "/" + root;
 		}
 	}

@@ -20,7 +20,7 @@ struct ExtMount {
 };
 
 struct JoinNs {
-	std::string ns;	  // "ipc", "uts", "time", ...
+	std::string ns;   // "ipc", "uts", "time", ...
 	std::string file; // the namespace file to join
 };
 
@@ -28,13 +28,13 @@ struct DumpPlan {
 	int pid = 0;
 	int images_dir_fd = -1;
 	int work_dir_fd = -1;
-	std::string root;	   // the container's rootfs on the host
+	std::string root;          // the container's rootfs on the host
 	std::string freeze_cgroup; // empty: CRIU seizes with ptrace
 	std::vector<ExtMount> ext_mounts;
 	std::vector<std::string> external; // "net[4026532]:extRootNetNS", ...
 	std::optional<std::string> config_file;
-	int page_server_fd = -1;  // in CRIU's table
-	int pidfd_store_fd = -1;  // in CRIU's table
+	int page_server_fd = -1; // in CRIU's table
+	int pidfd_store_fd = -1; // in CRIU's table
 };
 
 struct RestorePlan {

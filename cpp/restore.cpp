@@ -43,7 +43,10 @@ std::vector<std::pair<std::string, std::string>> cgroup_paths_of(const Container
 }
 
 // The caller's descriptor `fd`, if it is open; else -1 (CRIU gets /dev/null).
-int open_or_none(int fd) { return ::fcntl(fd, F_GETFD) >= 0 ? fd : -1; }
+int open_or_none(int fd)
+{
+	return ::fcntl(fd, F_GETFD) >= 0 ? fd : -1;
+}
 
 // The restored init is our child (rst_sibling): a failed restore must not
 // leave it behind, nor a zombie.

@@ -12,8 +12,7 @@
 
 namespace ccr {
 
-RestoreRoot::RestoreRoot(const std::string &state_dir, const std::string &rootfs)
-    : path_(state_dir + "/criu-root")
+RestoreRoot::RestoreRoot(const std::string &state_dir, const std::string &rootfs) : path_(state_dir + "/criu-root")
 {
 	if (::mkdir(path_.c_str(), 0755) == 0)
 		created_ = true;

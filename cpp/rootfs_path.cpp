@@ -72,8 +72,7 @@ int open_in_root(const Root &root, const std::string &container_path, uint64_t f
 	// makes sure it keeps doing so.
 	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	for (int attempt = 0;; attempt++) {
-		long fd = ::syscall(SYS_openat2, root.fd.get(), container_path.c_str(), &how,
-				    sizeof(how));
+		long fd = ::syscall(SYS_openat2, root.fd.get(), container_path.c_str(), &how, sizeof(how));
 		if (fd >= 0)
 			return static_cast<int>(fd);
 		// EAGAIN: a rename or mount elsewhere raced with a ".." and the
@@ -106,8 +105,8 @@ std::string fd_target(int fd)
 
 [[noreturn]] void outside(const Root &root, const std::string &path, const std::string &host)
 {
-	throw Error(CCR_ERR_UNSAFE_PATH, "path " + path + " in rootfs " + root.name +
-						 " resolves to " + host + ", outside the rootfs");
+	throw Error(CCR_ERR_UNSAFE_PATH,
+		    "path " + path + " in rootfs " + root.name + " resolves to " + host + ", outside the rootfs");
 }
 
 [[noreturn]] void symlink_loop(const Root &root, const std::string &path)
@@ -156,8 +155,7 @@ std::string container_path_of(const Root &root, int fd, const std::string &path)
 }
 
 // The target of `name` in container directory `dir` if it is a symlink.
-bool read_symlink_in(const Root &root, const std::string &dir, const std::string &name,
-		     std::string *target)
+bool read_symlink_in(const Root &root, const std::string &dir, const std::string &name, std::string *target)
 {
 	int fd = open_in_root(root, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -274,8 +272,7 @@ void create_mountpoint(const std::string &rootfs, const std::string &container_p
 		if (fd < 0) {
 			if (-fd == ELOOP)
 				symlink_loop(root, container_path);
-			throw_errno("cannot create mountpoint " + container_path + where + ": " + next,
-				    -fd);
+			throw_errno("cannot create mountpoint " + container_path + where + ": " + next, -fd);
 		}
 		dir.reset(fd);
 		dirfd = fd;
@@ -288,8 +285,7 @@ void create_mountpoint(const std::string &rootfs, const std::string &container_p
 		make_dir_at(dirfd, last, 0755, what);
 		return;
 	}
-	UniqueFd file(::openat(dirfd, last.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			       0644));
+	UniqueFd file(::openat(dirfd, last.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
 	if (!file) {
 		if (errno == EEXIST)
 			return;

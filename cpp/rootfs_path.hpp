@@ -26,7 +26,6 @@ std::string resolve_in_rootfs(const std::string &rootfs, const std::string &path
 // resolve_in_rootfs() and every component is created relative to a directory
 // opened with RESOLVE_IN_ROOT, so nothing is ever created outside the rootfs.
 // An existing entry is left alone, whatever its type.
-void create_mountpoint(const std::string &rootfs, const std::string &container_path,
-		       bool directory);
+void create_mountpoint(const std::string &rootfs, const std::string &container_path, bool directory);
 
 } // namespace ccr

@@ -35,8 +35,7 @@ std::string octal_mode(mode_t mode)
 // creating or opening the last component reports them with a better message.
 void make_parents(const std::string &path)
 {
-	for (size_t slash = path.find('/', 1); slash != std::string::npos;
-	     slash = path.find('/', slash + 1)) {
+	for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
 		if (path[slash - 1] == '/')
 			continue;
 		::mkdir(path.substr(0, slash).c_str(), 0755);
@@ -98,8 +97,8 @@ void remove_contents(int dirfd, uint64_t mount_id, int depth)
 			// Linux says EISDIR for a directory, POSIX allows EPERM.
 			if (errno != EISDIR && errno != EPERM)
 				continue;
-			UniqueFd sub(::openat(dirfd, name,
-					      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+			UniqueFd sub(
+				::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
 			if (!sub || mount_id_of(sub.get()) != mount_id)
 				continue;
 			remove_contents(sub.get(), mount_id, depth + 1);
@@ -149,24 +148,21 @@ UniqueFd open_private_dir(const std::string &path, bool create, const std::strin
 		throw Error(CCR_ERR_UNSAFE_PATH, named + " is not a directory");
 	uid_t euid = ::geteuid();
 	if (st.st_uid != euid)
-		throw Error(CCR_ERR_UNSAFE_PATH,
-			    named + " is owned by uid " + std::to_string(st.st_uid) +
-				    ", not by ccr's effective uid " + std::to_string(euid) +
-				    "; chown it or use another directory");
+		throw Error(CCR_ERR_UNSAFE_PATH, named + " is owned by uid " + std::to_string(st.st_uid) +
+							 ", not by ccr's effective uid " + std::to_string(euid) +
+							 "; chown it or use another directory");
 	if (st.st_mode & 022)
 		throw Error(CCR_ERR_UNSAFE_PATH, named + " is writable by group or others (mode " +
 							 octal_mode(st.st_mode) + "); chmod 700 it");
 	return fd;
 }
 
-UniqueFd make_private_tempdir(const std::string &parent, const std::string &prefix,
-			      std::string *out_path)
+UniqueFd make_private_tempdir(const std::string &parent, const std::string &prefix, std::string *out_path)
 {
 	if (parent.empty())
 		throw Error(CCR_ERR_INVALID_ARGUMENT, "the parent of a temporary directory is empty");
 	if (prefix.find('/') != std::string::npos)
-		throw Error(CCR_ERR_INVALID_ARGUMENT,
-			    "temporary directory prefix \"" + prefix + "\" contains a '/'");
+		throw Error(CCR_ERR_INVALID_ARGUMENT, "temporary directory prefix \"" + prefix + "\" contains a '/'");
 	make_last(parent, 0700, "directory");
 
 	std::string tmpl = parent;
@@ -204,8 +200,7 @@ TempDir TempDir::create(const std::string &parent, const std::string &prefix)
 	return TempDir(std::move(path), std::move(fd));
 }
 
-TempDir::TempDir(TempDir &&other) noexcept
-    : path_(std::move(other.path_)), fd_(std::move(other.fd_))
+TempDir::TempDir(TempDir &&other) noexcept : path_(std::move(other.path_)), fd_(std::move(other.fd_))
 {
 	other.path_.clear();
 }
@@ -221,7 +216,10 @@ TempDir &TempDir::operator=(TempDir &&other) noexcept
 	return *this;
 }
 
-TempDir::~TempDir() { remove(); }
+TempDir::~TempDir()
+{
+	remove();
+}
 
 std::string TempDir::release()
 {
@@ -237,9 +235,10 @@ void TempDir::remove() noexcept
 	}
 	// Only remove what is at the path if it is still our directory; if it
 	// was renamed away or replaced, the name now belongs to someone else.
-	struct stat ours {}, there {};
-	if (::fstat(fd_.get(), &ours) == 0 && ::lstat(path_.c_str(), &there) == 0 &&
-	    ours.st_dev == there.st_dev && ours.st_ino == there.st_ino) {
+	struct stat ours {
+	}, there{};
+	if (::fstat(fd_.get(), &ours) == 0 && ::lstat(path_.c_str(), &there) == 0 && ours.st_dev == there.st_dev &&
+	    ours.st_ino == there.st_ino) {
 		if (::rmdir(path_.c_str()) < 0 && (errno == ENOTEMPTY || errno == EEXIST)) {
 			remove_contents(fd_.get(), mount_id_of(fd_.get()), 0);
 			::rmdir(path_.c_str());

@@ -22,8 +22,7 @@ UniqueFd open_private_dir(const std::string &path, bool create, const std::strin
 // Creates a fresh directory <parent>/<prefix>XXXXXX (mode 0700) with mkdtemp,
 // creating `parent` (0700) first if missing, and opens it as
 // open_private_dir() does. Its path goes to *out_path when out_path is set.
-UniqueFd make_private_tempdir(const std::string &parent, const std::string &prefix,
-			      std::string *out_path);
+UniqueFd make_private_tempdir(const std::string &parent, const std::string &prefix, std::string *out_path);
 
 // Owns a directory and removes it, contents included, on destruction unless
 // released. Removal works through the directory's descriptor and never

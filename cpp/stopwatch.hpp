@@ -10,9 +10,9 @@ class Stopwatch {
 public:
 	uint64_t elapsed_us() const
 	{
-		return uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
-					std::chrono::steady_clock::now() - start_)
-					.count());
+		return uint64_t(
+			std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_)
+				.count());
 	}
 
 private:

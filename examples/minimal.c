@@ -38,11 +38,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s ID PID BUNDLE IMAGES_DIR\n", argv[0]);
 		return 2;
 	}
-	if ((err = ccr_container_new(&container, argv[1])) ||
-	    (err = ccr_container_set_pid(container, pid)) ||
+	if ((err = ccr_container_new(&container, argv[1])) || (err = ccr_container_set_pid(container, pid)) ||
 	    (err = ccr_container_set_bundle(container, argv[3])) || (err = ccr_options_new(&options)) ||
-	    (err = ccr_options_set_images_dir(options, argv[4])) ||
-	    (err = ccr_checkpoint(NULL, container, options))) {
+	    (err = ccr_options_set_images_dir(options, argv[4])) || (err = ccr_checkpoint(NULL, container, options))) {
 		ccr_options_free(options);
 		ccr_container_free(container);
 		return fail(err);

@@ -21,6 +21,9 @@ export PATH
 stage "bootstrap"
 bash scripts/bootstrap.sh
 
+stage "format"
+bash scripts/format.sh --check
+
 stage "build"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCCR_BUILD_TESTS=ON -DCCR_BUILD_EXAMPLES=ON >/dev/null
 ninja -C "$build"

@@ -18,23 +18,23 @@ namespace cli {
 // Exit codes, by what the user should do about the failure.
 enum Exit : int {
 	kOk = 0,
-	kUsage = 2,	     // the command line is wrong
-	kBadInput = 3,	     // an argument, the config or a path is wrong
-	kNotFound = 4,	     // the container, a directory or CRIU is missing
-	kCriu = 5,	     // CRIU failed, died or spoke garbage
-	kUnsupported = 6,    // this kernel or CRIU lacks a feature
-	kInterrupted = 7,    // time limit or cancellation
-	kCallback = 8,	     // (library users only) a callback failed
-	kImage = 9,	     // the images are damaged
-	kSystem = 10	     // the system refused something, or a bug
+	kUsage = 2,       // the command line is wrong
+	kBadInput = 3,    // an argument, the config or a path is wrong
+	kNotFound = 4,    // the container, a directory or CRIU is missing
+	kCriu = 5,        // CRIU failed, died or spoke garbage
+	kUnsupported = 6, // this kernel or CRIU lacks a feature
+	kInterrupted = 7, // time limit or cancellation
+	kCallback = 8,    // (library users only) a callback failed
+	kImage = 9,       // the images are damaged
+	kSystem = 10      // the system refused something, or a bug
 };
 int exit_code_for(ccr_error_code code);
 
 struct Args {
 	std::string command;
 	std::map<std::string, std::string> values; // --name VALUE
-	std::vector<std::string> flags;		   // --name
-	std::vector<std::string> positionals;	   // plain arguments, in order
+	std::vector<std::string> flags;            // --name
+	std::vector<std::string> positionals;      // plain arguments, in order
 	bool json = false;
 	bool quiet = false;
 	bool has(const std::string &flag) const;

@@ -21,9 +21,14 @@ struct Command {
 const std::set<std::string> kCommonFlags = {"--json", "--quiet", "--help"};
 
 const Command kCommands[] = {
-	{"check", "show the CRIU version and the features this kernel offers", "ccr check [--criu PATH] [--json]",
-	 {"--criu"}, {}, ""},
-	{"checkpoint", "checkpoint a running container into an images directory",
+	{"check",
+	 "show the CRIU version and the features this kernel offers",
+	 "ccr check [--criu PATH] [--json]",
+	 {"--criu"},
+	 {},
+	 ""},
+	{"checkpoint",
+	 "checkpoint a running container into an images directory",
 	 "ccr checkpoint --id ID --pid PID --bundle DIR --images DIR [options]",
 	 {"--id", "--pid", "--bundle", "--config", "--rootfs", "--images", "--work", "--criu", "--parent-path",
 	  "--manage-cgroups-mode", "--timeout-ms", "--page-server", "--network-lock", "--log-level"},
@@ -42,11 +47,12 @@ const Command kCommands[] = {
 	 "  --page-server HOST:PORT send memory to a CRIU page server\n"
 	 "  --lazy-pages            leave memory to be served lazily\n"
 	 "  --network-lock MODE     iptables, nftables or skip\n"},
-	{"restore", "restore a container from an images directory",
+	{"restore",
+	 "restore a container from an images directory",
 	 "ccr restore --id ID --bundle DIR --images DIR [--pid-file FILE] [options]",
 	 {"--id", "--bundle", "--config", "--rootfs", "--images", "--work", "--criu", "--pid-file",
-	  "--manage-cgroups-mode", "--timeout-ms", "--cgroup-path", "--console-socket", "--network-lock",
-	  "--log-level", "--lsm-profile", "--lsm-mount-context"},
+	  "--manage-cgroups-mode", "--timeout-ms", "--cgroup-path", "--console-socket", "--network-lock", "--log-level",
+	  "--lsm-profile", "--lsm-mount-context"},
 	 {"--tcp-established", "--tcp-close", "--ext-unix-sk", "--shell-job", "--file-locks", "--auto-dedup",
 	  "--lazy-pages", "--leave-stopped", "--empty-ns-network"},
 	 "  The restored container's stdin, stdout and stderr are ccr's own (as with\n"
@@ -54,18 +60,22 @@ const Command kCommands[] = {
 	 "  --pid-file FILE         write the restored init's pid here\n"
 	 "  --cgroup-path PATH      restore into this cgroup instead of the config's\n"
 	 "  --console-socket PATH   send a restored terminal's master to this socket\n"},
-	{"stats", "show CRIU's statistics left in a work or images directory", "ccr stats DIR [--json]", {}, {},
-	 "", 1},
-	{"export", "write a checkpoint archive (the CRI layout checkpointctl reads) of a checkpoint",
+	{"stats", "show CRIU's statistics left in a work or images directory", "ccr stats DIR [--json]", {}, {}, "", 1},
+	{"export",
+	 "write a checkpoint archive (the CRI layout checkpointctl reads) of a checkpoint",
 	 "ccr export --id ID --bundle DIR --images DIR [--work DIR] [--rootfs-diff DIR] ARCHIVE",
-	 {"--id", "--bundle", "--config", "--images", "--work", "--rootfs-diff"}, {},
+	 {"--id", "--bundle", "--config", "--images", "--work", "--rootfs-diff"},
+	 {},
 	 "  --images DIR            the checkpoint's images (as given to ccr checkpoint)\n"
 	 "  --work DIR              its work directory, if not the images directory\n"
 	 "  --rootfs-diff DIR       the container's writable layer, to include as rootfs-diff.tar\n"
 	 "  ARCHIVE                 the tar to write (0600, replaced atomically)\n",
 	 1},
-	{"import", "unpack a checkpoint archive into a new directory, refusing anything unsafe",
-	 "ccr import ARCHIVE DEST_DIR [--json]", {}, {},
+	{"import",
+	 "unpack a checkpoint archive into a new directory, refusing anything unsafe",
+	 "ccr import ARCHIVE DEST_DIR [--json]",
+	 {},
+	 {},
 	 "  DEST_DIR must not exist; it is made 0700. Restore from DEST_DIR/checkpoint\n"
 	 "  with the container's own bundle: mounts and devices never come from the archive.\n",
 	 2},

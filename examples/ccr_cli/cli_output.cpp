@@ -42,23 +42,32 @@ const StatName kStats[] = {
 int exit_code_for(ccr_error_code code)
 {
 	switch (code) {
-	case CCR_OK: return kOk;
+	case CCR_OK:
+		return kOk;
 	case CCR_ERR_INVALID_ARGUMENT:
 	case CCR_ERR_CONFIG:
-	case CCR_ERR_UNSAFE_PATH: return kBadInput;
-	case CCR_ERR_NOT_FOUND: return kNotFound;
+	case CCR_ERR_UNSAFE_PATH:
+		return kBadInput;
+	case CCR_ERR_NOT_FOUND:
+		return kNotFound;
 	case CCR_ERR_CRIU_START:
 	case CCR_ERR_CRIU_FAILED:
 	case CCR_ERR_CRIU_DIED:
-	case CCR_ERR_PROTOCOL: return kCriu;
-	case CCR_ERR_UNSUPPORTED: return kUnsupported;
+	case CCR_ERR_PROTOCOL:
+		return kCriu;
+	case CCR_ERR_UNSUPPORTED:
+		return kUnsupported;
 	case CCR_ERR_TIMEOUT:
-	case CCR_ERR_CANCELED: return kInterrupted;
-	case CCR_ERR_CALLBACK: return kCallback;
-	case CCR_ERR_IMAGE: return kImage;
+	case CCR_ERR_CANCELED:
+		return kInterrupted;
+	case CCR_ERR_CALLBACK:
+		return kCallback;
+	case CCR_ERR_IMAGE:
+		return kImage;
 	case CCR_ERR_NO_MEMORY:
 	case CCR_ERR_SYSTEM:
-	case CCR_ERR_INTERNAL: return kSystem;
+	case CCR_ERR_INTERNAL:
+		return kSystem;
 	}
 	return kSystem;
 }
@@ -68,11 +77,21 @@ std::string json_string(const std::string &s)
 	std::string out = "\"";
 	for (unsigned char c : s) {
 		switch (c) {
-		case '"': out += "\\\""; break;
-		case '\\': out += "\\\\"; break;
-		case '\n': out += "\\n"; break;
-		case '\t': out += "\\t"; break;
-		case '\r': out += "\\r"; break;
+		case '"':
+			out += "\\\"";
+			break;
+		case '\\':
+			out += "\\\\";
+			break;
+		case '\n':
+			out += "\\n";
+			break;
+		case '\t':
+			out += "\\t";
+			break;
+		case '\r':
+			out += "\\r";
+			break;
 		default:
 			if (c < 0x20) {
 				char buf[8];

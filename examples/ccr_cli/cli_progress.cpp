@@ -68,14 +68,16 @@ uint64_t resident_bytes(int pid)
 }
 
 Progress::Progress(bool enabled, std::string images_dir, uint64_t expected_bytes)
-    : enabled_(enabled && ::isatty(STDERR_FILENO)), images_dir_(std::move(images_dir)),
-      expected_bytes_(expected_bytes)
+    : enabled_(enabled && ::isatty(STDERR_FILENO)), images_dir_(std::move(images_dir)), expected_bytes_(expected_bytes)
 {
 	if (enabled_)
 		thread_ = std::thread([this] { loop(); });
 }
 
-Progress::~Progress() { done(); }
+Progress::~Progress()
+{
+	done();
+}
 
 void Progress::phase(const std::string &name)
 {

@@ -54,41 +54,66 @@ int on_notify(const ccr_notify *n, void *payload)
 
 ccr_cgroup_mode cgroup_mode(const std::string &m)
 {
-	if (m == "soft") return CCR_CGROUP_SOFT;
-	if (m == "full") return CCR_CGROUP_FULL;
-	if (m == "strict") return CCR_CGROUP_STRICT;
-	if (m == "ignore") return CCR_CGROUP_IGNORE;
-	if (m == "none") return CCR_CGROUP_NONE;
-	if (m == "props") return CCR_CGROUP_PROPS;
+	if (m == "soft")
+		return CCR_CGROUP_SOFT;
+	if (m == "full")
+		return CCR_CGROUP_FULL;
+	if (m == "strict")
+		return CCR_CGROUP_STRICT;
+	if (m == "ignore")
+		return CCR_CGROUP_IGNORE;
+	if (m == "none")
+		return CCR_CGROUP_NONE;
+	if (m == "props")
+		return CCR_CGROUP_PROPS;
 	return ccr_cgroup_mode(-1); // refused by the setter, with a message
 }
 
 ccr_network_lock network_lock(const std::string &m)
 {
-	if (m == "iptables") return CCR_NETWORK_LOCK_IPTABLES;
-	if (m == "nftables") return CCR_NETWORK_LOCK_NFTABLES;
-	if (m == "skip") return CCR_NETWORK_LOCK_SKIP;
+	if (m == "iptables")
+		return CCR_NETWORK_LOCK_IPTABLES;
+	if (m == "nftables")
+		return CCR_NETWORK_LOCK_NFTABLES;
+	if (m == "skip")
+		return CCR_NETWORK_LOCK_SKIP;
 	return ccr_network_lock(-1);
 }
 
 void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 {
-	if (a.values.count("--pid")) step(ccr_container_set_pid(c, std::atoi(a.get("--pid").c_str())));
-	if (a.values.count("--bundle")) step(ccr_container_set_bundle(c, a.get("--bundle").c_str()));
-	if (a.values.count("--config")) step(ccr_container_set_config_path(c, a.get("--config").c_str()));
-	if (a.values.count("--rootfs")) step(ccr_container_set_rootfs(c, a.get("--rootfs").c_str()));
-	if (a.values.count("--cgroup-path")) step(ccr_container_set_cgroup_path(c, nullptr, a.get("--cgroup-path").c_str()));
-	if (a.values.count("--images")) step(ccr_options_set_images_dir(o, a.get("--images").c_str()));
-	if (a.values.count("--work")) step(ccr_options_set_work_dir(o, a.get("--work").c_str()));
-	if (a.values.count("--criu")) step(ccr_options_set_criu_path(o, a.get("--criu").c_str()));
-	if (a.values.count("--parent-path")) step(ccr_options_set_parent_path(o, a.get("--parent-path").c_str()));
-	if (a.values.count("--manage-cgroups-mode")) step(ccr_options_set_cgroup_mode(o, cgroup_mode(a.get("--manage-cgroups-mode"))));
-	if (a.values.count("--network-lock")) step(ccr_options_set_network_lock(o, network_lock(a.get("--network-lock"))));
-	if (a.values.count("--timeout-ms")) step(ccr_options_set_timeout_ms(o, uint32_t(std::strtoul(a.get("--timeout-ms").c_str(), nullptr, 10))));
-	if (a.values.count("--log-level")) step(ccr_options_set_log_level(o, std::atoi(a.get("--log-level").c_str())));
-	if (a.values.count("--console-socket")) step(ccr_options_set_console_socket(o, a.get("--console-socket").c_str()));
-	if (a.values.count("--lsm-profile")) step(ccr_options_set_lsm_profile(o, a.get("--lsm-profile").c_str()));
-	if (a.values.count("--lsm-mount-context")) step(ccr_options_set_lsm_mount_context(o, a.get("--lsm-mount-context").c_str()));
+	if (a.values.count("--pid"))
+		step(ccr_container_set_pid(c, std::atoi(a.get("--pid").c_str())));
+	if (a.values.count("--bundle"))
+		step(ccr_container_set_bundle(c, a.get("--bundle").c_str()));
+	if (a.values.count("--config"))
+		step(ccr_container_set_config_path(c, a.get("--config").c_str()));
+	if (a.values.count("--rootfs"))
+		step(ccr_container_set_rootfs(c, a.get("--rootfs").c_str()));
+	if (a.values.count("--cgroup-path"))
+		step(ccr_container_set_cgroup_path(c, nullptr, a.get("--cgroup-path").c_str()));
+	if (a.values.count("--images"))
+		step(ccr_options_set_images_dir(o, a.get("--images").c_str()));
+	if (a.values.count("--work"))
+		step(ccr_options_set_work_dir(o, a.get("--work").c_str()));
+	if (a.values.count("--criu"))
+		step(ccr_options_set_criu_path(o, a.get("--criu").c_str()));
+	if (a.values.count("--parent-path"))
+		step(ccr_options_set_parent_path(o, a.get("--parent-path").c_str()));
+	if (a.values.count("--manage-cgroups-mode"))
+		step(ccr_options_set_cgroup_mode(o, cgroup_mode(a.get("--manage-cgroups-mode"))));
+	if (a.values.count("--network-lock"))
+		step(ccr_options_set_network_lock(o, network_lock(a.get("--network-lock"))));
+	if (a.values.count("--timeout-ms"))
+		step(ccr_options_set_timeout_ms(o, uint32_t(std::strtoul(a.get("--timeout-ms").c_str(), nullptr, 10))));
+	if (a.values.count("--log-level"))
+		step(ccr_options_set_log_level(o, std::atoi(a.get("--log-level").c_str())));
+	if (a.values.count("--console-socket"))
+		step(ccr_options_set_console_socket(o, a.get("--console-socket").c_str()));
+	if (a.values.count("--lsm-profile"))
+		step(ccr_options_set_lsm_profile(o, a.get("--lsm-profile").c_str()));
+	if (a.values.count("--lsm-mount-context"))
+		step(ccr_options_set_lsm_mount_context(o, a.get("--lsm-mount-context").c_str()));
 	if (a.values.count("--page-server")) {
 		std::string hp = a.get("--page-server");
 		auto colon = hp.rfind(':');
@@ -107,7 +132,8 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 	step(ccr_options_set_lazy_pages(o, a.has("--lazy-pages")));
 	step(ccr_options_set_link_remap(o, a.has("--link-remap")));
 	step(ccr_options_set_leave_stopped(o, a.has("--leave-stopped")));
-	if (a.has("--empty-ns-network")) step(ccr_options_set_empty_ns(o, 0x40000000 /* CLONE_NEWNET */));
+	if (a.has("--empty-ns-network"))
+		step(ccr_options_set_empty_ns(o, 0x40000000 /* CLONE_NEWNET */));
 }
 
 int check(const Args &a)
@@ -116,11 +142,14 @@ int check(const Args &a)
 	if (ccr_error *e = ccr_options_new(&o))
 		return cli::report_error(e, a);
 	Setup step;
-	if (a.values.count("--criu")) step(ccr_options_set_criu_path(o, a.get("--criu").c_str()));
+	if (a.values.count("--criu"))
+		step(ccr_options_set_criu_path(o, a.get("--criu").c_str()));
 	unsigned version = 0, features = 0;
 	ccr_error *e = step.take();
-	if (!e) e = ccr_criu_version(&version, o);
-	if (!e) e = ccr_criu_features(&features, o);
+	if (!e)
+		e = ccr_criu_version(&version, o);
+	if (!e)
+		e = ccr_criu_features(&features, o);
 	ccr_options_free(o);
 	if (e)
 		return cli::report_error(e, a);
@@ -236,15 +265,17 @@ int operate(const Args &a)
 			}
 		}
 		if (a.json) {
-			std::printf("{\"ok\":true,\"command\":%s,\"container\":%s,\"images\":%s,", cli::json_string(a.command).c_str(),
-				    cli::json_string(id).c_str(), cli::json_string(a.get("--images")).c_str());
+			std::printf("{\"ok\":true,\"command\":%s,\"container\":%s,\"images\":%s,",
+				    cli::json_string(a.command).c_str(), cli::json_string(id).c_str(),
+				    cli::json_string(a.get("--images")).c_str());
 			if (restore)
 				std::printf("\"pid\":%d,", pid);
 			std::printf("\"stats\":%s}\n", cli::stats_json(r).c_str());
 		} else if (restore) {
 			std::fprintf(stderr, "ccr: restored container %s, init pid %d\n", id.c_str(), pid);
 		} else {
-			std::fprintf(stderr, "ccr: checkpointed container %s into %s\n", id.c_str(), a.get("--images").c_str());
+			std::fprintf(stderr, "ccr: checkpointed container %s into %s\n", id.c_str(),
+				     a.get("--images").c_str());
 		}
 	}
 	ccr_result_free(r);

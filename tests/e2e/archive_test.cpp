@@ -197,8 +197,7 @@ TEST_F(Archive, HostileArchiveIsRefusedByTheLibrary)
 	ErrorPtr err(ccr_archive_import(archive.c_str(), dest.c_str()));
 	ASSERT_TRUE(err);
 	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_IMAGE) << describe(err);
-	EXPECT_NE(std::string(ccr_error_message(err.get())).find("checkpoint/out"), std::string::npos)
-		<< describe(err);
+	EXPECT_NE(std::string(ccr_error_message(err.get())).find("checkpoint/out"), std::string::npos) << describe(err);
 	EXPECT_FALSE(path_exists(dest));
 }
 

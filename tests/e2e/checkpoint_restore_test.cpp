@@ -250,9 +250,7 @@ TEST_F(CheckpointRestore, CriuKilledDuringDumpLeavesContainerRunning)
 					killed.push_back(p);
 		return 0;
 	};
-	ErrorPtr err = checkpoint(c, c.dir() / "images", [&](ccr_options *o) {
-		ASSERT_TRUE(ccr_ok(rec.install(o)));
-	});
+	ErrorPtr err = checkpoint(c, c.dir() / "images", [&](ccr_options *o) { ASSERT_TRUE(ccr_ok(rec.install(o))); });
 	ASSERT_FALSE(killed.empty()) << "no criu child found at network-lock; scripts: " << join(rec.scripts);
 	ASSERT_TRUE(err) << "checkpoint succeeded although criu was killed";
 	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CRIU_DIED) << describe(err);
@@ -312,9 +310,8 @@ TEST_F(CheckpointRestore, CallbackFailureAbortsCheckpoint)
 		SCOPED_TRACE("aborting at " + stop_at);
 		NotifyRecorder rec;
 		rec.on_script = [&](const std::string &script) { return script == stop_at ? 1 : 0; };
-		ErrorPtr err = checkpoint(c, c.dir() / ("images-" + stop_at), [&](ccr_options *o) {
-			ASSERT_TRUE(ccr_ok(rec.install(o)));
-		});
+		ErrorPtr err = checkpoint(c, c.dir() / ("images-" + stop_at),
+					  [&](ccr_options *o) { ASSERT_TRUE(ccr_ok(rec.install(o))); });
 		ASSERT_TRUE(err) << "checkpoint succeeded although the callback failed";
 		EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CALLBACK) << describe(err);
 		ASSERT_FALSE(rec.scripts.empty());

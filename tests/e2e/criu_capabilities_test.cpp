@@ -172,8 +172,8 @@ void lazy_migration_over_loopback(bool expect_success)
 	// The lazy-pages daemon listens on <work dir>/lazy-pages.socket (a path
 	// relative to its work dir); the restoring CRIU connects to the same
 	// relative path from its own work dir, so both get `lazy_work`.
-	CriuDaemon lazy({"lazy-pages", "--page-server", "--address", "127.0.0.1", "--port", std::to_string(port),
-			 "-D", images, "-W", lazy_work, "-o", "lazy-pages.log", "-v4"},
+	CriuDaemon lazy({"lazy-pages", "--page-server", "--address", "127.0.0.1", "--port", std::to_string(port), "-D",
+			 images, "-W", lazy_work, "-o", "lazy-pages.log", "-v4"},
 			c.dir() / "lazy-pages.out");
 	EXPECT_TRUE(path_exists(lazy_work + "/lazy-pages.socket"));
 
@@ -185,8 +185,7 @@ void lazy_migration_over_loopback(bool expect_success)
 		EXPECT_CCR_OK(ccr_options_set_timeout_ms(o, 60000));
 	});
 	ErrorPtr dump_err = dump.get();
-	EXPECT_NE(std::find(dump_rec.scripts.begin(), dump_rec.scripts.end(), "status-ready"),
-		  dump_rec.scripts.end())
+	EXPECT_NE(std::find(dump_rec.scripts.begin(), dump_rec.scripts.end(), "status-ready"), dump_rec.scripts.end())
 		<< join(dump_rec.scripts);
 	std::optional<int> lazy_status = lazy.wait_exit(30s);
 
@@ -249,7 +248,8 @@ TEST_F(CriuCapabilities, PreDumpDumpRestoreOrClearError)
 
 	if (features & CCR_FEATURE_MEM_TRACK) {
 		report_branch("MemTrack present: pre-dump -> dump (parent ../pre) -> restore");
-		ErrorPtr err = checkpoint(c, pre, [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_pre_dump(o, 1)); });
+		ErrorPtr err =
+			checkpoint(c, pre, [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_pre_dump(o, 1)); });
 		ASSERT_FALSE(err) << describe(err);
 		// A pre-dump copies memory only; the container keeps running.
 		EXPECT_TRUE(alive(c.pid()));
@@ -258,7 +258,8 @@ TEST_F(CriuCapabilities, PreDumpDumpRestoreOrClearError)
 		EXPECT_EQ(c.ask("b"), "b 2");
 
 		const pid_t pid1 = c.pid();
-		err = checkpoint(c, full, [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_parent_path(o, "../pre")); });
+		err = checkpoint(c, full,
+				 [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_parent_path(o, "../pre")); });
 		ASSERT_FALSE(err) << describe(err);
 		EXPECT_TRUE(wait_gone(pid1));
 		// CRIU links the dump to its parent through a "parent" symlink.
@@ -274,7 +275,8 @@ TEST_F(CriuCapabilities, PreDumpDumpRestoreOrClearError)
 		report_branch("MemTrack missing: pre-dump and a dump with parent ../pre fail with "
 			      "CCR_ERR_UNSUPPORTED \"missing feature: MemTrack\"");
 		const pid_t pid1 = c.pid();
-		ErrorPtr err = checkpoint(c, pre, [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_pre_dump(o, 1)); });
+		ErrorPtr err =
+			checkpoint(c, pre, [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_pre_dump(o, 1)); });
 		ASSERT_TRUE(err) << "pre-dump succeeded although CRIU reports no MemTrack";
 		EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_UNSUPPORTED) << describe(err);
 		EXPECT_TRUE(contains(message_of(err), "missing feature: MemTrack")) << describe(err);
@@ -288,7 +290,8 @@ TEST_F(CriuCapabilities, PreDumpDumpRestoreOrClearError)
 		// anything is frozen, even with an existing parent directory.
 		if (!path_exists(pre))
 			make_private_dir(pre);
-		err = checkpoint(c, full, [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_parent_path(o, "../pre")); });
+		err = checkpoint(c, full,
+				 [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_parent_path(o, "../pre")); });
 		ASSERT_TRUE(err) << "a dump with a parent succeeded although CRIU reports no MemTrack";
 		EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_UNSUPPORTED) << describe(err);
 		EXPECT_TRUE(contains(message_of(err), "missing feature: MemTrack")) << describe(err);
@@ -308,8 +311,9 @@ TEST_F(CriuCapabilities, MissingParentPathIsNotFound)
 	c.start();
 	ASSERT_EQ(c.ask("a"), "a 1");
 
-	ErrorPtr err = checkpoint(c, c.dir() / "images",
-				  [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_parent_path(o, "../no-such-pre")); });
+	ErrorPtr err = checkpoint(c, c.dir() / "images", [](ccr_options *o) {
+		EXPECT_CCR_OK(ccr_options_set_parent_path(o, "../no-such-pre"));
+	});
 	ASSERT_TRUE(err) << "a checkpoint with a missing parent succeeded";
 	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_NOT_FOUND) << describe(err);
 	EXPECT_TRUE(contains(message_of(err), "../no-such-pre")) << describe(err);
@@ -329,8 +333,8 @@ TEST_F(CriuCapabilities, LazyMigrationOverLoopback)
 	bool can = criu_can_serve_lazy_pages();
 	report_branch(can ? "CRIU can serve lazy pages here: the migration must work"
 			  : "CRIU 4.1.1 cannot serve lazy pages here (no CAP_SYS_RESOURCE, pipe-max-size " +
-				  std::to_string(pipe_max_size()) + " < " + std::to_string(criu_lazy_pipe_bytes()) +
-				  "): the dump must fail cleanly");
+				      std::to_string(pipe_max_size()) + " < " + std::to_string(criu_lazy_pipe_bytes()) +
+				      "): the dump must fail cleanly");
 	lazy_migration_over_loopback(can);
 }
 
@@ -468,9 +472,8 @@ TEST_F(CriuCapabilities, RestoreFromPageServerImages)
 	CriuDaemon ps({"page-server", "-D", served, "--address", "127.0.0.1", "--port", std::to_string(port), "-o",
 		       "page-server.log", "-v4"},
 		      c.dir() / "page-server.out");
-	ErrorPtr err = checkpoint(c, images, [&](ccr_options *o) {
-		EXPECT_CCR_OK(ccr_options_set_page_server(o, "127.0.0.1", port));
-	});
+	ErrorPtr err = checkpoint(
+		c, images, [&](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_page_server(o, "127.0.0.1", port)); });
 	ASSERT_FALSE(err) << describe(err) << "\npage server: " << ps.output();
 	EXPECT_TRUE(wait_gone(pid1));
 	// One dump, one session: the page server leaves when it is done.
@@ -545,7 +548,8 @@ TEST_F(CriuCapabilities, TerminalThroughConsoleSocket)
 	opts.terminal = true;
 	opts.console_socket = console.path();
 	// No echo, so each answer is the next line on the master.
-	opts.args = {"sh", "-c", "stty -echo; echo ready; i=0; while read line; do i=$((i+1)); echo \"$line $i\"; done"};
+	opts.args = {"sh", "-c",
+		     "stty -echo; echo ready; i=0; while read line; do i=$((i+1)); echo \"$line $i\"; done"};
 	Container c(opts);
 	c.start();
 	Terminal tty(console.receive());

@@ -96,8 +96,7 @@ std::vector<std::string> cgroup_hierarchies()
 		}
 		std::string fstype;
 		ss >> fstype;
-		if ((fstype == "cgroup" || fstype == "cgroup2") &&
-		    f[4].rfind(std::string(kCgroupRoot) + "/", 0) == 0 &&
+		if ((fstype == "cgroup" || fstype == "cgroup2") && f[4].rfind(std::string(kCgroupRoot) + "/", 0) == 0 &&
 		    std::find(out.begin(), out.end(), f[4]) == out.end())
 			out.push_back(f[4]);
 	}
@@ -185,12 +184,11 @@ std::string missing_prerequisites()
 		std::string out = run({criu, "--version"}).output;
 		int major = 0, minor = 0;
 		auto pos = out.find("Version:");
-		if (pos == std::string::npos ||
-		    std::sscanf(out.c_str() + pos, "Version: %d.%d", &major, &minor) < 2)
+		if (pos == std::string::npos || std::sscanf(out.c_str() + pos, "Version: %d.%d", &major, &minor) < 2)
 			missing.push_back("criu >= 4.1 (cannot read `" + criu + " --version`)");
 		else if (major * 100 + minor < 401)
-			missing.push_back("criu >= 4.1 (found " + std::to_string(major) + "." +
-					  std::to_string(minor) + ")");
+			missing.push_back("criu >= 4.1 (found " + std::to_string(major) + "." + std::to_string(minor) +
+					  ")");
 	}
 	if (find_in_path("runc").empty())
 		missing.push_back("runc");
@@ -471,8 +469,7 @@ std::string describe(const ccr_error *err)
 	std::ostringstream ss;
 	ccr_error_code code = ccr_error_code_of(err);
 	const char *msg = ccr_error_message(err);
-	ss << "ccr error " << ccr_error_code_name(code) << " (" << (int)code << "): "
-	   << (msg ? msg : "(null message)");
+	ss << "ccr error " << ccr_error_code_name(code) << " (" << (int)code << "): " << (msg ? msg : "(null message)");
 	if (int e = ccr_error_errno(err))
 		ss << "\n  errno: " << e << " (" << std::strerror(e) << ")";
 	if (int e = ccr_error_criu_errno(err))
@@ -520,8 +517,7 @@ bool alive(pid_t pid)
 	return pid > 0 && kill(pid, 0) == 0;
 }
 
-ErrorPtr checkpoint(const Container &c, const std::string &images,
-		    const std::function<void(ccr_options *)> &prepare)
+ErrorPtr checkpoint(const Container &c, const std::string &images, const std::function<void(ccr_options *)> &prepare)
 {
 	ContainerPtr h = c.handle();
 	OptionsPtr o = make_options(images);
@@ -541,8 +537,8 @@ ErrorPtr restore(Container &c, const std::string &images, pid_t *pid_out,
 	if (prepare_container)
 		prepare_container(h.get());
 	Pipes p = Pipes::make();
-	if (ccr_error *e = ccr_container_set_stdio(h.get(), p.container_stdin(), p.container_stdout(),
-						   p.container_stderr()))
+	if (ccr_error *e =
+		    ccr_container_set_stdio(h.get(), p.container_stdin(), p.container_stdout(), p.container_stderr()))
 		return ErrorPtr(e);
 	OptionsPtr o = make_options(images);
 	if (prepare)
@@ -643,8 +639,8 @@ std::optional<std::string> read_line_from(int fd, std::string &buf, std::chrono:
 		}
 		if (fd < 0)
 			return std::nullopt;
-		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-			deadline - std::chrono::steady_clock::now());
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+										  std::chrono::steady_clock::now());
 		if (left.count() <= 0)
 			return std::nullopt;
 		pollfd pfd{fd, POLLIN, 0};
@@ -663,7 +659,10 @@ std::optional<std::string> read_line_from(int fd, std::string &buf, std::chrono:
 	}
 }
 
-bool Pipes::send_line(const std::string &line) { return t_in_ && write_line(t_in_.get(), line); }
+bool Pipes::send_line(const std::string &line)
+{
+	return t_in_ && write_line(t_in_.get(), line);
+}
 
 std::optional<std::string> Pipes::read_line(std::chrono::milliseconds timeout)
 {
@@ -704,8 +703,7 @@ std::vector<std::string> logging_workload(const std::string &file)
 			" && echo \"$line $i\" || echo \"$line write-failed\"; done"};
 }
 
-nlohmann::json bind_mount(const std::string &host, const std::string &dest,
-			  std::vector<std::string> options)
+nlohmann::json bind_mount(const std::string &host, const std::string &dest, std::vector<std::string> options)
 {
 	return {{"destination", dest}, {"type", "bind"}, {"source", host}, {"options", options}};
 }
@@ -714,8 +712,8 @@ void build_busybox_rootfs(const std::string &dir)
 {
 	if (mkdir(dir.c_str(), 0755) < 0)
 		throw_errno("mkdir " + dir);
-	for (const char *sub : {"bin", "sbin", "proc", "sys", "dev", "tmp", "etc", "root", "run",
-				"var", "data", "usr", "usr/bin"})
+	for (const char *sub :
+	     {"bin", "sbin", "proc", "sys", "dev", "tmp", "etc", "root", "run", "var", "data", "usr", "usr/bin"})
 		if (mkdir((dir + "/" + sub).c_str(), 0755) < 0)
 			throw_errno("mkdir " + dir + "/" + sub);
 	chmod((dir + "/tmp").c_str(), 01777);
@@ -747,8 +745,7 @@ std::string cgroup_path_for(const std::string &id)
 	return "/ccr-e2e/" + id;
 }
 
-nlohmann::json make_config(const std::string &id, const ContainerOptions &opts,
-			   const std::string &root_path)
+nlohmann::json make_config(const std::string &id, const ContainerOptions &opts, const std::string &root_path)
 {
 	// Start from what `runc spec` writes, so mounts, masked and read-only
 	// paths, capabilities and namespaces are exactly runc's defaults.
@@ -791,8 +788,7 @@ static std::string make_id(const std::string &want)
 	return "e2e-" + std::to_string(getpid()) + "-" + std::to_string(id_counter++);
 }
 
-Container::Container(ContainerOptions opts)
-    : opts_(std::move(opts)), id_(make_id(opts_.id)), dir_("ccr-e2e-" + id_)
+Container::Container(ContainerOptions opts) : opts_(std::move(opts)), id_(make_id(opts_.id)), dir_("ccr-e2e-" + id_)
 {
 	// The dir is 0700; runc and CRIU run as root, so that is fine.
 	bundle_ = dir_ / "bundle";
@@ -825,8 +821,8 @@ void Container::start()
 	if (runc.empty())
 		throw std::runtime_error("runc not found in PATH");
 	Pipes p = Pipes::make();
-	std::vector<std::string> argv = {runc, "--root", runc_root_, "run", "-d", "--pid-file", pid_file_, "--bundle",
-					 bundle_};
+	std::vector<std::string> argv = {runc,         "--root",  runc_root_, "run",  "-d",
+					 "--pid-file", pid_file_, "--bundle", bundle_};
 	if (opts_.terminal) {
 		// A detached container with a terminal needs somewhere to send
 		// the pty master; its stdio are then the pty, not the pipes.
@@ -858,8 +854,7 @@ void Container::start()
 	p.close_container_side();
 	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		std::string err = p.drain_stderr();
-		throw std::runtime_error("runc run " + id_ + " failed (status " + std::to_string(status) +
-					 "): " + err);
+		throw std::runtime_error("runc run " + id_ + " failed (status " + std::to_string(status) + "): " + err);
 	}
 	try {
 		pid_ = std::stoi(read_file(pid_file_));

@@ -40,11 +40,11 @@ std::string missing_prerequisites();
 // through E2E_REQUIRE_PREREQUISITES() at the top of a test body.
 void require_prerequisites();
 
-#define E2E_REQUIRE_PREREQUISITES()                                                  \
-	do {                                                                         \
-		::e2e::require_prerequisites();                                      \
-		if (::testing::Test::IsSkipped() || ::testing::Test::HasFatalFailure()) \
-			return;                                                      \
+#define E2E_REQUIRE_PREREQUISITES()                                                                                    \
+	do {                                                                                                           \
+		::e2e::require_prerequisites();                                                                        \
+		if (::testing::Test::IsSkipped() || ::testing::Test::HasFatalFailure())                                \
+			return;                                                                                        \
 	} while (0)
 
 // ---------------------------------------------------------------------------
@@ -130,7 +130,8 @@ struct CcrDeleter {
 	void operator()(ccr_options *p) const { ccr_options_free(p); }
 	void operator()(ccr_result *p) const { ccr_result_free(p); }
 };
-template <class T> using CcrPtr = std::unique_ptr<T, CcrDeleter>;
+template <class T>
+using CcrPtr = std::unique_ptr<T, CcrDeleter>;
 using ErrorPtr = CcrPtr<ccr_error>;
 using ContainerPtr = CcrPtr<ccr_container>;
 using OptionsPtr = CcrPtr<ccr_options>;
@@ -201,10 +202,10 @@ nlohmann::json bind_mount(const std::string &host, const std::string &dest,
 			  std::vector<std::string> options = {"rbind", "rw"});
 
 struct ContainerOptions {
-	std::string id;                                   // empty: generated
+	std::string id;                                     // empty: generated
 	std::vector<std::string> args = default_workload(); // process.args
-	std::vector<nlohmann::json> extra_mounts;         // appended to mounts
-	std::string rootfs;                               // absolute root.path; empty: a fresh busybox rootfs in the bundle
+	std::vector<nlohmann::json> extra_mounts;           // appended to mounts
+	std::string rootfs; // absolute root.path; empty: a fresh busybox rootfs in the bundle
 	// process.terminal; start() then hands the pty master to the unix
 	// socket `console_socket` (runc's --console-socket), which must listen.
 	bool terminal = false;
@@ -219,8 +220,7 @@ void build_busybox_rootfs(const std::string &dir);
 
 // The OCI config runc spec gives, made non-terminal and writable, with the
 // options' args, mounts and linux.cgroupsPath "/ccr-e2e/<id>".
-nlohmann::json make_config(const std::string &id, const ContainerOptions &opts,
-			   const std::string &root_path);
+nlohmann::json make_config(const std::string &id, const ContainerOptions &opts, const std::string &root_path);
 
 // The cgroup path every test container uses.
 std::string cgroup_path_for(const std::string &id);

@@ -331,9 +331,8 @@ TEST(FdHygiene, CallerHasTheSameDescriptorsAfterAHundredOperations)
 	c.start();
 	ASSERT_EQ(c.ask("a"), "a 1");
 	// Warm up the version cache and the library before counting.
-	ASSERT_FALSE(checkpoint(c, c.dir().path() + "/warm", [](ccr_options *o) {
-		expect_ok(ccr_options_set_leave_running(o, 1));
-	}));
+	ASSERT_FALSE(checkpoint(c, c.dir().path() + "/warm",
+				[](ccr_options *o) { expect_ok(ccr_options_set_leave_running(o, 1)); }));
 	std::set<int> before = open_fds();
 	for (int i = 0; i < 100; i++) {
 		if (i % 10 == 9) {
@@ -349,9 +348,9 @@ TEST(FdHygiene, CallerHasTheSameDescriptorsAfterAHundredOperations)
 			continue;
 		}
 		std::string images = c.dir().path() + "/i" + std::to_string(i);
-		ASSERT_FALSE(checkpoint(c, images, [](ccr_options *o) {
-			expect_ok(ccr_options_set_leave_running(o, 1));
-		})) << "operation " << i;
+		ASSERT_FALSE(
+			checkpoint(c, images, [](ccr_options *o) { expect_ok(ccr_options_set_leave_running(o, 1)); }))
+			<< "operation " << i;
 		run_cmd({"rm", "-rf", images});
 	}
 	EXPECT_EQ(open_fds(), before);

@@ -44,7 +44,7 @@ bool wait_readable(int fd, std::chrono::milliseconds timeout)
 	auto deadline = std::chrono::steady_clock::now() + timeout;
 	for (;;) {
 		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-										 std::chrono::steady_clock::now());
+										  std::chrono::steady_clock::now());
 		if (left.count() <= 0)
 			return false;
 		pollfd pfd{fd, POLLIN, 0};
@@ -152,8 +152,8 @@ CriuDaemon::CriuDaemon(const std::vector<std::string> &args, std::string output_
 	// Not ready: collect why, and leave nothing running.
 	auto status = wait_exit(readable ? 5s : 0ms);
 	std::string why = !readable ? "not ready after " + std::to_string(ready_timeout.count()) + " ms"
-		: status    ? describe_status(*status)
-			    : "closed its status descriptor without a ready byte";
+			  : status  ? describe_status(*status)
+				    : "closed its status descriptor without a ready byte";
 	kill(pid_, SIGKILL);
 	while (!status_ && waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
 	}
@@ -292,7 +292,10 @@ UniqueFd ConsoleSocket::receive(std::chrono::milliseconds timeout, std::string *
 	throw std::runtime_error("the message on the console socket " + path_ + " carried no descriptor");
 }
 
-bool Terminal::send_line(const std::string &line) { return write_line(master_.get(), line); }
+bool Terminal::send_line(const std::string &line)
+{
+	return write_line(master_.get(), line);
+}
 
 std::optional<std::string> Terminal::read_line(std::chrono::milliseconds timeout)
 {

@@ -40,8 +40,8 @@ Measured checkpoint_with_stats(int mib)
 	ccr_result *raw = nullptr;
 	expect_ok(ccr_checkpoint(&raw, h.get(), o.get()));
 	ResultPtr r(raw);
-	Measured m{stat_of(r, CCR_STAT_PAGES_WRITTEN), stat_of(r, CCR_STAT_PAGES_SCANNED),
-		   stat_of(r, CCR_STAT_FROZEN_TIME_US),	 stat_of(r, CCR_STAT_MEMDUMP_TIME_US),
+	Measured m{stat_of(r, CCR_STAT_PAGES_WRITTEN),    stat_of(r, CCR_STAT_PAGES_SCANNED),
+		   stat_of(r, CCR_STAT_FROZEN_TIME_US),   stat_of(r, CCR_STAT_MEMDUMP_TIME_US),
 		   stat_of(r, CCR_STAT_MEMWRITE_TIME_US), stat_of(r, CCR_STAT_WALL_TIME_US),
 		   stat_of(r, CCR_STAT_CRIU_TIME_US)};
 	uint64_t restored;

@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ccr::criu::criu_req req;
 	req.set_type(ccr::criu::DUMP);
 	try {
-		ccr::exchange(session, req, [](const ccr::NotifyEvent &) {}, "fuzz");
+		ccr::exchange(
+			session, req, [](const ccr::NotifyEvent &) {}, "fuzz");
 	} catch (const ccr::Error &) {
 	}
 	return 0;

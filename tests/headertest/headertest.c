@@ -2,4 +2,7 @@
 #include "ccr.h"
 
 int ccr_headertest_c(void);
-int ccr_headertest_c(void) { return CCR_VERSION_MAJOR >= 0 && CCR_OK == 0; }
+int ccr_headertest_c(void)
+{
+	return CCR_VERSION_MAJOR >= 0 && CCR_OK == 0;
+}

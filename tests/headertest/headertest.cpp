@@ -2,4 +2,7 @@
 #include "ccr.h"
 
 int ccr_headertest_cxx();
-int ccr_headertest_cxx() { return CCR_VERSION_MAJOR >= 0 && CCR_OK == 0; }
+int ccr_headertest_cxx()
+{
+	return CCR_VERSION_MAJOR >= 0 && CCR_OK == 0;
+}

@@ -164,10 +164,10 @@ TEST_F(ArchiveExport, LayoutIsWhatCriToolsRead)
 	std::vector<std::string> names;
 	for (auto &[n, t] : tar)
 		names.push_back(n);
-	EXPECT_EQ(names, (std::vector<std::string>{"checkpoint/", "checkpoint/core-1.img",
-						    "checkpoint/descriptors.json", "checkpoint/inventory.img",
-						    "checkpoint/pages-1.img", "config.dump", "dump.log", "spec.dump",
-						    "stats-dump"}));
+	EXPECT_EQ(names,
+		  (std::vector<std::string>{"checkpoint/", "checkpoint/core-1.img", "checkpoint/descriptors.json",
+					    "checkpoint/inventory.img", "checkpoint/pages-1.img", "config.dump",
+					    "dump.log", "spec.dump", "stats-dump"}));
 	EXPECT_EQ(tar["checkpoint/pages-1.img"].data, std::string(1 << 20, 'p'));
 	EXPECT_EQ(tar["checkpoint/pages-1.img"].perm, 0600u);
 	EXPECT_EQ(tar["checkpoint/descriptors.json"].data, read_file(images_ + "/descriptors.json"));
@@ -188,7 +188,7 @@ TEST_F(ArchiveExport, LayoutIsWhatCriToolsRead)
 	ASSERT_EQ(::stat((images_ + "/inventory.img").c_str(), &inv), 0);
 	using namespace std::chrono;
 	auto when = ccr::SystemTime(duration_cast<ccr::SystemTime::duration>(seconds(inv.st_mtim.tv_sec) +
-									      nanoseconds(inv.st_mtim.tv_nsec)));
+									     nanoseconds(inv.st_mtim.tv_nsec)));
 	EXPECT_EQ(config["checkpointedTime"], ccr::rfc3339_utc(when));
 }
 

@@ -41,8 +41,14 @@ struct Entry {
 	mode_t perm = 0644;
 };
 
-Entry file(std::string name, std::string data = "x") { return {std::move(name), AE_IFREG, std::move(data)}; }
-Entry dir(std::string name) { return {std::move(name), AE_IFDIR}; }
+Entry file(std::string name, std::string data = "x")
+{
+	return {std::move(name), AE_IFREG, std::move(data)};
+}
+Entry dir(std::string name)
+{
+	return {std::move(name), AE_IFDIR};
+}
 
 // What every acceptable checkpoint archive holds, for tests that add one
 // hostile entry after (or before) it.

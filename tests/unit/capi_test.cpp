@@ -32,19 +32,19 @@ struct Err {
 	}
 };
 
-#define EXPECT_INVALID(call)                                                                         \
-	do {                                                                                         \
-		Err err_(call);                                                                      \
-		EXPECT_EQ(err_.code(), CCR_ERR_INVALID_ARGUMENT) << #call << ": " << err_.message(); \
-		if (err_.e) {                                                                        \
-			EXPECT_NE(ccr_error_message(err_.e), nullptr);                               \
-		}                                                                                    \
+#define EXPECT_INVALID(call)                                                                                           \
+	do {                                                                                                           \
+		Err err_(call);                                                                                        \
+		EXPECT_EQ(err_.code(), CCR_ERR_INVALID_ARGUMENT) << #call << ": " << err_.message();                   \
+		if (err_.e) {                                                                                          \
+			EXPECT_NE(ccr_error_message(err_.e), nullptr);                                                 \
+		}                                                                                                      \
 	} while (0)
 
-#define EXPECT_OK(call)                                                                  \
-	do {                                                                             \
-		Err err_(call);                                                          \
-		EXPECT_EQ(err_.code(), CCR_OK) << #call << ": " << err_.message();       \
+#define EXPECT_OK(call)                                                                                                \
+	do {                                                                                                           \
+		Err err_(call);                                                                                        \
+		EXPECT_EQ(err_.code(), CCR_OK) << #call << ": " << err_.message();                                     \
 	} while (0)
 
 class Capi : public ::testing::Test {
@@ -291,8 +291,14 @@ struct Payload {
 	int finalized = 0;
 };
 
-void finalize(void *p) { static_cast<Payload *>(p)->finalized++; }
-int callback(const ccr_notify *, void *) { return 0; }
+void finalize(void *p)
+{
+	static_cast<Payload *>(p)->finalized++;
+}
+int callback(const ccr_notify *, void *)
+{
+	return 0;
+}
 
 TEST(CapiNotify, FinalizerRunsOnceOnFree)
 {
@@ -403,7 +409,10 @@ int closed_fd()
 	return fd;
 }
 
-bool is_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
+bool is_open(int fd)
+{
+	return ::fcntl(fd, F_GETFD) >= 0;
+}
 
 class CapiFds : public Capi {
 protected:

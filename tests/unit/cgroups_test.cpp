@@ -39,10 +39,9 @@ const char kHybridMountinfo[] =
 
 const char kV2ProcCgroup[] = "0::/system.slice/ccr-web1.scope\n";
 
-const char kV2Mountinfo[] =
-	"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-	"25 22 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
-	"rw,nsdelegate,memory_recursiveprot\n";
+const char kV2Mountinfo[] = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+			    "25 22 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
+			    "rw,nsdelegate,memory_recursiveprot\n";
 
 const ccr::CgroupHierarchy *find(const std::vector<ccr::CgroupHierarchy> &hs, const std::string &key, bool v2 = false)
 {
@@ -155,8 +154,8 @@ TEST(CgroupPlacementPaths, PerControllerAndDefault)
 	auto hs = ccr::parse_cgroup_mounts(kHybridMountinfo);
 	// Nothing is created or joined: dir_for() only computes, and the
 	// destructor's rollback has nothing to undo.
-	const auto *memory = find(hs, "memory"), *systemd = find(hs, "name=systemd"),
-		   *cpu = find(hs, "cpu,cpuacct"), *freezer = find(hs, "freezer");
+	const auto *memory = find(hs, "memory"), *systemd = find(hs, "name=systemd"), *cpu = find(hs, "cpu,cpuacct"),
+		   *freezer = find(hs, "freezer");
 	ASSERT_TRUE(memory && systemd && cpu && freezer);
 	ccr::CgroupPlacement p(hs, {{"memory", "/mem/web1"}, {"name=systemd", "/sd/web1"}, {"", "/ccr/web1"}});
 	EXPECT_EQ(p.dir_for(*memory), "/sys/fs/cgroup/memory/mem/web1");

@@ -25,7 +25,10 @@ std::string le32(uint32_t v)
 	return s;
 }
 
-std::string entry(const std::string &payload) { return le32(uint32_t(payload.size())) + payload; }
+std::string entry(const std::string &payload)
+{
+	return le32(uint32_t(payload.size())) + payload;
+}
 
 ccr_error_code code_of(const std::function<void()> &f)
 {
@@ -89,7 +92,8 @@ private:
 
 TEST(CriuImage, ParsesServiceMagicAndEntries)
 {
-	std::string bytes = le32(ccr::kImgServiceMagic) + le32(ccr::kStatsMagic) + entry("ab") + entry("") + entry("xyz");
+	std::string bytes =
+		le32(ccr::kImgServiceMagic) + le32(ccr::kStatsMagic) + entry("ab") + entry("") + entry("xyz");
 	auto img = ccr::parse_criu_image(bytes, ccr::kStatsMagic, "stats-dump");
 	EXPECT_EQ(img.magic, ccr::kStatsMagic);
 	ASSERT_EQ(img.entries.size(), 3u);

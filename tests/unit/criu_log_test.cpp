@@ -26,8 +26,8 @@ std::string make_log(int n, const std::vector<int> &errors)
 	std::string log;
 	for (int i = 0; i < n; i++) {
 		bool error = std::find(errors.begin(), errors.end(), i) != errors.end();
-		log += "(00.0000" + std::to_string(i) + ") " + (error ? "Error (criu/x.c:1): " : "") +
-		       "line " + std::to_string(i) + "\n";
+		log += "(00.0000" + std::to_string(i) + ") " + (error ? "Error (criu/x.c:1): " : "") + "line " +
+		       std::to_string(i) + "\n";
 	}
 	return log;
 }
@@ -60,8 +60,7 @@ TEST(CriuLog, NoErrorGivesNothing)
 
 TEST(CriuLog, ContextBeforeEachError)
 {
-	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(20, {10}))),
-		  (std::vector<int>{5, 6, 7, 8, 9, 10}));
+	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(20, {10}))), (std::vector<int>{5, 6, 7, 8, 9, 10}));
 	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(20, {2}))), (std::vector<int>{0, 1, 2}));
 	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(20, {10}), 0)), (std::vector<int>{10}));
 	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(20, {10}), 2)), (std::vector<int>{8, 9, 10}));
@@ -87,14 +86,11 @@ TEST(CriuLog, GroupsMergeOrAreSeparated)
 	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(40, {8, 30}), 2)),
 		  (std::vector<int>{6, 7, 8, -1, 28, 29, 30}));
 	// Overlapping: one group.
-	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(40, {8, 10}), 3)),
-		  (std::vector<int>{5, 6, 7, 8, 9, 10}));
+	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(40, {8, 10}), 3)), (std::vector<int>{5, 6, 7, 8, 9, 10}));
 	// Touching: nothing left out between them, so no "...".
-	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(40, {8, 11}), 2)),
-		  (std::vector<int>{6, 7, 8, 9, 10, 11}));
+	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(40, {8, 11}), 2)), (std::vector<int>{6, 7, 8, 9, 10, 11}));
 	// Consecutive errors.
-	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(40, {8, 9, 10}), 1)),
-		  (std::vector<int>{7, 8, 9, 10}));
+	EXPECT_EQ(numbers(ccr::criu_log_excerpt(make_log(40, {8, 9, 10}), 1)), (std::vector<int>{7, 8, 9, 10}));
 }
 
 TEST(CriuLog, TruncationKeepsFirstErrors)

@@ -54,14 +54,17 @@ void ok(ccr_error *err, const char *what)
 #define OK(call) ok(call, #call)
 
 // No /etc/criu/ccr.conf or runc.conf, whatever the test machine has.
-bool no_default_config_files(const std::string &) { return false; }
+bool no_default_config_files(const std::string &)
+{
+	return false;
+}
 
 struct Ctx {
 	ccr_options *h = nullptr;
-	ccr::DumpPlan dump;	  // what checkpoint() works out from the container
+	ccr::DumpPlan dump;       // what checkpoint() works out from the container
 	ccr::RestorePlan restore; // what restore() works out
-	ccr::OciConfig config;	  // the container's config.json
-	std::vector<int> fds;	  // the caller's descriptors, closed at the end
+	ccr::OciConfig config;    // the container's config.json
+	std::vector<int> fds;     // the caller's descriptors, closed at the end
 
 	Ctx() { OK(ccr_options_new(&h)); }
 	~Ctx()
@@ -135,10 +138,10 @@ struct Ctx {
 // ---- the table -------------------------------------------------------------------
 
 enum class Kind {
-	Setter,	 // a ccr_options_* setter (through the C ABI)
+	Setter,  // a ccr_options_* setter (through the C ABI)
 	Derived, // ccr works it out from the container, its config or the operation
 	Default, // ccr always sends it, nothing to set
-	Never,	 // ccr never sends it; `how` says why
+	Never,   // ccr never sends it; `how` says why
 };
 
 struct Case {
@@ -491,7 +494,10 @@ const std::vector<Case> &cases()
 
 // ---- field-by-field comparison ----------------------------------------------------
 
-const pb::Descriptor *opts_descriptor() { return criu::criu_opts::descriptor(); }
+const pb::Descriptor *opts_descriptor()
+{
+	return criu::criu_opts::descriptor();
+}
 
 criu::criu_opts parse(const char *text)
 {
@@ -860,8 +866,8 @@ TEST(CriuOptsDerived, ExternalNamespacesByInode)
 TEST(CriuOptsDerived, JoinedNamespacesFromTheConfig)
 {
 	ccr::OciConfig config;
-	config.namespaces = {{"ipc", "/proc/77/ns/ipc"}, {"uts", "/proc/77/ns/uts"}, {"mount", "/proc/77/ns/mnt"},
-			     {"user", ""}};
+	config.namespaces = {
+		{"ipc", "/proc/77/ns/ipc"}, {"uts", "/proc/77/ns/uts"}, {"mount", "/proc/77/ns/mnt"}, {"user", ""}};
 	ccr::RestoreNamespaces ns = ccr::restore_namespaces(config, 0, ccr::kCriuFirstExtraFd);
 	EXPECT_TRUE(ns.fds.empty());
 	ccr::RestorePlan plan;

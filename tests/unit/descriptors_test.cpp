@@ -40,10 +40,7 @@ protected:
 		fs::remove_all(dir_, ec);
 	}
 
-	void put(const std::string &content)
-	{
-		std::ofstream(dir_ + "/descriptors.json", std::ios::trunc) << content;
-	}
+	void put(const std::string &content) { std::ofstream(dir_ + "/descriptors.json", std::ios::trunc) << content; }
 
 	std::string dir_;
 	ccr::UniqueFd dirfd_;
@@ -101,8 +98,8 @@ TEST_F(Descriptors, MissingFileIsEmpty)
 
 TEST_F(Descriptors, GarbageIsAnImageError)
 {
-	for (const char *text : {"", "not json", "{\"0\": \"x\"}", "\"pipe:[1]\"", "[1, 2, 3]",
-				 "[\"a\", null, \"c\"]", "[\"a\"", "[\"\xff\"]"}) {
+	for (const char *text : {"", "not json", "{\"0\": \"x\"}", "\"pipe:[1]\"", "[1, 2, 3]", "[\"a\", null, \"c\"]",
+				 "[\"a\"", "[\"\xff\"]"}) {
 		put(text);
 		auto e = error_of([&] { ccr::read_descriptors(dirfd_.get()); });
 		EXPECT_EQ(e.code(), CCR_ERR_IMAGE) << text;
@@ -127,8 +124,7 @@ TEST_F(Descriptors, SymlinkRefused)
 	std::ofstream(target) << R"(["x","y","z"])";
 	ASSERT_EQ(::symlink(target.c_str(), (dir_ + "/descriptors.json").c_str()), 0);
 	EXPECT_EQ(error_of([&] { ccr::read_descriptors(dirfd_.get()); }).code(), CCR_ERR_UNSAFE_PATH);
-	EXPECT_EQ(error_of([&] { ccr::write_descriptors(dirfd_.get(), {"a", "b", "c"}); }).code(),
-		  CCR_ERR_UNSAFE_PATH);
+	EXPECT_EQ(error_of([&] { ccr::write_descriptors(dirfd_.get(), {"a", "b", "c"}); }).code(), CCR_ERR_UNSAFE_PATH);
 	std::ifstream in(target);
 	std::string text;
 	in >> text;

@@ -102,9 +102,8 @@ protected:
 
 TEST_F(ExternalMounts, DefaultDevicesAreRuncs)
 {
-	EXPECT_EQ(ccr::default_device_paths(),
-		  (std::vector<std::string>{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
-					    "/dev/tty"}));
+	EXPECT_EQ(ccr::default_device_paths(), (std::vector<std::string>{"/dev/null", "/dev/zero", "/dev/full",
+									 "/dev/random", "/dev/urandom", "/dev/tty"}));
 }
 
 TEST_F(ExternalMounts, DumpOnHybridHost)
@@ -135,9 +134,8 @@ TEST_F(ExternalMounts, DumpOnHybridHost)
 
 TEST_F(ExternalMounts, RestoreOnHybridHost)
 {
-	auto got = ccr::restore_external_mounts(config_, rootfs_, hybrid_, [](const ccr::CgroupHierarchy &h) {
-		return h.mountpoint + "/ccr/web1";
-	});
+	auto got = ccr::restore_external_mounts(
+		config_, rootfs_, hybrid_, [](const ccr::CgroupHierarchy &h) { return h.mountpoint + "/ccr/web1"; });
 	std::vector<ccr::ExtMount> want = {
 		// Same keys as the dump; the values are the host paths.
 		{"/etc/hosts", base_ + "/host/hosts"},
@@ -167,7 +165,7 @@ TEST_F(ExternalMounts, EveryDumpKeyHasARestoreValue)
 		// A masked file's key in the images is /dev/null's.
 		std::string key = d.val == "/dev/null" ? "/dev/null" : d.key;
 		EXPECT_TRUE(std::any_of(restore.begin(), restore.end(), [&](auto &r) { return r.key == key; }))
-		    << key << " is recorded on dump but not given on restore";
+			<< key << " is recorded on dump but not given on restore";
 	}
 }
 
@@ -209,7 +207,7 @@ TEST_F(ExternalMounts, NoMaskedPathsNoDevNullOnRestore)
 						    [](const ccr::CgroupHierarchy &h) { return h.mountpoint; });
 	// Only the default devices' /dev/null remains: exactly one.
 	EXPECT_EQ(std::count_if(restore.begin(), restore.end(), [](auto &m) { return m.key == "/dev/null"; }), 1)
-	    << describe(restore);
+		<< describe(restore);
 }
 
 TEST_F(ExternalMounts, CreatesMissingMountpointsByKindOfSource)

@@ -358,7 +358,8 @@ TEST_F(FakeCriuPeer, EofAfterASuccessfulNotifyIsCriuDied)
 	});
 	int calls = 0;
 	auto e = error_of([&] {
-		ccr::exchange(*session_, dump_request(), [&](const ccr::NotifyEvent &) { calls++; }, "criu dump");
+		ccr::exchange(
+			*session_, dump_request(), [&](const ccr::NotifyEvent &) { calls++; }, "criu dump");
 	});
 	EXPECT_EQ(e.code(), CCR_ERR_CRIU_DIED) << e.message();
 	EXPECT_EQ(calls, 1);
@@ -464,7 +465,10 @@ TEST_F(FakeCriuPeer, NotifyWithoutHandlerIsAckedAsSuccess)
 }
 
 // The handler's failure, as the caller should see it again.
-ccr::Error handler_error() { return ccr::Error(CCR_ERR_CALLBACK, "the handler said no at pre-dump"); }
+ccr::Error handler_error()
+{
+	return ccr::Error(CCR_ERR_CALLBACK, "the handler said no at pre-dump");
+}
 
 TEST_F(FakeCriuPeer, ThrowingHandlerIsAckedFalseAndItsErrorRethrown)
 {
@@ -480,8 +484,9 @@ TEST_F(FakeCriuPeer, ThrowingHandlerIsAckedFalseAndItsErrorRethrown)
 		send_resp(fd, r);
 	});
 	auto e = error_of([&] {
-		ccr::exchange(*session_, dump_request(), [](const ccr::NotifyEvent &) { throw handler_error(); },
-			      "criu dump");
+		ccr::exchange(
+			*session_, dump_request(), [](const ccr::NotifyEvent &) { throw handler_error(); },
+			"criu dump");
 	});
 	wait_for_peer();
 	EXPECT_EQ(e.code(), CCR_ERR_CALLBACK) << e.message();
@@ -502,8 +507,9 @@ TEST_F(FakeCriuPeer, ThrowingHandlerThenHangUpRethrowsTheHandlersError)
 		peer_.reset(); // hangs up instead of answering
 	});
 	auto e = error_of([&] {
-		ccr::exchange(*session_, dump_request(), [](const ccr::NotifyEvent &) { throw handler_error(); },
-			      "criu dump");
+		ccr::exchange(
+			*session_, dump_request(), [](const ccr::NotifyEvent &) { throw handler_error(); },
+			"criu dump");
 	});
 	wait_for_peer();
 	EXPECT_EQ(e.code(), CCR_ERR_CALLBACK) << e.message();

@@ -38,11 +38,11 @@ std::string config_error(const json &doc)
 	return e.message();
 }
 
-#define EXPECT_NAMES(doc, field)                                                                  \
-	do {                                                                                      \
-		std::string msg_ = config_error(doc);                                             \
-		EXPECT_NE(msg_.find(field), std::string::npos) << "\"" << field << "\" not in: " << msg_; \
-		EXPECT_NE(msg_.find("test.json"), std::string::npos) << msg_;                      \
+#define EXPECT_NAMES(doc, field)                                                                                       \
+	do {                                                                                                           \
+		std::string msg_ = config_error(doc);                                                                  \
+		EXPECT_NE(msg_.find(field), std::string::npos) << "\"" << field << "\" not in: " << msg_;              \
+		EXPECT_NE(msg_.find("test.json"), std::string::npos) << msg_;                                          \
 	} while (0)
 
 json sample()

@@ -96,9 +96,8 @@ TEST(RequestBuilder, EmptyNs)
 TEST(RequestBuilder, CgroupModeForEveryValue)
 {
 	const std::map<ccr_cgroup_mode, criu::criu_cg_mode> expected = {
-		{CCR_CGROUP_SOFT, criu::SOFT},	   {CCR_CGROUP_FULL, criu::FULL},
-		{CCR_CGROUP_STRICT, criu::STRICT}, {CCR_CGROUP_IGNORE, criu::IGNORE},
-		{CCR_CGROUP_NONE, criu::CG_NONE},  {CCR_CGROUP_PROPS, criu::PROPS},
+		{CCR_CGROUP_SOFT, criu::SOFT},     {CCR_CGROUP_FULL, criu::FULL},    {CCR_CGROUP_STRICT, criu::STRICT},
+		{CCR_CGROUP_IGNORE, criu::IGNORE}, {CCR_CGROUP_NONE, criu::CG_NONE}, {CCR_CGROUP_PROPS, criu::PROPS},
 	};
 	for (const auto &[mode, cg] : expected) {
 		ccr::Options opts;

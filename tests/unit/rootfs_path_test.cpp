@@ -228,11 +228,9 @@ TEST_F(RootfsPath, MountpointErrors)
 {
 	link("/loop2", "/loop1");
 	link("/loop1", "/loop2");
-	EXPECT_EQ(code_of([&] { ccr::create_mountpoint(root_, "/loop1/x", true); }),
-		  CCR_ERR_UNSAFE_PATH);
+	EXPECT_EQ(code_of([&] { ccr::create_mountpoint(root_, "/loop1/x", true); }), CCR_ERR_UNSAFE_PATH);
 	// A file where a parent directory must be.
-	EXPECT_EQ(code_of([&] { ccr::create_mountpoint(root_, "/real/file/x", true); }),
-		  CCR_ERR_SYSTEM);
+	EXPECT_EQ(code_of([&] { ccr::create_mountpoint(root_, "/real/file/x", true); }), CCR_ERR_SYSTEM);
 }
 
 } // namespace

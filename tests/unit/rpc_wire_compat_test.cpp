@@ -38,8 +38,8 @@ public:
 #if GOOGLE_PROTOBUF_VERSION >= 4022000
 	void RecordError(absl::string_view file, int line, int column, absl::string_view message) override
 	{
-		errors += std::string(file) + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) +
-			  ": " + std::string(message) + "\n";
+		errors += std::string(file) + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
+			  std::string(message) + "\n";
 	}
 #else
 	void AddError(const std::string &file, int line, int column, const std::string &message) override
@@ -149,12 +149,13 @@ TEST_P(WireCompat, WeDefineEveryMessageAndFieldCriuDefines)
 		const pb::Descriptor *theirs = criu_->message_type(i);
 		const pb::Descriptor *ours = ours_->FindMessageTypeByName(theirs->name());
 		if (!ours) {
-			ADD_FAILURE() << "message " << theirs->name() << " is missing from our " << GetParam().criu_file;
+			ADD_FAILURE() << "message " << theirs->name() << " is missing from our "
+				      << GetParam().criu_file;
 			continue;
 		}
 		for (int j = 0; j < theirs->field_count(); j++)
 			EXPECT_NE(ours->FindFieldByNumber(theirs->field(j)->number()), nullptr)
-			    << theirs->name() << "." << theirs->field(j)->name() << " is missing";
+				<< theirs->name() << "." << theirs->field(j)->name() << " is missing";
 	}
 }
 
@@ -164,7 +165,8 @@ TEST_P(WireCompat, EveryFieldWeDefineMatchesCriu)
 		const pb::Descriptor *ours = ours_->message_type(i);
 		const pb::Descriptor *theirs = criu_message(ours->name());
 		if (!theirs) {
-			ADD_FAILURE() << "message " << ours->name() << " does not exist in CRIU's " << GetParam().criu_file;
+			ADD_FAILURE() << "message " << ours->name() << " does not exist in CRIU's "
+				      << GetParam().criu_file;
 			continue;
 		}
 		EXPECT_EQ(ours->nested_type_count(), 0) << ours->name() << ": nested types are not compared";
@@ -178,11 +180,11 @@ TEST_P(WireCompat, EveryFieldWeDefineMatchesCriu)
 			}
 			EXPECT_EQ(f->number(), g->number()) << where << ": field number";
 			EXPECT_EQ(f->type(), g->type())
-			    << where << ": type " << f->type_name() << " vs CRIU's " << g->type_name();
+				<< where << ": type " << f->type_name() << " vs CRIU's " << g->type_name();
 			EXPECT_STREQ(label_name(f), label_name(g)) << where << ": label";
 			if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE && g->message_type()) {
 				EXPECT_EQ(f->message_type()->name(), g->message_type()->name())
-				    << where << ": message type";
+					<< where << ": message type";
 			}
 			if (f->type() == pb::FieldDescriptor::TYPE_ENUM && g->enum_type()) {
 				EXPECT_EQ(f->enum_type()->name(), g->enum_type()->name()) << where << ": enum type";
@@ -200,14 +202,16 @@ TEST_P(WireCompat, EveryEnumValueWeDefineMatchesCriu)
 		const pb::EnumDescriptor *ours = ours_->enum_type(i);
 		const pb::EnumDescriptor *theirs = criu_enum(ours->name());
 		if (!theirs) {
-			ADD_FAILURE() << "enum " << ours->name() << " does not exist in CRIU's " << GetParam().criu_file;
+			ADD_FAILURE() << "enum " << ours->name() << " does not exist in CRIU's "
+				      << GetParam().criu_file;
 			continue;
 		}
 		for (int j = 0; j < ours->value_count(); j++) {
 			const pb::EnumValueDescriptor *v = ours->value(j);
 			const pb::EnumValueDescriptor *w = theirs->FindValueByName(v->name());
 			if (!w) {
-				ADD_FAILURE() << ours->name() << "." << v->name() << " does not exist in CRIU's " << GetParam().criu_file;
+				ADD_FAILURE() << ours->name() << "." << v->name() << " does not exist in CRIU's "
+					      << GetParam().criu_file;
 				continue;
 			}
 			EXPECT_EQ(v->number(), w->number()) << ours->name() << "." << v->name();
@@ -220,8 +224,8 @@ TEST_P(WireCompat, EveryEnumValueWeDefineMatchesCriu)
 // field we lack is data we drop.
 TEST_F(RpcWireCompat, WeDefineEveryFieldCriuDefines)
 {
-	for (const pb::Descriptor *ours :
-	     {ccr::criu::criu_opts::descriptor(), ccr::criu::criu_req::descriptor(), ccr::criu::criu_resp::descriptor()}) {
+	for (const pb::Descriptor *ours : {ccr::criu::criu_opts::descriptor(), ccr::criu::criu_req::descriptor(),
+					   ccr::criu::criu_resp::descriptor()}) {
 		const pb::Descriptor *theirs = criu_message(ours->name());
 		ASSERT_NE(theirs, nullptr) << ours->name();
 		for (int j = 0; j < theirs->field_count(); j++) {

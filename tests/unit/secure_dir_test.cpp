@@ -57,9 +57,9 @@ ccr::Error error_of(const std::function<void()> &fn)
 
 bool same_file(int fd, const std::string &path)
 {
-	struct stat a {}, b {};
-	return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
-	       a.st_ino == b.st_ino;
+	struct stat a {
+	}, b{};
+	return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 TEST_F(SecureDir, CreatesMissingDirectoryPrivate)
@@ -95,8 +95,7 @@ TEST_F(SecureDir, EmptyPath)
 {
 	EXPECT_EQ(error_of([&] { ccr::open_private_dir("", true, "images directory"); }).code(),
 		  CCR_ERR_INVALID_ARGUMENT);
-	EXPECT_EQ(error_of([&] { ccr::make_private_tempdir("", "x", nullptr); }).code(),
-		  CCR_ERR_INVALID_ARGUMENT);
+	EXPECT_EQ(error_of([&] { ccr::make_private_tempdir("", "x", nullptr); }).code(), CCR_ERR_INVALID_ARGUMENT);
 }
 
 TEST_F(SecureDir, SymlinkRefused)
@@ -107,14 +106,12 @@ TEST_F(SecureDir, SymlinkRefused)
 	for (bool create : {false, true}) {
 		auto e = error_of([&] { ccr::open_private_dir(base_ + "/link", create, "images directory"); });
 		EXPECT_EQ(e.code(), CCR_ERR_UNSAFE_PATH);
-		EXPECT_NE(e.message().find("images directory " + base_ + "/link is a symlink"),
-			  std::string::npos)
-		    << e.message();
+		EXPECT_NE(e.message().find("images directory " + base_ + "/link is a symlink"), std::string::npos)
+			<< e.message();
 	}
 	// A dangling symlink must not be "created" through either.
 	ASSERT_EQ(::symlink((base_ + "/elsewhere").c_str(), (base_ + "/dangling").c_str()), 0);
-	EXPECT_EQ(error_of([&] { ccr::open_private_dir(base_ + "/dangling", true, "x"); }).code(),
-		  CCR_ERR_UNSAFE_PATH);
+	EXPECT_EQ(error_of([&] { ccr::open_private_dir(base_ + "/dangling", true, "x"); }).code(), CCR_ERR_UNSAFE_PATH);
 	EXPECT_FALSE(fs::exists(base_ + "/elsewhere"));
 }
 
@@ -140,10 +137,8 @@ TEST_F(SecureDir, WritableByOthersRefused)
 TEST_F(SecureDir, NotADirectory)
 {
 	std::ofstream(base_ + "/file") << "x";
-	EXPECT_EQ(error_of([&] { ccr::open_private_dir(base_ + "/file", false, "x"); }).code(),
-		  CCR_ERR_UNSAFE_PATH);
-	EXPECT_EQ(error_of([&] { ccr::open_private_dir(base_ + "/file", true, "x"); }).code(),
-		  CCR_ERR_UNSAFE_PATH);
+	EXPECT_EQ(error_of([&] { ccr::open_private_dir(base_ + "/file", false, "x"); }).code(), CCR_ERR_UNSAFE_PATH);
+	EXPECT_EQ(error_of([&] { ccr::open_private_dir(base_ + "/file", true, "x"); }).code(), CCR_ERR_UNSAFE_PATH);
 }
 
 TEST_F(SecureDir, OwnedBySomeoneElseRefused)
