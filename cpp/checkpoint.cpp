@@ -125,7 +125,7 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		// died while the container was frozen leaves it frozen: thaw it.
 		if (freezer && !was_frozen)
 			freezer.thaw();
-		attach_criu_log(err, dirs, log_name);
+		attach_criu_log(err, dirs, log_name, opts.lazy_pages && !opts.pre_dump);
 		err.prefixed("checkpoint of container " + spec.id + " (pid " + std::to_string(spec.pid) + ")");
 		throw;
 	}

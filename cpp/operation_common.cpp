@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include "criu_host_hints.hpp"
 #include "criu_log.hpp"
 #include "criu_version.hpp"
 #include "secure_dir.hpp"
@@ -56,7 +57,7 @@ void call_user_notify(const Options &opts, const NotifyEvent &ev)
 						      std::to_string(rc) + ")");
 }
 
-void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &log_name)
+void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &log_name, bool lazy_dump)
 {
 	if (!dirs.work)
 		return;
@@ -74,6 +75,8 @@ void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &l
 			err.appended("; " + first + " (see " + err.log_path + ")");
 		else
 			err.appended(" (see " + err.log_path + ")");
+		if (std::string hint = host_hint(err.log_excerpt, lazy_dump, read_host_facts()); !hint.empty())
+			err.appended("; " + hint);
 	}
 }
 

@@ -33,7 +33,9 @@ void check_criu_version(CriuSession &session, const std::string &identity);
 // Calls the caller's callback; a non-zero return becomes CCR_ERR_CALLBACK.
 void call_user_notify(const Options &opts, const NotifyEvent &ev);
 
-// Adds CRIU's log path and the lines around its errors to `err`.
-void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &log_name);
+// Adds CRIU's log path and the lines around its errors to `err`, and what to
+// change on the host when the log shows a known cause (criu_host_hints.hpp).
+// `lazy_dump`: the operation was a dump serving lazy pages.
+void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &log_name, bool lazy_dump = false);
 
 } // namespace ccr

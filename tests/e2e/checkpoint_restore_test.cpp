@@ -323,3 +323,44 @@ TEST_F(CheckpointRestore, CallbackFailureAbortsCheckpoint)
 		EXPECT_EQ(c.ask("q"), "q " + std::to_string(n));
 	}
 }
+
+// 6. A container the caller paused (runc pause: its freezer cgroup FROZEN)
+//    stays paused through a failed checkpoint and a leave-running one, as
+//    runc keeps it. CRIU records "FROZEN" in the cgroup image, but in soft
+//    mode it applies no recorded property to cgroups that exist, and ccr
+//    makes the container's before CRIU runs: the restored container runs,
+//    as runc's does (runc#2560 asks for a paused restore).
+TEST_F(CheckpointRestore, PausedContainerStaysPausedAndRestoresRunning)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	CmdResult paused = run({"runc", "--root", c.runc_root(), "pause", c.id()});
+	ASSERT_TRUE(paused.ok()) << paused.output;
+	ASSERT_EQ(c.freezer_state(), "FROZEN");
+
+	NotifyRecorder failing;
+	failing.on_script = [](const std::string &script) { return script == "network-lock" ? 1 : 0; };
+	ErrorPtr err = checkpoint(c, c.dir() / "images-failed",
+				  [&](ccr_options *o) { ASSERT_TRUE(ccr_ok(failing.install(o))); });
+	ASSERT_TRUE(err) << "checkpoint succeeded although the callback failed";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CALLBACK) << describe(err);
+	EXPECT_EQ(c.freezer_state(), "FROZEN") << "a failed checkpoint thawed a paused container";
+
+	const std::string img = c.dir() / "images";
+	err = checkpoint(c, img, [](ccr_options *o) { ASSERT_TRUE(ccr_ok(ccr_options_set_leave_running(o, 1))); });
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_TRUE(alive(c.pid()));
+	EXPECT_EQ(c.freezer_state(), "FROZEN") << "a leave-running checkpoint thawed a paused container";
+
+	CmdResult resumed = run({"runc", "--root", c.runc_root(), "resume", c.id()});
+	ASSERT_TRUE(resumed.ok()) << resumed.output;
+	EXPECT_EQ(c.ask("b"), "b 2");
+
+	Container c2;
+	pid_t pid2 = 0;
+	err = restore(c2, img, &pid2);
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_EQ(c2.freezer_state(), "THAWED");
+	EXPECT_EQ(c2.ask("c"), "c 2");
+}

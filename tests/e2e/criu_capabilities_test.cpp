@@ -206,6 +206,10 @@ void lazy_migration_over_loopback(bool expect_success)
 		EXPECT_EQ(ccr_error_code_of(dump_err.get()), CCR_ERR_CRIU_FAILED) << describe(dump_err);
 		EXPECT_TRUE(contains(excerpt_of(dump_err), "page-pipe: splice")) << describe(dump_err);
 		EXPECT_TRUE(contains(excerpt_of(dump_err), "Lazy pages transfer FAILED")) << describe(dump_err);
+		// ... and says which host setting to change.
+		EXPECT_TRUE(contains(ccr_error_message(dump_err.get()),
+				     "sysctl -w fs.pipe-max-size=" + std::to_string(criu_lazy_pipe_bytes())))
+			<< describe(dump_err);
 		// The daemon lost its page server, so the lazy restore failed
 		// too, and ccr took away what it had restored.
 		ASSERT_TRUE(rst) << "the lazy restore succeeded without its pages";

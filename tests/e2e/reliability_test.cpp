@@ -157,6 +157,44 @@ TEST_P(DumpFaultInjection, CriusOwnFaultLeavesTheContainerRunning)
 INSTANTIATE_TEST_SUITE_P(CriuFault, DumpFaultInjection, ::testing::Values(1, 3, 5),
 			 [](const auto &info) { return "fault_" + std::to_string(info.param); });
 
+// CRIU's default network lock execs iptables-restore by name. On a host
+// without it the dump fails while the container is frozen; ccr must thaw it
+// and tell the operator what to install, not only CRIU's execvp line.
+TEST(HostSetup, MissingIptablesFailsTheCheckpointWithWhatToInstall)
+{
+	require_prerequisites();
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	const std::string criu = find_in_path("criu");
+	ASSERT_FALSE(criu.empty());
+	// A PATH holding everything CRIU may exec except the iptables family.
+	TempDir bin("ccr-e2e-path");
+	for (const char *tool : {"tar", "gzip", "ip", "nft", "mount", "umount"}) {
+		std::string where = find_in_path(tool);
+		if (!where.empty())
+			ASSERT_EQ(::symlink(where.c_str(), (bin / tool).c_str()), 0) << tool;
+	}
+	const std::string old_path = ::getenv("PATH") ? ::getenv("PATH") : "";
+	ErrorPtr err;
+	{
+		ScopedEnv path("PATH", bin.path().c_str());
+		err = checkpoint(c, c.dir().path() + "/images",
+				 [&](ccr_options *o) { expect_ok(ccr_options_set_criu_path(o, criu.c_str())); });
+	}
+	::setenv("PATH", old_path.c_str(), 1);
+	ASSERT_TRUE(err) << "the checkpoint succeeded without iptables-restore";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CRIU_FAILED) << describe(err);
+	EXPECT_NE(std::string(ccr_error_message(err.get())).find("install iptables"), std::string::npos)
+		<< describe(err);
+	expect_checkpoint_left_container_running(c, "b", 2);
+
+	ASSERT_FALSE(checkpoint(c, c.dir().path() + "/retry", [](ccr_options *o) {
+		expect_ok(ccr_options_set_leave_running(o, 1));
+	})) << "the retry with iptables in PATH failed";
+	EXPECT_EQ(c.ask("c"), "c 3");
+}
+
 // ---- faults during a restore --------------------------------------------------
 
 class RestoreFault : public ::testing::TestWithParam<const char *> {};

@@ -1,0 +1,30 @@
+// What to change on the host when CRIU failed for a reason that lies there.
+// CRIU's log says what broke ("splice: Bad file descriptor"); an operator
+// needs the setting or package that fixes it, so these known cases get a
+// hint appended to the error message.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ccr {
+
+struct HostFacts {
+	long page_size = 4096;
+	long pipe_max_size = -1;       // /proc/sys/fs/pipe-max-size; -1 unknown
+	bool cap_sys_resource = false; // CRIU inherits our effective set
+};
+HostFacts read_host_facts();
+
+// The pipe size CRIU 4.1's page server asks for when it serves lazy pages
+// (PIPE_MAX_SIZE pages: as many as 8 pages of 40-byte pipe_buffers
+// describe, criu/page-xfer.c). Without CAP_SYS_RESOURCE F_SETPIPE_SZ fails
+// above fs.pipe-max-size, CRIU goes on without its sink and dies at the
+// first page request in "page-pipe: splice: ... Bad file descriptor".
+long criu_lazy_pipe_bytes(long page_size);
+
+// The hint for a CRIU failure whose log excerpt is `log`, or "" when none
+// applies. `lazy_dump`: the failed operation served lazy pages.
+std::string host_hint(std::string_view log, bool lazy_dump, const HostFacts &facts);
+
+} // namespace ccr
