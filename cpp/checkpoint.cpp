@@ -13,6 +13,7 @@
 #include "descriptors.hpp"
 #include "external_mounts.hpp"
 #include "namespaces.hpp"
+#include "network_lock_cleanup.hpp"
 #include "oci_config.hpp"
 #include "operation_common.hpp"
 #include "operations.hpp"
@@ -105,6 +106,9 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		write_descriptors(dirs.images.get(), read_process_stdio(spec.pid));
 
 	OperationResult result;
+	// From the network-lock notification on, CRIU may have cut the
+	// container's network off; a CRIU that dies cannot undo that itself.
+	bool network_locked = false;
 	try {
 		Stopwatch criu;
 		CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
@@ -115,6 +119,8 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 			[&](const NotifyEvent &ev) {
 				if (ev.script == "status-ready")
 					status.ready();
+				if (ev.script == "network-lock")
+					network_locked = true;
 				call_user_notify(opts, ev);
 			},
 			what);
@@ -122,10 +128,17 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		session.finish();
 	} catch (Error &err) {
 		// The session is gone (CRIU killed and reaped) by now. A CRIU that
-		// died while the container was frozen leaves it frozen: thaw it.
+		// died while the container was frozen leaves it frozen and its
+		// network locked: undo both.
+		std::string unlocked =
+			network_locked
+				? remove_leftover_network_lock(spec.pid, read_criu_run_id(dirs.work.get(), log_name))
+				: "";
 		if (freezer && !was_frozen)
 			freezer.thaw();
 		attach_criu_log(err, dirs, log_name, opts.lazy_pages && !opts.pre_dump);
+		if (!unlocked.empty())
+			err.appended("; ccr removed the network lock CRIU left in the container (" + unlocked + ")");
 		err.prefixed("checkpoint of container " + spec.id + " (pid " + std::to_string(spec.pid) + ")");
 		throw;
 	}

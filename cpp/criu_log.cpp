@@ -160,6 +160,34 @@ std::string read_log_excerpt(int dirfd, const std::string &name)
 	}
 }
 
+std::string read_criu_run_id(int dirfd, const std::string &name)
+{
+	// CRIU logs its run id among its first lines; in swrk mode twice, the
+	// process's and then the one the request runs under: take the last.
+	constexpr size_t head = 64 << 10;
+	constexpr std::string_view marker = "CRIU run id = ";
+	constexpr size_t uuid_length = 36;
+	UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+	struct stat st {};
+	if (!fd || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
+		return {};
+	char buf[head];
+	ssize_t n;
+	while ((n = ::pread(fd.get(), buf, sizeof buf, 0)) < 0 && errno == EINTR) {
+	}
+	if (n <= 0)
+		return {};
+	std::string_view text(buf, static_cast<size_t>(n));
+	size_t at = text.rfind(marker);
+	if (at == std::string_view::npos || text.size() - at - marker.size() < uuid_length)
+		return {};
+	std::string_view id = text.substr(at + marker.size(), uuid_length);
+	bool uuid = std::all_of(id.begin(), id.end(), [](char c) {
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-';
+	});
+	return uuid ? std::string(id) : std::string();
+}
+
 bool is_incidental_criu_error(std::string_view line)
 {
 	// CRIU logs these as errors on its way, but they are never why an

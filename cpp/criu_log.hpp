@@ -25,6 +25,12 @@ std::string criu_log_excerpt(std::string_view log, int context_before = 5, size_
 // gives "" rather than an exception.
 std::string read_log_excerpt(int dirfd, const std::string &name);
 
+// The id CRIU gave its run (the last "CRIU run id = <uuid>" near the log's
+// start, logged at level 3 and above), which names what it makes on the host, such
+// as its nftables lock table "inet CRIU-<id>". "" when the log lacks it or
+// it is not a UUID. Best effort like read_log_excerpt().
+std::string read_criu_run_id(int dirfd, const std::string &name);
+
 // The first line containing "Error", without its "(00.012345) " timestamp
 // prefix and surrounding white space, or "" when there is none.
 std::string first_error_line(std::string_view log);

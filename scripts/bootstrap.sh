@@ -4,7 +4,7 @@
 #
 # What it installs:
 #   - the build toolchain and ccr's libraries (protobuf, nlohmann_json, spdlog, GoogleTest)
-#   - runc, busybox-static, iptables and containerd for the end-to-end tests
+#   - runc, busybox-static, iptables, nftables and containerd for the end-to-end tests
 #     (containerd's system service is disabled: the tests run their own daemon)
 #   - CRIU >= 4.1, built from Debian trixie's source package when the installed
 #     criu is missing, too old, or fails `criu check` (bookworm's 3.17.1 does on
@@ -26,7 +26,9 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev libarchive-dev
   clang libclang-dev libclang-rt-14-dev clang-format
 )
-RUNTIME_PACKAGES=(runc busybox-static iptables iproute2 procps util-linux containerd)
+# nftables: the nft tool, with which ccr removes an nftables network lock a
+# killed CRIU left (Debian installs its service disabled).
+RUNTIME_PACKAGES=(runc busybox-static iptables nftables iproute2 procps util-linux containerd)
 CRIU_BUILD_PACKAGES=(
   libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
   libprotobuf-c-dev libprotobuf-dev protobuf-c-compiler protobuf-compiler uuid-dev

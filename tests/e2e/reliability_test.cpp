@@ -80,11 +80,28 @@ std::function<int(const std::string &)> kill_criu_at(const std::string &script)
 	};
 }
 
+// CRIU's network lock as the container's network namespace holds it: the
+// iptables chain "CRIU" (CRIU's default lock) or the nftables table
+// "inet CRIU-<run id>"; "" when there is none.
+std::string network_lock_in(pid_t pid)
+{
+	const std::string netns = "--net=/proc/" + std::to_string(pid) + "/ns/net";
+	std::string found;
+	for (const char *save : {"iptables-save", "ip6tables-save"})
+		if (run_cmd({"nsenter", netns, save, "-t", "filter"}).find("\n:CRIU ") != std::string::npos)
+			found += std::string(found.empty() ? "" : ", ") + save + ": chain CRIU";
+	if (!find_in_path("nft").empty() &&
+	    run_cmd({"nsenter", netns, "nft", "list", "tables", "inet"}).find("table inet CRIU-") != std::string::npos)
+		found += std::string(found.empty() ? "" : ", ") + "nft: a table inet CRIU-...";
+	return found;
+}
+
 void expect_checkpoint_left_container_running(Container &c, const std::string &answer_prefix, int count)
 {
 	EXPECT_EQ(c.freezer_state(), "THAWED");
 	EXPECT_TRUE(children_named("criu").empty()) << "a CRIU process was left behind";
 	EXPECT_EQ(c.ask(answer_prefix), answer_prefix + " " + std::to_string(count));
+	EXPECT_EQ(network_lock_in(c.pid()), "") << "CRIU's network lock was left in the container";
 }
 
 } // namespace
@@ -195,6 +212,28 @@ TEST(HostSetup, MissingIptablesFailsTheCheckpointWithWhatToInstall)
 	EXPECT_EQ(c.ask("c"), "c 3");
 }
 
+// The same with CRIU's nftables lock (a table "inet CRIU-<pid>" in the
+// container's namespace): CRIU killed while it holds the lock.
+TEST(NetworkLock, KilledCriuLeavesNoNftablesLock)
+{
+	require_prerequisites();
+	ASSERT_FALSE(find_in_path("nft").empty()) << "nft is missing (scripts/bootstrap.sh installs nftables)";
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	NotifyRecorder rec;
+	rec.on_script = kill_criu_at("query-ext-files");
+	ErrorPtr err = checkpoint(c, c.dir().path() + "/images", [&](ccr_options *o) {
+		expect_ok(rec.install(o));
+		expect_ok(ccr_options_set_network_lock(o, CCR_NETWORK_LOCK_NFTABLES));
+	});
+	ASSERT_TRUE(err) << "CRIU was killed but the checkpoint succeeded";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CRIU_DIED) << describe(err);
+	EXPECT_NE(std::string(ccr_error_message(err.get())).find("nftables table inet CRIU-"), std::string::npos)
+		<< describe(err);
+	expect_checkpoint_left_container_running(c, "b", 2);
+}
+
 // ---- faults during a restore --------------------------------------------------
 
 class RestoreFault : public ::testing::TestWithParam<const char *> {};
@@ -250,9 +289,10 @@ TEST(Interrupt, TimeLimitStopsCriuAndThawsTheContainer)
 	c.start();
 	ASSERT_EQ(c.ask("a"), "a 1");
 	NotifyRecorder rec;
-	// Frozen at network-lock, the callback dawdles past the time limit.
+	// Frozen with the network locked (query-ext-files comes after the
+	// lock), the callback dawdles past the time limit.
 	rec.on_script = [](const std::string &s) {
-		if (s == "network-lock")
+		if (s == "query-ext-files")
 			std::this_thread::sleep_for(700ms);
 		return 0;
 	};
@@ -263,6 +303,8 @@ TEST(Interrupt, TimeLimitStopsCriuAndThawsTheContainer)
 	});
 	ASSERT_TRUE(err);
 	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_TIMEOUT) << describe(err);
+	EXPECT_NE(std::string(ccr_error_message(err.get())).find("removed the network lock"), std::string::npos)
+		<< describe(err);
 	EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 	expect_checkpoint_left_container_running(c, "b", 2);
 }
@@ -278,7 +320,7 @@ TEST(Interrupt, CancelFromAnotherThreadStopsCriuAndThawsTheContainer)
 	std::thread canceller;
 	NotifyRecorder rec;
 	rec.on_script = [&](const std::string &s) {
-		if (s == "network-lock") {
+		if (s == "query-ext-files") {
 			canceller = std::thread([raw] {
 				std::this_thread::sleep_for(50ms);
 				ccr_error_free(ccr_options_cancel(raw));

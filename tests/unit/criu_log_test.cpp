@@ -215,3 +215,24 @@ TEST(CriuLog, FirstErrorLinePassesOverIncidentalErrors)
 	// Only incidental errors: there is no cause to name.
 	EXPECT_EQ(ccr::first_error_line("(00.1) Error (criu/util.c:1): rlimit: Can't setup RLIMIT_NOFILE\n"), "");
 }
+
+// swrk logs the process's run id and then the request's; the second names
+// the nftables lock.
+TEST_F(CriuLogFile, RunIdIsTheLastOneLogged)
+{
+	std::ofstream(dir_ + "/dump.log") << "(00.000000) CRIU run id = c57663bc-6b17-4656-9492-2720f5fba84d\n"
+					     "(00.000000) CRIU run id = 8395d963-c11e-4f48-8ab4-75be42f1a6b0\n"
+					     "(00.000010) Version: 4.1.1\n";
+	EXPECT_EQ(ccr::read_criu_run_id(dirfd_.get(), "dump.log"), "8395d963-c11e-4f48-8ab4-75be42f1a6b0");
+	EXPECT_EQ(ccr::read_criu_run_id(dirfd_.get(), "missing.log"), "");
+}
+
+TEST_F(CriuLogFile, RunIdThatIsNoUuidIsIgnored)
+{
+	std::ofstream(dir_ + "/short.log") << "(00.0) CRIU run id = 8395d963\n";
+	EXPECT_EQ(ccr::read_criu_run_id(dirfd_.get(), "short.log"), "");
+	// A run id could only name a table to delete: nothing else may pass.
+	std::ofstream(dir_ + "/odd.log") << "(00.0) CRIU run id = 8395d963-c11e-4f48-8ab4-75be42f1a6b0; nft flush\n"
+					    "(00.0) CRIU run id = ../../etc/passwd-aaaaaaaaaaaaaaaaaaaaaaaaaa\n";
+	EXPECT_EQ(ccr::read_criu_run_id(dirfd_.get(), "odd.log"), "");
+}
