@@ -32,6 +32,9 @@ struct ccr_options {
 	// The notify payload and its finalizer, released with the options.
 	void *payload = nullptr;
 	void (*free_payload)(void *) = nullptr;
+	// The log callback's, likewise.
+	void *log_payload = nullptr;
+	void (*free_log_payload)(void *) = nullptr;
 };
 
 struct ccr_result {

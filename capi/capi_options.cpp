@@ -1,7 +1,8 @@
-// ccr_options: the options handle, its setters and the notify callback.
+// ccr_options: the options handle, its setters, and the notify and log callbacks.
 #include <fcntl.h>
 
 #include "capi_internal.hpp"
+#include "log.hpp"
 
 using namespace ccr::capi;
 
@@ -57,6 +58,14 @@ void release_payload(ccr_options &o)
 	o.free_payload = nullptr;
 }
 
+void release_log_payload(ccr_options &o)
+{
+	if (o.free_log_payload && o.log_payload)
+		o.free_log_payload(o.log_payload);
+	o.log_payload = nullptr;
+	o.free_log_payload = nullptr;
+}
+
 } // namespace
 
 extern "C" {
@@ -74,6 +83,8 @@ void ccr_options_free(ccr_options *options)
 	if (!options)
 		return;
 	release_payload(*options);
+	options->opts.log.reset();
+	release_log_payload(*options);
 	// A status descriptor no checkpoint used is still ccr's to close.
 	int status = options->opts.status_fd->exchange(-1);
 	if (status >= 0)
@@ -236,6 +247,30 @@ ccr_error *ccr_options_set_notify(ccr_options *options, ccr_notify_cb cb, void *
 			ccr_notify n{&ev};
 			return cb(&n, payload);
 		};
+	});
+}
+
+ccr_error *ccr_options_set_log(ccr_options *options, ccr_log_level max_level, ccr_log_cb cb, void *payload,
+			       void (*free_payload)(void *))
+{
+	return firewall([&] {
+		auto &o = require(options, "options");
+		const int level = enum_arg(max_level);
+		if (cb && (level < CCR_LOG_ERROR || level > CCR_LOG_DEBUG))
+			invalid("log level " + std::to_string(level) +
+				" is not one of CCR_LOG_ERROR (1) to CCR_LOG_DEBUG (4)");
+		std::shared_ptr<spdlog::logger> log;
+		if (cb)
+			log = ccr::make_logger(static_cast<ccr_log_level>(level),
+					       [cb, payload](ccr_log_level l, std::string_view line) {
+						       std::string text(line);
+						       cb(l, text.c_str(), payload);
+					       });
+		o.opts.log = std::move(log);
+		if (payload != o.log_payload || free_payload != o.free_log_payload)
+			release_log_payload(o);
+		o.log_payload = payload;
+		o.free_log_payload = free_payload;
 	});
 }
 

@@ -300,6 +300,29 @@ CCR_EXTERN ccr_error *ccr_options_set_criu_config_file(ccr_options *options, con
 CCR_EXTERN ccr_error *ccr_options_set_notify(ccr_options *options, ccr_notify_cb cb, void *payload,
 					     void (*free_payload)(void *));
 
+/* How much of ccr's own log to pass on (ccr_options_set_log). */
+typedef enum ccr_log_level {
+	CCR_LOG_ERROR = 1,   /* a clean-up ccr could not finish */
+	CCR_LOG_WARNING = 2, /* a failure ccr cleaned up after, a fallback */
+	CCR_LOG_INFO = 3,    /* an operation's start, CRIU's pid, its outcome */
+	CCR_LOG_DEBUG = 4    /* each decision and notification: for bug reports */
+} ccr_log_level;
+
+/* Receives one line of ccr's log, without a newline; `message` is valid
+ * during the call only. Called on the thread running the operation while it
+ * runs, never after it returns; calls through one options handle never
+ * overlap. */
+typedef void (*ccr_log_cb)(ccr_log_level level, const char *message, void *payload);
+
+/* Sends ccr's own log (CRIU's goes to its log file) for operations run with
+ * these options to `cb`: every line at `max_level` or more severe (both).
+ * Without this, ccr logs nothing anywhere. `payload` and `free_payload` as
+ * for ccr_options_set_notify(), held apart from the notify payload. A NULL
+ * cb removes the log; CCR_ERR_INVALID_ARGUMENT for a level outside
+ * CCR_LOG_ERROR..CCR_LOG_DEBUG. */
+CCR_EXTERN ccr_error *ccr_options_set_log(ccr_options *options, ccr_log_level max_level, ccr_log_cb cb, void *payload,
+					  void (*free_payload)(void *));
+
 /* Whole-operation time limit in milliseconds; 0 means none (both). When it
  * runs out CRIU is killed, the container is thawed (checkpoint) or removed
  * (restore), and the call returns CCR_ERR_TIMEOUT. */

@@ -12,6 +12,7 @@
 #include "criu_version.hpp"
 #include "descriptors.hpp"
 #include "external_mounts.hpp"
+#include "log.hpp"
 #include "namespaces.hpp"
 #include "network_lock_cleanup.hpp"
 #include "oci_config.hpp"
@@ -65,6 +66,9 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	Stopwatch wall;
 	// The status descriptor is ours to close from here on, whatever happens.
 	StatusFd status(opts.status_fd->exchange(-1));
+	const auto &log = opts.log;
+	log_info(log, "{} of container {} (pid {}) into {}", opts.pre_dump ? "pre-dump" : "checkpoint", spec.id,
+		 spec.pid, opts.images_dir);
 	require_live_process(spec);
 	OciConfig config = load_oci_config(spec);
 	std::string rootfs = resolve_rootfs(spec, config);
@@ -76,6 +80,11 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	Freezer freezer = chosen_freezer(spec.pid, opts, hierarchies);
 	// A container the caller had paused stays paused if we fail.
 	bool was_frozen = freezer && freezer.frozen();
+	if (freezer)
+		log_debug(log, "freezer: {} (cgroup v{}{})", freezer.dir, freezer.v2 ? 2 : 1,
+			  was_frozen ? ", paused by the caller: stays paused" : "");
+	else
+		log_debug(log, "no freezer cgroup: CRIU stops the processes with ptrace");
 
 	DumpPlan plan;
 	plan.pid = spec.pid;
@@ -90,6 +99,8 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	});
 	plan.external = dump_external_namespaces(config, opts.empty_ns);
 	plan.config_file = choose_criu_config_file(opts, config);
+	log_debug(log, "rootfs {}; {} external mounts; {} external namespaces; CRIU config file: {}", rootfs,
+		  plan.ext_mounts.size(), plan.external.size(), plan.config_file.value_or("none"));
 	CriuLaunch launch;
 	launch.criu_path = opts.criu_path;
 	if (opts.page_server.fd >= 0)
@@ -112,11 +123,14 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	try {
 		Stopwatch criu;
 		CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
+		log_info(log, "criu {} started (pid {}), log {}/{}", opts.criu_path, session.process().pid(),
+			 dirs.work_path, log_name);
 		check_criu_version(session, identity);
 		require_features(session, identity, features_needed(opts, false));
 		exchange(
 			session, req,
 			[&](const NotifyEvent &ev) {
+				log_debug(log, "notification {} (pid {})", ev.script, ev.pid);
 				if (ev.script == "status-ready")
 					status.ready();
 				if (ev.script == "network-lock")
@@ -130,12 +144,17 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		// The session is gone (CRIU killed and reaped) by now. A CRIU that
 		// died while the container was frozen leaves it frozen and its
 		// network locked: undo both.
+		log_warning(log, "{} failed: {}", what, err.message());
 		std::string unlocked =
 			network_locked
 				? remove_leftover_network_lock(spec.pid, read_criu_run_id(dirs.work.get(), log_name))
 				: "";
-		if (freezer && !was_frozen)
+		if (!unlocked.empty())
+			log_info(log, "removed the network lock CRIU left: {}", unlocked);
+		if (freezer && !was_frozen) {
 			freezer.thaw();
+			log_debug(log, "thawed {}", freezer.dir);
+		}
 		attach_criu_log(err, dirs, log_name, opts.lazy_pages && !opts.pre_dump);
 		if (!unlocked.empty())
 			err.appended("; ccr removed the network lock CRIU left in the container (" + unlocked + ")");
@@ -144,6 +163,8 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	}
 	read_dump_stats(dirs.work.get(), result.stats);
 	result.stats.wall_time_us = wall.elapsed_us();
+	log_info(log, "{} done in {} ms, {} ms of it in CRIU", what, result.stats.wall_time_us.value_or(0) / 1000,
+		 result.stats.criu_time_us.value_or(0) / 1000);
 	return result;
 }
 

@@ -15,6 +15,10 @@
 
 #include "ccr.h"
 
+namespace spdlog {
+class logger;
+}
+
 namespace ccr {
 
 // One notification from CRIU as the callback sees it.
@@ -79,6 +83,7 @@ struct Options {
 	std::string lsm_mount_context;
 	std::chrono::milliseconds timeout{0};
 	NotifyCallback notify;
+	std::shared_ptr<spdlog::logger> log; // ccr's own log; null: none
 	std::shared_ptr<Cancellation> cancellation = std::make_shared<Cancellation>();
 
 	// Memory transfer.

@@ -14,6 +14,7 @@
 #include "criu_version.hpp"
 #include "descriptors.hpp"
 #include "external_mounts.hpp"
+#include "log.hpp"
 #include "namespaces.hpp"
 #include "oci_config.hpp"
 #include "operation_common.hpp"
@@ -79,6 +80,8 @@ void explain_missing_lazy_pages_daemon(Error &err, const Options &opts, const Op
 OperationResult restore(const ContainerSpec &spec, const Options &opts)
 {
 	Stopwatch wall;
+	const auto &log = opts.log;
+	log_info(log, "restore of container {} from {}", spec.id, opts.images_dir);
 	OciConfig config = load_oci_config(spec);
 	std::string rootfs = resolve_rootfs(spec, config);
 	std::string identity = criu_binary_identity(opts.criu_path);
@@ -86,7 +89,10 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	std::vector<std::string> descriptors = read_descriptors(dirs.images.get());
 
 	auto hierarchies = host_cgroup_hierarchies();
-	CgroupPlacement placement(hierarchies, cgroup_paths_of(spec, config));
+	auto cgroup_paths = cgroup_paths_of(spec, config);
+	for (const auto &[controllers, path] : cgroup_paths)
+		log_debug(log, "cgroup {}{}{}", controllers, controllers.empty() ? "" : ": ", path);
+	CgroupPlacement placement(hierarchies, cgroup_paths);
 
 	std::optional<TempDir> temp_state;
 	std::string state_dir = spec.state_dir;
@@ -99,6 +105,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 
 	create_missing_mountpoints(config, rootfs);
 	RestoreRoot root(state_dir, rootfs);
+	log_debug(log, "rootfs {} bind-mounted on {}", rootfs, root.path());
 	// Namespace descriptors are the first extra descriptors CRIU gets.
 	RestoreNamespaces ns = restore_namespaces(config, opts.empty_ns, kCriuFirstExtraFd);
 
@@ -117,6 +124,9 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	plan.join_ns = ns.join_ns;
 	plan.config_file = choose_criu_config_file(opts, config);
 	std::string log_name = log_file_name(opts, true);
+	log_debug(log, "{} external mounts; {} namespaces joined; {} inherited descriptors; CRIU config file: {}",
+		  plan.ext_mounts.size(), plan.join_ns.size(), plan.inherit_fds.size(),
+		  plan.config_file.value_or("none"));
 
 	CriuLaunch launch;
 	launch.criu_path = opts.criu_path;
@@ -132,6 +142,8 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	try {
 		Stopwatch criu;
 		CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
+		log_info(log, "criu {} started (pid {}), log {}/{}", opts.criu_path, session.process().pid(),
+			 dirs.work_path, log_name);
 		// CRIU's children, the restored tree, inherit its cgroups.
 		placement.join(session.process().pid());
 		plan.cgroup_roots = placement.roots_of(session.process().pid());
@@ -141,6 +153,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 		criu::criu_resp resp = exchange(
 			session, req,
 			[&](const NotifyEvent &ev) {
+				log_debug(log, "notification {} (pid {})", ev.script, ev.pid);
 				if (ev.script == "post-restore" || ev.script == "setup-namespaces")
 					restored_pid = ev.pid;
 				if (ev.script == "orphan-pts-master" && !opts.console_socket.empty())
@@ -152,9 +165,13 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 		result.stats.criu_time_us = criu.elapsed_us();
 		session.finish();
 	} catch (Error &err) {
+		log_warning(log, "criu restore failed: {}", err.message());
+		if (restored_pid > 0)
+			log_debug(log, "killing the restored init {}", restored_pid);
 		kill_and_reap(restored_pid);
 		placement.rollback();
 		remove_leftover_cgroup_yards(dirs.work_path);
+		log_debug(log, "removed the cgroups, mounts and state made for the restore");
 		attach_criu_log(err, dirs, log_name);
 		explain_missing_lazy_pages_daemon(err, opts, dirs);
 		err.prefixed("restore of container " + spec.id + " from " + dirs.images_path);
@@ -164,6 +181,8 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	result.pid = restored_pid;
 	read_restore_stats(dirs.work.get(), result.stats);
 	result.stats.wall_time_us = wall.elapsed_us();
+	log_info(log, "restored container {} as pid {} in {} ms, {} ms of it in CRIU", spec.id, restored_pid,
+		 result.stats.wall_time_us.value_or(0) / 1000, result.stats.criu_time_us.value_or(0) / 1000);
 	return result;
 }
 

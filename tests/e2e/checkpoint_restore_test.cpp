@@ -364,3 +364,56 @@ TEST_F(CheckpointRestore, PausedContainerStaysPausedAndRestoresRunning)
 	EXPECT_EQ(c2.freezer_state(), "THAWED");
 	EXPECT_EQ(c2.ask("c"), "c 2");
 }
+
+// 7. ccr's own log, through ccr_options_set_log(): at DEBUG a checkpoint
+//    names its freezer, CRIU's pid and log and every notification; at INFO
+//    a restore names CRIU and the restored pid, and nothing of DEBUG's.
+TEST_F(CheckpointRestore, LogTellsEachStep)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	using Lines = std::vector<std::pair<ccr_log_level, std::string>>;
+	auto collect = [](ccr_log_level level, const char *message, void *payload) {
+		static_cast<Lines *>(payload)->emplace_back(level, message);
+	};
+	auto joined = [](const Lines &lines) {
+		std::string all;
+		for (const auto &[level, text] : lines)
+			all += std::to_string(level) + " " + text + "\n";
+		return all;
+	};
+
+	Lines dump;
+	const std::string img = c.dir() / "images";
+	ErrorPtr err = checkpoint(c, img, [&](ccr_options *o) {
+		ASSERT_TRUE(ccr_ok(ccr_options_set_log(o, CCR_LOG_DEBUG, collect, &dump, nullptr)));
+	});
+	ASSERT_FALSE(err) << describe(err);
+	const std::string d = joined(dump);
+	EXPECT_NE(d.find("3 checkpoint of container " + c.id() + " (pid " + std::to_string(c.pid()) + ") into " + img),
+		  std::string::npos)
+		<< d;
+	EXPECT_NE(d.find("4 freezer: /sys/fs/cgroup/freezer" + c.cgroup_path() + " (cgroup v1)"), std::string::npos)
+		<< d;
+	EXPECT_NE(d.find("started (pid "), std::string::npos) << d;
+	EXPECT_NE(d.find("log " + img + "/dump.log"), std::string::npos) << d;
+	for (const char *script : {"pre-dump", "network-lock", "post-dump"})
+		EXPECT_NE(d.find(std::string("4 notification ") + script), std::string::npos) << d;
+	EXPECT_NE(d.find("3 criu dump done in "), std::string::npos) << d;
+	ASSERT_TRUE(wait_gone(c.pid()));
+	c.delete_runc_container();
+
+	Lines rst;
+	pid_t pid = 0;
+	err = restore(c, img, &pid, [&](ccr_options *o) {
+		ASSERT_TRUE(ccr_ok(ccr_options_set_log(o, CCR_LOG_INFO, collect, &rst, nullptr)));
+	});
+	ASSERT_FALSE(err) << describe(err);
+	const std::string r = joined(rst);
+	EXPECT_NE(r.find("3 restore of container " + c.id() + " from " + img), std::string::npos) << r;
+	EXPECT_NE(r.find("3 restored container " + c.id() + " as pid " + std::to_string(pid)), std::string::npos) << r;
+	for (const auto &[level, text] : rst)
+		EXPECT_LE(level, CCR_LOG_INFO) << text;
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
