@@ -33,7 +33,8 @@ const Command kCommands[] = {
 	 {"--id", "--pid", "--bundle", "--config", "--rootfs", "--images", "--work", "--criu", "--parent-path",
 	  "--manage-cgroups-mode", "--timeout-ms", "--page-server", "--network-lock", "--log-level"},
 	 {"--leave-running", "--tcp-established", "--ext-unix-sk", "--shell-job", "--file-locks", "--pre-dump",
-	  "--auto-dedup", "--lazy-pages", "--tcp-skip-in-flight", "--link-remap", "--empty-ns-network"},
+	  "--auto-dedup", "--lazy-pages", "--tcp-skip-in-flight", "--link-remap", "--empty-ns-network", "--verbose",
+	  "--debug"},
 	 "  --id ID                 the container's name (letters, digits, . _ -)\n"
 	 "  --pid PID               its init process\n"
 	 "  --bundle DIR            its OCI bundle (config.json is read from it)\n"
@@ -54,7 +55,7 @@ const Command kCommands[] = {
 	  "--manage-cgroups-mode", "--timeout-ms", "--cgroup-path", "--console-socket", "--network-lock", "--log-level",
 	  "--lsm-profile", "--lsm-mount-context"},
 	 {"--tcp-established", "--tcp-close", "--ext-unix-sk", "--shell-job", "--file-locks", "--auto-dedup",
-	  "--lazy-pages", "--leave-stopped", "--empty-ns-network"},
+	  "--lazy-pages", "--leave-stopped", "--empty-ns-network", "--verbose", "--debug"},
 	 "  The restored container's stdin, stdout and stderr are ccr's own (as with\n"
 	 "  runc restore -d), so give ccr the pipes the container should have.\n"
 	 "  --pid-file FILE         write the restored init's pid here\n"
@@ -94,7 +95,9 @@ const char *kShared = "  --criu PATH             the CRIU binary (default: criu 
 		      "  --timeout-ms N          give up (and stop CRIU) after N milliseconds\n"
 		      "  --log-level N           CRIU's log level, 0 to 4 (default 4)\n"
 		      "  --json                  print one JSON object instead of text\n"
-		      "  --quiet                 no progress line\n";
+		      "  --quiet                 no progress line\n"
+		      "  --verbose               ccr's own log on stderr: each step (no progress line)\n"
+		      "  --debug                 the same with every decision and notification\n";
 
 } // namespace
 
@@ -165,7 +168,8 @@ bool parse_args(int argc, char **argv, Args &out)
 		return false;
 	}
 	out.json = out.has("--json");
-	out.quiet = out.has("--quiet") || out.json;
+	// Log lines and a redrawn progress line would garble each other.
+	out.quiet = out.has("--quiet") || out.json || out.has("--verbose") || out.has("--debug");
 	return true;
 }
 

@@ -80,6 +80,14 @@ ccr_network_lock network_lock(const std::string &m)
 	return ccr_network_lock(-1);
 }
 
+// --verbose and --debug: ccr's log on stderr, one line each.
+void print_log(ccr_log_level level, const char *message, void *)
+{
+	static const char *const names[] = {"", "error", "warning", "info", "debug"};
+	const char *name = level >= CCR_LOG_ERROR && level <= CCR_LOG_DEBUG ? names[level] : "log";
+	std::fprintf(stderr, "ccr: %s: %s\n", name, message);
+}
+
 void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 {
 	if (a.values.count("--pid"))
@@ -108,6 +116,9 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 		step(ccr_options_set_timeout_ms(o, uint32_t(std::strtoul(a.get("--timeout-ms").c_str(), nullptr, 10))));
 	if (a.values.count("--log-level"))
 		step(ccr_options_set_log_level(o, std::atoi(a.get("--log-level").c_str())));
+	if (a.has("--verbose") || a.has("--debug"))
+		step(ccr_options_set_log(o, a.has("--debug") ? CCR_LOG_DEBUG : CCR_LOG_INFO, print_log, nullptr,
+					 nullptr));
 	if (a.values.count("--console-socket"))
 		step(ccr_options_set_console_socket(o, a.get("--console-socket").c_str()));
 	if (a.values.count("--lsm-profile"))

@@ -207,4 +207,30 @@ TEST(Cli, CheckpointShowsProgressOnATerminalAndRestoreCarriesOn)
 	EXPECT_EQ(c.ask("b"), "b 2");
 }
 
+// --verbose prints ccr's own log at info level on stderr instead of the
+// progress line, --debug adds every decision and notification.
+TEST(Cli, VerboseAndDebugPrintCcrsLog)
+{
+	require_prerequisites();
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	TempDir dir;
+	auto verbose = run_cli({"checkpoint", "--verbose", "--leave-running", "--id", c.id(), "--pid",
+				std::to_string(c.pid()), "--bundle", c.bundle(), "--images", dir.path() + "/v"},
+			       {-1, -1, -1}, true);
+	ASSERT_EQ(verbose.exit_code, 0) << verbose.err;
+	EXPECT_NE(verbose.err.find("ccr: info: checkpoint of container " + c.id()), std::string::npos) << verbose.err;
+	EXPECT_NE(verbose.err.find("ccr: info: criu dump done in "), std::string::npos) << verbose.err;
+	EXPECT_EQ(verbose.err.find("ccr: debug:"), std::string::npos) << verbose.err;
+	EXPECT_EQ(verbose.err.find("\r\033[K"), std::string::npos) << "a progress line among the log: " << verbose.err;
+
+	auto debug = run_cli({"checkpoint", "--debug", "--leave-running", "--id", c.id(), "--pid",
+			      std::to_string(c.pid()), "--bundle", c.bundle(), "--images", dir.path() + "/d"});
+	ASSERT_EQ(debug.exit_code, 0) << debug.err;
+	EXPECT_NE(debug.err.find("ccr: debug: notification pre-dump"), std::string::npos) << debug.err;
+	EXPECT_NE(debug.err.find("ccr: debug: freezer: "), std::string::npos) << debug.err;
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
 #endif // CCR_CLI_PATH
