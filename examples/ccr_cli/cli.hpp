@@ -55,6 +55,10 @@ std::string json_string(const std::string &s);
 // exit code for it.
 int report_error(ccr_error *err, const Args &args);
 
+// Host settings that slow CRIU down or make an option fail, one sentence
+// each (ccr check).
+std::vector<std::string> host_notes();
+
 // The statistics of a result as a JSON object, or as aligned text lines.
 std::string stats_json(const ccr_result *result);
 std::string stats_text(const ccr_result *result);

@@ -165,12 +165,16 @@ int check(const Args &a)
 	if (e)
 		return cli::report_error(e, a);
 	auto yes = [&](unsigned bit) { return (features & bit) ? "true" : "false"; };
+	const std::vector<std::string> notes = cli::host_notes();
 	if (a.json) {
+		std::string notes_json;
+		for (const auto &n : notes)
+			notes_json += (notes_json.empty() ? "" : ",") + cli::json_string(n);
 		std::printf("{\"ok\":true,\"command\":\"check\",\"ccr\":%s,\"criu\":\"%u.%u.%u\",\"criu_version\":%u,"
-			    "\"features\":{\"mem_track\":%s,\"lazy_pages\":%s,\"pidfd_store\":%s}}\n",
+			    "\"features\":{\"mem_track\":%s,\"lazy_pages\":%s,\"pidfd_store\":%s},\"notes\":[%s]}\n",
 			    cli::json_string(ccr_version_string()).c_str(), version / 10000, version / 100 % 100,
 			    version % 100, version, yes(CCR_FEATURE_MEM_TRACK), yes(CCR_FEATURE_LAZY_PAGES),
-			    yes(CCR_FEATURE_PIDFD_STORE));
+			    yes(CCR_FEATURE_PIDFD_STORE), notes_json.c_str());
 		return cli::kOk;
 	}
 	auto word = [&](unsigned bit) { return (features & bit) ? "yes" : "no"; };
@@ -179,6 +183,8 @@ int check(const Args &a)
 	std::printf("  mem-track (pre-dump):   %s\n", word(CCR_FEATURE_MEM_TRACK));
 	std::printf("  lazy-pages:             %s\n", word(CCR_FEATURE_LAZY_PAGES));
 	std::printf("  pidfd-store:            %s\n", word(CCR_FEATURE_PIDFD_STORE));
+	for (const auto &n : notes)
+		std::printf("note: %s\n", n.c_str());
 	return cli::kOk;
 }
 

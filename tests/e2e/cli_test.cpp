@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <spawn.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -153,6 +154,22 @@ TEST(Cli, CheckAsJson)
 	auto doc = parse_json(r.out);
 	EXPECT_GE(doc["criu_version"].get<int>(), 40100);
 	EXPECT_TRUE(doc["features"].contains("mem_track"));
+	// Host notes: /run's file system decides the first.
+	ASSERT_TRUE(doc["notes"].is_array()) << r.out;
+	struct statfs run {};
+	ASSERT_EQ(::statfs("/run", &run), 0);
+	const bool run_is_tmpfs = static_cast<long>(run.f_type) == 0x01021994;
+	EXPECT_EQ(r.out.find("/run is not a tmpfs") == std::string::npos, run_is_tmpfs) << r.out;
+	EXPECT_EQ(r.out.find("iptables-restore is not in PATH"), std::string::npos) << r.out;
+
+	// Without iptables-restore in PATH, check says what to do about it.
+	const std::string criu = find_in_path("criu");
+	const std::string old_path = ::getenv("PATH") ? ::getenv("PATH") : "";
+	::setenv("PATH", "/nonexistent", 1);
+	auto bare = run_cli({"check", "--json", "--criu", criu});
+	::setenv("PATH", old_path.c_str(), 1);
+	ASSERT_EQ(bare.exit_code, 0) << bare.err;
+	EXPECT_NE(bare.out.find("iptables-restore is not in PATH"), std::string::npos) << bare.out;
 }
 
 TEST(Cli, CheckpointShowsProgressOnATerminalAndRestoreCarriesOn)
