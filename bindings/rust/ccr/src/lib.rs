@@ -30,6 +30,13 @@
 //! error as its `source()`. A closure that panics aborts it too; the panic
 //! is caught before it reaches C and resumed once the C call has returned.
 //!
+//! # Logging
+//!
+//! ccr logs nothing unless asked: [`Options::log`] passes its own log lines
+//! (CRIU's go to CRIU's log file) up to a [`LogLevel`] to a closure, on the
+//! operation's thread while it runs. A panic in that closure does not stop
+//! the operation; it is resumed once the C call has returned.
+//!
 //! # Threads
 //!
 //! [`Container`] and [`Options`] are `Send` but not `Sync` (libccr handles
@@ -45,6 +52,7 @@
 
 mod container;
 mod error;
+mod logging;
 mod notify;
 mod options;
 mod stats;
@@ -58,6 +66,7 @@ pub use ccr_sys as sys;
 
 pub use crate::container::Container;
 pub use crate::error::{BoxError, Error, ErrorCode, Result};
+pub use crate::logging::LogLevel;
 pub use crate::notify::Notify;
 pub use crate::options::{Canceller, CgroupMode, NetworkLock, Options, Outcome, PreDumpMode, Tls};
 pub use crate::stats::{read_stats, Stat};
@@ -75,7 +84,7 @@ use crate::util::{c_opt_path, c_path, ptr_or_null};
 ///
 /// # Panics
 ///
-/// Resumes a panic of the notify closure.
+/// Resumes a panic of the notify or log closure.
 pub fn checkpoint(container: &Container, options: &Options) -> Result<Outcome> {
     options.run(container, Operation::Checkpoint)
 }
@@ -87,7 +96,7 @@ pub fn checkpoint(container: &Container, options: &Options) -> Result<Outcome> {
 ///
 /// # Panics
 ///
-/// Resumes a panic of the notify closure.
+/// Resumes a panic of the notify or log closure.
 pub fn restore(container: &Container, options: &Options) -> Result<Outcome> {
     options.run(container, Operation::Restore)
 }
@@ -97,7 +106,8 @@ pub fn restore(container: &Container, options: &Options) -> Result<Outcome> {
 /// CRI-O, Podman and containerd (`checkpoint/`, `config.dump`, `spec.dump`,
 /// `stats-dump`, `dump.log`), from what [`checkpoint`] left in the options'
 /// images directory (and work directory). Pass the options the checkpoint
-/// used; the notify closure is not called.
+/// used; the notify closure is not called (a panic of the log closure, if
+/// libccr logs here, is resumed after the export).
 ///
 /// `rootfs_diff_dir`, when given, is the container's writable layer (an
 /// overlayfs upper directory): it goes into `rootfs-diff.tar` and its
@@ -116,14 +126,14 @@ pub fn export_archive(
     let path = c_path(archive_path.as_ref(), "archive path")?;
     let diff = c_opt_path(rootfs_diff_dir, "rootfs diff directory")?;
     // SAFETY: live handles, only read; valid C strings or NULL.
-    unsafe {
+    options.logged(|| unsafe {
         check(sys::ccr_archive_export(
             path.as_ptr(),
             c,
             o,
             ptr_or_null(&diff),
         ))
-    }
+    })
 }
 
 /// Unpacks the checkpoint archive at `archive_path` (a tar, uncompressed or
@@ -366,6 +376,55 @@ mod tests {
         canceller.cancel().unwrap();
         drop(canceller);
         assert_eq!(drops.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn log_closure_is_dropped_when_replaced_removed_and_with_the_options() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        struct Tracker(Arc<AtomicUsize>);
+        impl Drop for Tracker {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let drops = Arc::new(AtomicUsize::new(0));
+        let closure = || {
+            let t = Tracker(drops.clone());
+            move |_: LogLevel, _: &str| {
+                let _ = &t;
+            }
+        };
+        let o = Options::new()
+            .unwrap()
+            .log(LogLevel::Debug, closure())
+            .notify(|_: &Notify| -> Result<()> { Ok(()) });
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        let o = o.log(LogLevel::Info, closure());
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "replaced");
+        let o = o.no_notify();
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "the notify slot is apart");
+        let o = o.no_log();
+        assert_eq!(drops.load(Ordering::SeqCst), 2, "removed");
+        let o = o.log(LogLevel::Error, closure());
+        let canceller = o.canceller();
+        drop(o);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            2,
+            "the canceller keeps the handle"
+        );
+        drop(canceller);
+        assert_eq!(drops.load(Ordering::SeqCst), 3, "freed with the options");
+
+        // Not taken after an earlier setter failed: dropped at once.
+        let o = Options::new()
+            .unwrap()
+            .log_file("a/b")
+            .log(LogLevel::Debug, closure());
+        assert_eq!(drops.load(Ordering::SeqCst), 4);
+        assert!(o.error().is_some());
+        assert!(format!("{o:?}").contains("log: false"), "{o:?}");
     }
 
     #[test]

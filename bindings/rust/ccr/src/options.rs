@@ -13,6 +13,7 @@ use ccr_sys as sys;
 
 use crate::container::Container;
 use crate::error::{check, BoxError, Error, ErrorCode, Result};
+use crate::logging::{self, LogLevel, LogState};
 use crate::notify::{self, Failure, Notify, NotifyState};
 use crate::stats::{Stat, Stats};
 use crate::util::{c_opt_path, c_path, c_str, ptr_or_null};
@@ -136,8 +137,9 @@ impl Drop for RawOptions {
 ///
 /// # Threads
 ///
-/// `Send` but not `Sync`. The notify closure must therefore be `Send` (it
-/// moves with the options); it runs on the thread that called the operation.
+/// `Send` but not `Sync`. The notify and log closures must therefore be
+/// `Send` (they move with the options); they run on the thread that called
+/// the operation.
 /// To stop an operation from another thread, take a [`Canceller`] first.
 pub struct Options {
     raw: Arc<RawOptions>,
@@ -146,6 +148,9 @@ pub struct Options {
     /// (freed through `notify::free_state`), valid while `raw` lives and
     /// until the callback is replaced.
     notify: Option<NonNull<NotifyState>>,
+    /// The payload installed with the log trampoline; as for `notify`
+    /// (freed through `logging::free_state`).
+    log: Option<NonNull<LogState>>,
     /// An operation is running with these options on this thread.
     busy: Cell<bool>,
     /// Descriptors libccr holds by number and that stay ours.
@@ -157,8 +162,9 @@ pub struct Options {
     _not_sync: PhantomData<Cell<()>>,
 }
 
-// SAFETY: see RawOptions. The notify payload is Send (the closure is
-// required to be Send); the Cells are only touched by the owning thread.
+// SAFETY: see RawOptions. The notify and log payloads are Send (the
+// closures are required to be Send); the Cells are only touched by the
+// owning thread.
 unsafe impl Send for Options {}
 
 macro_rules! flag_setters {
@@ -214,6 +220,7 @@ impl Options {
             raw: Arc::new(RawOptions(raw)),
             pending: None,
             notify: None,
+            log: None,
             busy: Cell::new(false),
             kept_fds: Vec::new(),
             status_fd: Cell::new(None),
@@ -349,8 +356,8 @@ impl Options {
         add_skip_mount => ccr_options_add_skip_mount, "skip mount";
         /// Allows mounts of a file system type CRIU would refuse (both).
         add_enable_fs => ccr_options_add_enable_fs, "file system type";
-        /// Adds a CRIU external resource ("dev[maj/min]:name",
-        /// "net[ino]:key", "mnt[path]:name", "unix[ino]", ...) (both).
+        /// Adds a CRIU external resource (`"dev[maj/min]:name"`,
+        /// `"net[ino]:key"`, `"mnt[path]:name"`, `"unix[ino]"`, ...) (both).
         add_external => ccr_options_add_external, "external resource";
         /// Which cgroup properties CRIU restores, as YAML text (restore).
         cgroup_props => ccr_options_set_cgroup_props, "cgroup props";
@@ -623,14 +630,103 @@ impl Options {
         self
     }
 
+    /// Sends ccr's own log (not CRIU's, which goes to its log file) to `f`
+    /// for the operations run with these options (both): every line at
+    /// `max` or more severe, with its level and without a newline. Without
+    /// it, ccr logs nothing anywhere.
+    ///
+    /// ```no_run
+    /// # fn main() -> ccr::Result<()> {
+    /// let opts = ccr::Options::new()?
+    ///     .images_dir("/var/lib/ckpt/web1")
+    ///     .log(ccr::LogLevel::Info, |level, line| eprintln!("ccr {level}: {line}"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The closure runs on the thread running the operation, during the
+    /// call and never after it; calls never overlap. It cannot stop the
+    /// operation. If it panics, the panic is caught at the C boundary, the
+    /// closure gets no more lines, the operation runs to its end (a failed
+    /// one cleaned up after), and then the panic is resumed on the caller's
+    /// thread with `resume_unwind`. The operation's result is lost with it:
+    /// after a successful restore the restored init is still a child of
+    /// this process and must be reaped.
+    ///
+    /// Replaces an earlier log closure (which is dropped). Independent of
+    /// the notify closure.
+    pub fn log<F>(mut self, max: LogLevel, f: F) -> Options
+    where
+        F: FnMut(LogLevel, &str) + Send + 'static,
+    {
+        if self.pending.is_some() {
+            return self;
+        }
+        let payload = Box::into_raw(LogState::new(Box::new(f)));
+        // SAFETY: libccr takes the payload and calls free_state on it when
+        // the log is replaced or the options freed.
+        let r = unsafe {
+            check(sys::ccr_options_set_log(
+                self.ptr(),
+                max.raw(),
+                Some(logging::trampoline),
+                payload.cast(),
+                Some(logging::free_state),
+            ))
+        };
+        match r {
+            Ok(()) => self.log = NonNull::new(payload),
+            Err(e) => {
+                // libccr did not take it (it fails only before storing).
+                unsafe { logging::free_state(payload.cast()) };
+                self.pending = Some(e.prefixed("ccr_options_set_log"));
+            }
+        }
+        self
+    }
+
+    /// Removes the log closure (and drops it): ccr logs nothing again.
+    pub fn no_log(mut self) -> Options {
+        self = self.apply("ccr_options_set_log", |raw| unsafe {
+            check(sys::ccr_options_set_log(
+                raw,
+                sys::CCR_LOG_ERROR,
+                None,
+                std::ptr::null_mut(),
+                None,
+            ))
+        });
+        if self.pending.is_none() {
+            self.log = None;
+        }
+        self
+    }
+
+    /// The log closure's state, during a call that may log.
+    fn log_state(&self) -> Option<&LogState> {
+        // SAFETY: the payload lives while `self.raw` does and `self.log`
+        // names it (it changes only through `&mut self`/`self`).
+        self.log.map(|p| unsafe { &*p.as_ptr() })
+    }
+
+    /// Runs `call`, a C call that may log through these options, and then
+    /// resumes the log closure's panic, if it panicked meanwhile.
+    pub(crate) fn logged<T>(&self, call: impl FnOnce() -> T) -> T {
+        let out = call();
+        if let Some(panic) = self.log_state().and_then(LogState::take_panic) {
+            drop(out);
+            std::panic::resume_unwind(panic);
+        }
+        out
+    }
+
     /// A handle that cancels operations running with these options, from
     /// any thread (`ccr_options_cancel`).
     ///
     /// It shares ownership of the C options handle, so it is `'static`,
     /// `Send` and `Sync` and may outlive the `Options`: cancelling after
     /// the options are dropped does nothing harmful (no operation can run
-    /// with them any more). The C handle, and the notify closure with it,
-    /// is freed when the last of the `Options` and its cancellers is
+    /// with them any more). The C handle, and the notify and log closures
+    /// with it, are freed when the last of the `Options` and its cancellers is
     /// dropped.
     pub fn canceller(&self) -> Canceller {
         Canceller {
@@ -652,7 +748,7 @@ impl Options {
     }
 
     /// The raw handle, for calls this crate does not wrap. It stays owned
-    /// by `self`; do not replace the notify callback through it.
+    /// by `self`; do not replace the notify or log callback through it.
     pub fn as_raw(&self) -> *mut sys::ccr_options {
         self.ptr()
     }
@@ -661,14 +757,14 @@ impl Options {
     /// these options' CRIU binary.
     pub fn criu_version(&self) -> Result<crate::CriuVersion> {
         let raw = self.ready_ptr()?;
-        crate::query_version(raw)
+        self.logged(|| crate::query_version(raw))
     }
 
     /// CRIU's features as [`criu_features`](crate::criu_features) asks them,
     /// with these options' CRIU binary.
     pub fn criu_features(&self) -> Result<crate::Features> {
         let raw = self.ready_ptr()?;
-        crate::query_features(raw)
+        self.logged(|| crate::query_features(raw))
     }
 
     pub(crate) fn ready_ptr(&self) -> Result<*const sys::ccr_options> {
@@ -685,7 +781,7 @@ impl Options {
         if self.busy.replace(true) {
             return Err(Error::invalid(
                 "these options are already in use by an operation on this thread \
-                 (a notify callback cannot start another operation with them)",
+                 (a notify or log callback cannot start another operation with them)",
             ));
         }
         struct Idle<'a>(&'a Cell<bool>);
@@ -714,6 +810,10 @@ impl Options {
         if let Some(s) = state {
             s.reset();
         }
+        let log = self.log_state();
+        if let Some(l) = log {
+            l.reset();
+        }
         let mut result: *mut sys::ccr_result = std::ptr::null_mut();
         // SAFETY: live handles; the container's stdio descriptors and our
         // kept descriptors are open; the payload is alive.
@@ -737,7 +837,19 @@ impl Options {
         } else {
             Err(unsafe { Error::from_raw(err) })
         };
-        match state.and_then(|s| s.take_failure()) {
+        let failure = state.and_then(|s| s.take_failure());
+        if let Some(panic) = log.and_then(LogState::take_panic) {
+            // The notify closure's panic, which aborted the operation, wins
+            // over the log closure's.
+            match failure {
+                Some(Failure::Panic(first)) => {
+                    drop_panic(panic);
+                    std::panic::resume_unwind(first)
+                }
+                _ => std::panic::resume_unwind(panic),
+            }
+        }
+        match failure {
             None => outcome,
             Some(Failure::Panic(panic)) => std::panic::resume_unwind(panic),
             Some(Failure::Error(e)) => outcome.map_err(|err| err.with_source(e)),
@@ -753,7 +865,17 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field("error", &self.pending)
             .field("notify", &self.notify.is_some())
+            .field("log", &self.log.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// Drops a panic payload that will not be resumed; a panic of its own
+/// destructor is swallowed (and that payload leaked).
+fn drop_panic(panic: Box<dyn std::any::Any + Send + 'static>) {
+    if let Err(again) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(panic)))
+    {
+        std::mem::forget(again);
     }
 }
 
