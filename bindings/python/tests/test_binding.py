@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import inspect
+import logging
 import os
 import re
 import shutil
@@ -44,10 +45,10 @@ def test_table_covers_every_function_of_the_header():
 def test_every_options_setter_has_a_keyword():
     in_header = {n for n in header_functions() if re.match(r"ccr_options_(set|add)_", n)}
     by_keyword = {cname for cname, _ in ccr._SETTERS.values()}
-    assert in_header - by_keyword == {"ccr_options_set_notify"}
+    assert in_header - by_keyword == {"ccr_options_set_notify", "ccr_options_set_log"}
     assert by_keyword - in_header == set()
     params = set(inspect.signature(ccr.Options).parameters)
-    assert params == set(ccr._SETTERS) | {"notify"}
+    assert params == set(ccr._SETTERS) | {"notify", "log", "log_max_level"}
     # Every keyword is documented in the class docstring.
     doc = ccr.Options.__doc__ or ""
     for name in params:
@@ -75,6 +76,7 @@ def header_enum(name: str) -> dict:
         ("ccr_network_lock", "CCR_NETWORK_LOCK_", ccr.NetworkLock),
         ("ccr_feature", "CCR_FEATURE_", ccr.Feature),
         ("ccr_stat", "CCR_STAT_", ccr.Stat),
+        ("ccr_log_level", "CCR_LOG_", ccr.LogLevel),
     ],
 )
 def test_enums_match_the_header(cname, prefix, enum_cls):
@@ -306,6 +308,61 @@ def test_many_options_are_accepted(tmp_path: Path):
     finally:
         os.close(r)
         os.close(w)
+
+
+def test_log_options():
+    def cb(level, message):
+        pass
+
+    o = ccr.Options(log=cb)
+    assert o.log is cb and o.log_max_level is ccr.LogLevel.INFO
+    assert o._log_trampoline is not None  # the ctypes callback object is kept
+    o.close()
+    assert o._log_trampoline is None
+    for level, want in ((ccr.LogLevel.DEBUG, 4), ("warning", 2), ("ERROR", 1), (3, 3)):
+        with ccr.Options(log=cb, log_max_level=level) as o:
+            assert o.log_max_level == want and isinstance(o.log_max_level, ccr.LogLevel)
+    assert ccr.Options().log is None and ccr.Options().log_max_level is None
+
+
+def test_invalid_log_level_is_refused():
+    # Out of range: refused by libccr itself.
+    for level in (0, 5, 9, logging.DEBUG):
+        with pytest.raises(ccr.InvalidArgument, match=f"log level {level} is not one of") as ei:
+            ccr.Options(log=print, log_max_level=level)
+        assert ei.value.code == ccr.ErrorCode.INVALID_ARGUMENT
+        assert isinstance(ei.value, ValueError)
+    with pytest.raises(ccr.InvalidArgument, match="not one of error, warning, info, debug"):
+        ccr.Options(log=print, log_max_level="verbose")
+    with pytest.raises(ccr.InvalidArgument, match="needs a log callback"):
+        ccr.Options(log_max_level=ccr.LogLevel.DEBUG)
+    with pytest.raises(TypeError):
+        ccr.Options(log="not callable")
+    with pytest.raises(TypeError):
+        ccr.Options(log=print, log_max_level=True)
+
+
+def test_log_to_logger_maps_the_levels(caplog):
+    caplog.set_level(logging.DEBUG, logger="ccr.unit")
+    forward = ccr.log_to_logger("ccr.unit")
+    for level in ccr.LogLevel:
+        forward(level, f"line at {level.name} 100%s")
+    got = [(r.name, r.levelno, r.getMessage()) for r in caplog.records]
+    assert got == [
+        ("ccr.unit", logging.ERROR, "line at ERROR 100%s"),
+        ("ccr.unit", logging.WARNING, "line at WARNING 100%s"),
+        ("ccr.unit", logging.INFO, "line at INFO 100%s"),
+        ("ccr.unit", logging.DEBUG, "line at DEBUG 100%s"),
+    ]
+    assert ccr.LOGGING_LEVELS[ccr.LogLevel.WARNING] == logging.WARNING
+    # The default logger is "ccr"; a Logger object works as well.
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="ccr")
+    ccr.log_to_logger()(ccr.LogLevel.INFO, "to ccr")
+    ccr.log_to_logger(logging.getLogger("ccr"))(ccr.LogLevel.DEBUG, "filtered by the logger")
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [("ccr", "to ccr")]
+    with pytest.raises(TypeError):
+        ccr.log_to_logger(42)  # type: ignore[arg-type]
 
 
 def test_container_needs_a_valid_id():

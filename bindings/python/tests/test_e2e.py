@@ -3,6 +3,7 @@ Python binding. See conftest.py for the harness."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import stat
@@ -380,4 +381,164 @@ def test_example_migrate(container):
     assert "  post-dump" in text and "  post-resume" in text, text
     c.io.close()
     c.io = pipes  # the restored init was the script's child: cleanup kills it by cgroup
+    assert c.ask("b") == "b 2"
+
+
+# --- ccr's own log ------------------------------------------------------------------------------
+
+
+def test_log_of_checkpoint_at_debug_and_restore_at_info(container):
+    c = container
+    pid1 = c.pid
+    img = c.images()
+    dump = []
+    threads = set()
+
+    def collect(level, message):
+        threads.add(threading.get_ident())
+        dump.append((level, message))
+
+    opts = ccr.Options(images_dir=img, log=collect, log_max_level=ccr.LogLevel.DEBUG)
+    c.checkpoint(opts)
+    assert threads == {threading.get_ident()}, "the callback runs on the calling thread"
+    assert all(isinstance(level, ccr.LogLevel) and isinstance(m, str) for level, m in dump), dump
+    assert all("\n" not in m for _, m in dump), dump
+    text = "\n".join(f"{level.name} {m}" for level, m in dump)
+    assert f"INFO checkpoint of container {c.id} (pid {pid1}) into {img}" in text, text
+    for script in ("pre-dump", "network-lock", "post-dump"):
+        assert f"DEBUG notification {script}" in text, text
+    assert "INFO criu dump done in " in text, text
+    assert ccr.LogLevel.DEBUG in {level for level, _ in dump}
+    # Never after the call: the log stays as the checkpoint left it.
+    n = len(dump)
+    assert wait_gone(pid1)
+    assert len(dump) == n
+
+    rst = []
+    result = c.restore(ccr.Options(images_dir=img, log=lambda level, m: rst.append((level, m)),
+                                   log_max_level="info"))
+    assert rst, "no log line from the restore"
+    assert all(level <= ccr.LogLevel.INFO for level, _ in rst), rst
+    assert not any(m.startswith("notification ") for _, m in rst), rst
+    assert any(level == ccr.LogLevel.INFO and m.startswith(f"restored container {c.id} as pid {result.pid}")
+               for level, m in rst), rst
+    assert c.ask("b") == "b 2"
+
+
+def test_log_to_a_logging_logger(container, caplog):
+    c = container
+    caplog.set_level(logging.DEBUG, logger="ccr.e2e")
+    img = c.images()
+    opts = ccr.Options(images_dir=img, log=ccr.log_to_logger(logging.getLogger("ccr.e2e")),
+                       log_max_level="debug")
+    c.checkpoint(opts)
+    records = [r for r in caplog.records if r.name == "ccr.e2e"]
+    assert {r.levelno for r in records} >= {logging.INFO, logging.DEBUG}, records
+    msgs = [(r.levelno, r.getMessage()) for r in records]
+    assert any(lv == logging.DEBUG and m.startswith("notification pre-dump") for lv, m in msgs), msgs
+    assert any(lv == logging.INFO and m.startswith("criu dump done in ") for lv, m in msgs), msgs
+
+    # The logger's own level filters too: at INFO no DEBUG record arrives.
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="ccr.e2e")
+    result = c.restore(ccr.Options(images_dir=img, log=ccr.log_to_logger("ccr.e2e"),
+                                   log_max_level=ccr.LogLevel.DEBUG))
+    records = [r for r in caplog.records if r.name == "ccr.e2e"]
+    assert records and all(r.levelno >= logging.INFO for r in records), records
+    assert any(r.getMessage().startswith(f"restored container {c.id} as pid {result.pid}")
+               for r in records), records
+    assert c.ask("b") == "b 2"
+
+
+def test_log_callback_exception_is_raised_after_the_checkpoint(container):
+    c = container
+    pid1 = c.pid
+    img = c.images()
+    calls = []
+    raised = ValueError("log sink broken")
+
+    def broken(level, message):
+        calls.append(message)
+        raise raised
+
+    with pytest.raises(ValueError) as ei:
+        c.checkpoint(ccr.Options(images_dir=img, log=broken, log_max_level="debug"))
+    # The very exception, once, with the callback's frame; the log cannot
+    # stop the checkpoint, which ran to its end.
+    assert ei.value is raised
+    assert len(calls) == 1, calls
+    assert any(entry.name == "broken" for entry in ei.traceback), "the callback's frame is kept"
+    assert ei.value.__cause__ is None and ei.value.__context__ is None
+    done = ei.value.ccr_result
+    assert isinstance(done, ccr.Result) and done.pid is None
+    assert done.stats["pages_written"] > 0, done.stats
+    assert wait_gone(pid1)
+    assert os.path.exists(os.path.join(img, "inventory.img"))
+
+    # The images are good, and the exception is not raised again by the
+    # next operation.
+    result = c.restore(ccr.Options(images_dir=img))
+    assert result.pid and alive(result.pid)
+    assert c.ask("b") == "b 2"
+
+
+def test_log_callback_exception_is_raised_after_the_restore(container):
+    c = container
+    img = c.images()
+    c.checkpoint(ccr.Options(images_dir=img))
+
+    class Broken(Exception):
+        pass
+
+    def broken(level, message):
+        if message.startswith("restored container"):
+            raise Broken(message)
+
+    pipes = Pipes()
+    try:
+        with pytest.raises(Broken) as ei:
+            ccr.restore(c.describe(stdio=pipes.container_side()),
+                        ccr.Options(images_dir=img, log=broken))
+    except BaseException:
+        pipes.close()
+        raise
+    pipes.close_container_side()
+    # The restore itself succeeded: its result comes with the exception.
+    pid = ei.value.ccr_result.pid
+    assert pid and pid > 0
+    c.adopted.append(pid)  # a child of this process: cleanup reaps it
+    c.pid = pid
+    assert str(pid) in str(ei.value)
+    assert alive(pid)
+    c.io.close()
+    c.io = pipes
+    assert c.ask("b") == "b 2"
+
+
+def test_log_callback_exception_with_a_failed_operation(container):
+    c = container
+    ghost = unused_pid()
+
+    def broken(level, message):
+        raise KeyError(message)
+
+    with pytest.raises(KeyError) as ei:
+        ccr.checkpoint(ccr.Container(c.id, pid=ghost, bundle=str(c.bundle)),
+                       ccr.Options(images_dir=c.images(), log=broken))
+    # The operation's own failure is chained, not lost.
+    assert isinstance(ei.value.__context__, ccr.NotFound)
+    assert str(ghost) in str(ei.value.__context__)
+    assert not hasattr(ei.value, "ccr_result")
+
+    # With a notify callback that aborts the checkpoint too, the notify
+    # exception wins and carries the log's.
+    def refuse(script, pid, fd):
+        if script == "pre-dump":
+            raise ValueError("no")
+
+    with pytest.raises(ValueError) as ei2:
+        c.checkpoint(ccr.Options(images_dir=c.images("images-2"), notify=refuse, log=broken))
+    assert isinstance(ei2.value.__cause__, ccr.CallbackError)
+    assert isinstance(ei2.value.__context__, KeyError)
+    assert alive(c.pid)
     assert c.ask("b") == "b 2"

@@ -17,7 +17,9 @@ Failures raise a
 :class:`CcrError` subclass chosen by the error code (see :mod:`ccr.errors`);
 an exception raised by a ``notify`` callback aborts the operation and is
 re-raised, as the same object, with the :class:`CallbackError` as its
-``__cause__``.
+``__cause__``. ccr's own log reaches a ``log`` callback of :class:`Options`
+(:func:`log_to_logger` makes one for a :class:`logging.Logger`); an exception
+raised there is re-raised once the operation has returned.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import ctypes
 import enum
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -82,7 +85,11 @@ __all__ = [
     "NetworkLock",
     "Feature",
     "Stat",
+    "LogLevel",
     "NotifyCallback",
+    "LogCallback",
+    "log_to_logger",
+    "LOGGING_LEVELS",
     "checkpoint",
     "restore",
     "criu_version",
@@ -203,6 +210,56 @@ class Feature(enum.IntFlag):
     MEM_TRACK = 1 << 0
     LAZY_PAGES = 1 << 1
     PIDFD_STORE = 1 << 2
+
+
+class LogLevel(enum.IntEnum):
+    """The levels of ccr's own log (``ccr_log_level``), most severe first: a
+    ``log_max_level`` passes its own level and every smaller one."""
+
+    ERROR = 1  #: a clean-up ccr could not finish
+    WARNING = 2  #: a failure ccr cleaned up after, a fallback
+    INFO = 3  #: an operation's start, CRIU's pid, its outcome
+    DEBUG = 4  #: each decision and notification: for bug reports
+
+
+#: ``log(level, message)``: called for every line of ccr's own log (not
+#: CRIU's), without a trailing newline.
+LogCallback = Callable[[LogLevel, str], None]
+
+#: The :mod:`logging` level of each :class:`LogLevel`.
+LOGGING_LEVELS: Mapping[LogLevel, int] = {
+    LogLevel.ERROR: logging.ERROR,
+    LogLevel.WARNING: logging.WARNING,
+    LogLevel.INFO: logging.INFO,
+    LogLevel.DEBUG: logging.DEBUG,
+}
+
+
+def log_to_logger(
+    logger: Union[logging.Logger, "logging.LoggerAdapter[Any]", str, None] = None,
+) -> LogCallback:
+    """A ``log`` callback for :class:`Options` that sends each line of ccr's
+    log to `logger` at the matching :mod:`logging` level (ERROR, WARNING,
+    INFO, DEBUG; see :data:`LOGGING_LEVELS`).
+
+    `logger` is a :class:`logging.Logger` (or ``LoggerAdapter``), the name of
+    one, or None for ``logging.getLogger("ccr")``. The logger's own level and
+    handlers filter as usual; ``log_max_level`` decides what ccr sends at all::
+
+        log = logging.getLogger("myapp.ccr")
+        ccr.Options(images_dir=d, log=ccr.log_to_logger(log), log_max_level="debug")
+    """
+    if logger is None or isinstance(logger, str):
+        logger = logging.getLogger(logger or "ccr")
+    elif not isinstance(logger, (logging.Logger, logging.LoggerAdapter)):
+        raise TypeError(f"logger must be a logging.Logger, a name or None, not {type(logger).__name__}")
+    target = logger
+
+    def forward(level: LogLevel, message: str) -> None:
+        # No arguments: the message is never %-formatted.
+        target.log(LOGGING_LEVELS.get(level, logging.DEBUG), message)
+
+    return forward
 
 
 # --- Converting Python values for C -----------------------------------------------
@@ -498,7 +555,8 @@ def _join_ns(fn: Any, p: Any, name: str, v: Any) -> None:
 
 
 # keyword -> (C function, how to apply the value). Every setter and adder of
-# ccr.h appears once, except ccr_options_set_notify, which Options handles.
+# ccr.h appears once, except ccr_options_set_notify and ccr_options_set_log,
+# which Options handles (keywords notify, log and log_max_level).
 _SETTERS: Dict[str, Tuple[str, _Apply]] = {
     "criu_path": ("ccr_options_set_criu_path", _text),
     "images_dir": ("ccr_options_set_images_dir", _text),
@@ -610,6 +668,16 @@ class Options:
             abort the operation: the operation then raises that same exception
             (``__cause__``: the :class:`CallbackError`). The return value is
             ignored. `fd` belongs to ccr: ``os.dup`` it to keep it.
+        log: ``log(level, message)``, called on the calling thread, during
+            the operation only, for each line of ccr's own log (CRIU's stays
+            in its log file) at `log_max_level` or more severe (both).
+            `level` is a :class:`LogLevel`. It cannot stop the operation: an
+            exception it raises is kept, the callback is not called again
+            during that operation, and the exception is re-raised once the
+            operation has returned (see :func:`checkpoint`).
+            :func:`log_to_logger` makes one for a :class:`logging.Logger`.
+        log_max_level: the least severe :class:`LogLevel` passed to `log`, or
+            its name ("debug", ...); default INFO. Only with `log`.
         timeout_ms: whole-operation time limit in milliseconds, 0 for none
             (both); when it runs out the operation raises :class:`Timeout`.
         leave_stopped: keep the restored processes stopped (restore).
@@ -691,6 +759,8 @@ class Options:
         log_file: Optional[str] = None,
         criu_config_file: Optional[PathLike] = None,
         notify: Optional[NotifyCallback] = None,
+        log: Optional[LogCallback] = None,
+        log_max_level: Optional[Union[LogLevel, str, int]] = None,
         timeout_ms: Optional[int] = None,
         leave_stopped: Optional[bool] = None,
         lsm_profile: Optional[str] = None,
@@ -744,13 +814,21 @@ class Options:
         self._values: Dict[str, Any] = {}
         self._notify: Optional[NotifyCallback] = None
         self._trampoline: Any = None  # the ctypes callback object, kept alive
-        self._calls = threading.local()  # per calling thread: the callback's exception
+        self._log: Optional[LogCallback] = None
+        self._log_max_level: Optional[LogLevel] = None
+        self._log_trampoline: Any = None  # the ctypes log callback, kept alive
+        self._calls = threading.local()  # per calling thread: the callbacks' exceptions
         self._lock = threading.Lock()  # cancel() from other threads vs close()
         _lib.ccr_options_new(ctypes.byref(self._ptr))
         try:
             for name, value in given.items():
                 if name == "notify":
                     self._set_notify(value)
+                elif name == "log":
+                    self._set_log(value, log_max_level)
+                elif name == "log_max_level":
+                    if log is None:
+                        raise _invalid("log_max_level needs a log callback")
                 else:
                     cname, apply = _SETTERS[name]
                     apply(getattr(_lib, cname), self._ptr, name, value)
@@ -784,12 +862,50 @@ class Options:
         self._notify = callback
         self._trampoline = cb  # ccr keeps the pointer until the options are freed
 
+    # -- the log callback --
+
+    def _set_log(self, callback: LogCallback, max_level: Any) -> None:
+        if not callable(callback):
+            raise TypeError(f"log must be callable, not {type(callback).__name__}")
+        level = LogLevel.INFO if max_level is None else _c_enum("log_max_level", LogLevel, max_level)
+        calls = self._calls
+
+        def trampoline(level: int, message: Optional[bytes], payload: Any) -> None:
+            # Runs on the thread running the operation. The C side cannot be
+            # told to stop from here: keep the first exception, drop the
+            # lines after it, and let _finish_call() raise it.
+            if getattr(calls, "log_error", None) is not None:
+                return
+            try:
+                try:
+                    lvl: LogLevel = LogLevel(level)
+                except ValueError:  # a level newer than this binding
+                    lvl = level  # type: ignore[assignment]
+                callback(lvl, _ffi.text(message) or "")
+            except BaseException as e:  # noqa: B036 - KeyboardInterrupt too: re-raised later
+                calls.log_error = e
+
+        cb = _ffi.LOG_CB(trampoline)
+        # libccr refuses a level outside ERROR..DEBUG (InvalidArgument).
+        _lib.ccr_options_set_log(self._ptr, level, cb, None, _ffi.FREE_PAYLOAD_CB())
+        self._log = callback
+        self._log_max_level = LogLevel(level)
+        self._log_trampoline = cb  # ccr keeps the pointer until the options are freed
+
+    # -- one call into libccr with these options --
+
     def _begin_call(self) -> None:
         self._calls.error = None
+        self._calls.log_error = None
 
     def _take_callback_error(self) -> Optional[BaseException]:
         err = getattr(self._calls, "error", None)
         self._calls.error = None
+        return err
+
+    def _take_log_error(self) -> Optional[BaseException]:
+        err = getattr(self._calls, "log_error", None)
+        self._calls.log_error = None
         return err
 
     # -- handle --
@@ -817,6 +933,16 @@ class Options:
         """The notify callback, or None."""
         return self._notify
 
+    @property
+    def log(self) -> Optional[LogCallback]:
+        """The log callback, or None."""
+        return self._log
+
+    @property
+    def log_max_level(self) -> Optional[LogLevel]:
+        """The least severe level passed to the log callback (None without one)."""
+        return self._log_max_level
+
     def close(self) -> None:
         """Frees the ``ccr_options`` handle; the object cannot be used after.
 
@@ -829,6 +955,7 @@ class Options:
             if ptr:
                 _lib.ccr_options_free(ptr)
             self._trampoline = None
+            self._log_trampoline = None
 
     def __enter__(self) -> "Options":
         return self
@@ -889,28 +1016,63 @@ def _operation(cfunc: Any, container: Container, options: Options) -> Result:
         try:
             # ctypes releases the GIL for the call: other threads run, and
             # may call options.cancel(). `options` (and with it the callback
-            # object) stays referenced until the call returns.
+            # objects) stays referenced until the call returns.
             cfunc(ctypes.byref(out), handle.ptr, options._handle)
         except CcrError as e:
             failure = e
-    raised = options._take_callback_error()
-    pid = 0
-    stats: Dict[str, int] = {}
+    result: Optional[Result] = None
     if out:
         try:
             pid = int(_lib.ccr_result_pid(out))
-            stats = _read_stats(out)
+            result = Result(pid=pid if pid > 0 else None, stats=_read_stats(out))
         finally:
             _lib.ccr_result_free(out)
+    _finish_call(options, failure, result)
+    return result if result is not None else Result()
+
+
+def _call_with(options: Options, cfunc: Any, *args: Any) -> None:
+    """Calls `cfunc` (which gets `options`), then raises what _finish_call says."""
+    failure: Optional[CcrError] = None
+    options._begin_call()
+    try:
+        cfunc(*args)
+    except CcrError as e:
+        failure = e
+    _finish_call(options, failure)
+
+
+def _finish_call(options: Options, failure: Optional[CcrError], result: Optional[Result] = None) -> None:
+    """Raises what a call with `options` ended in, once it has returned.
+
+    The notify callback's exception comes first (it aborted the operation;
+    `failure`, ccr's CallbackError, becomes its __cause__ unless it has one),
+    then the log callback's (`failure`, if the operation failed anyway,
+    becomes its __context__; `result`, if it succeeded, its ``ccr_result``),
+    then `failure`. A log exception raised alongside a notify one becomes the
+    latter's __context__. Nothing is raised inside an except block, and a
+    __cause__ or __context__ the callback set is never replaced.
+    """
+    raised = options._take_callback_error()
+    log_error = options._take_log_error()
     if raised is not None:
-        # Re-raise the callback's own exception, outside any except block so
-        # its __context__ is left as the callback made it.
         if failure is not None and raised.__cause__ is None:
             raised.__cause__ = failure
+        if log_error is not None and log_error is not raised and raised.__context__ is None:
+            raised.__context__ = log_error
         raise raised
+    if log_error is not None:
+        if failure is not None:
+            if log_error.__context__ is None:
+                log_error.__context__ = failure
+        elif result is not None:
+            try:
+                log_error.ccr_result = result  # type: ignore[attr-defined]
+            except (AttributeError, TypeError):  # an exception type without a __dict__
+                pass
+        raise log_error
     if failure is not None:
         raise failure
-    return Result(pid=pid if pid > 0 else None, stats=stats)
 
 
 def checkpoint(container: Container, options: Options) -> Result:
@@ -921,6 +1083,11 @@ def checkpoint(container: Container, options: Options) -> Result:
     container's processes are gone afterwards. On failure the container is
     left running and thawed, and a :class:`CcrError` subclass is raised (or
     the notify callback's own exception).
+
+    If the ``log`` callback raised, its exception is raised once the
+    operation has returned: with the operation's :class:`CcrError` as its
+    ``__context__`` when it failed, with the :class:`Result` as its
+    ``ccr_result`` attribute when it succeeded.
     """
     return _operation(_lib.ccr_checkpoint, container, options)
 
@@ -931,6 +1098,8 @@ def restore(container: Container, options: Options) -> Result:
 
     Give ``container.stdio`` the descriptors to use where the checkpointed
     container had pipes. On failure nothing made for the restore is left.
+    An exception of the ``log`` callback is raised as for :func:`checkpoint`:
+    after a successful restore its ``ccr_result.pid`` is the running init.
     """
     return _operation(_lib.ccr_restore, container, options)
 
@@ -979,7 +1148,7 @@ def export_archive(
     archive = _c_text("path", path)
     diff = _c_opt_text("rootfs_diff_dir", rootfs_diff_dir)
     with container._build() as handle:
-        _lib.ccr_archive_export(archive, handle.ptr, options._handle, diff)
+        _call_with(options, _lib.ccr_archive_export, archive, handle.ptr, options._handle, diff)
 
 
 def import_archive(path: PathLike, dest_dir: PathLike) -> None:
@@ -1020,8 +1189,10 @@ def _query(cfunc: Any, options: Optional[Options], criu_path: Optional[PathLike]
     if criu_path is not None:
         with Options(criu_path=criu_path) as tmp:
             cfunc(ctypes.byref(out), tmp._handle)
+    elif options is not None:
+        _call_with(options, cfunc, ctypes.byref(out), options._handle)
     else:
-        cfunc(ctypes.byref(out), options._handle if options is not None else None)
+        cfunc(ctypes.byref(out), None)
     return int(out.value)
 
 

@@ -62,6 +62,8 @@ NotifyP = POINTER(ccr_notify)
 
 #: ``int (*ccr_notify_cb)(const ccr_notify *notify, void *payload)``
 NOTIFY_CB = CFUNCTYPE(c_int, NotifyP, c_void_p)
+#: ``void (*ccr_log_cb)(ccr_log_level level, const char *message, void *payload)``
+LOG_CB = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 #: ``void (*free_payload)(void *)``
 FREE_PAYLOAD_CB = CFUNCTYPE(None, c_void_p)
 
@@ -122,6 +124,7 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_options_set_log_file", [OptionsP, c_char_p], ErrorP),
     ("ccr_options_set_criu_config_file", [OptionsP, c_char_p], ErrorP),
     ("ccr_options_set_notify", [OptionsP, NOTIFY_CB, c_void_p, FREE_PAYLOAD_CB], ErrorP),
+    ("ccr_options_set_log", [OptionsP, c_enum, LOG_CB, c_void_p, FREE_PAYLOAD_CB], ErrorP),
     ("ccr_options_set_timeout_ms", [OptionsP, c_uint32], ErrorP),
     ("ccr_options_cancel", [OptionsP], ErrorP),
     ("ccr_options_set_leave_stopped", [OptionsP, c_int], ErrorP),
