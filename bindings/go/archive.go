@@ -16,7 +16,8 @@ import (
 // (checkpoint/, config.dump, spec.dump, stats-dump, dump.log, and with
 // rootfsDiffDir rootfs-diff.tar and deleted.files), from what Checkpoint
 // left in opts.ImagesDir (and opts.WorkDir). Pass the options the
-// checkpoint used; only the directories matter (opts.Notify is not called).
+// checkpoint used; only the directories matter (opts.Notify and opts.Log
+// are not called).
 //
 // rootfsDiffDir, when not "", is the container's writable layer (an
 // overlayfs upper directory). The archive is created 0600 and appears only

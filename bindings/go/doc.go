@@ -14,6 +14,9 @@
 // An error returned by a notify callback, and the context's error on
 // cancellation, are wrapped so errors.Is finds them too.
 //
+// Options.Log receives libccr's own log lines (LogFunc, LogLevel;
+// LogToSlog forwards them to a *slog.Logger).
+//
 // Result.Stats holds an operation's statistics (ReadStats reads them back
 // from a directory later); ExportArchive and ImportArchive write and unpack
 // Kubernetes-style checkpoint archives.

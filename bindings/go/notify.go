@@ -44,16 +44,17 @@ type Notification struct {
 type NotifyFunc func(Notification) error
 
 // callState is what the C payload (a cgo.Handle) points at during one
-// operation. Only the operation's goroutine touches it: libccr calls back on
+// operation, for both the notify and the log trampoline. Only the operation's goroutine touches it: libccr calls back on
 // the calling thread, which is locked to that goroutine.
 type callState struct {
 	notify NotifyFunc
+	log    LogFunc
 	ctx    context.Context
 	opts   *C.ccr_options
 
 	err        error // the first error Notify returned
-	panicked   bool
-	panicValue any
+	panicked   bool  // a callback (Notify or Log) panicked: call neither again
+	panicValue any   // what the first one panicked with
 }
 
 // install makes libccr call ccrGoNotify with h for every notification. h

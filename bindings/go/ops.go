@@ -69,7 +69,7 @@ func operate(ctx context.Context, c *Container, common *Options, apply func(*set
 	}
 	defer C.ccr_container_free(cc)
 
-	st := &callState{notify: common.Notify, ctx: ctx}
+	st := &callState{notify: common.Notify, log: common.Log, ctx: ctx}
 	h := cgo.NewHandle(st)
 	defer h.Delete() // deferred first, so it runs after the options are freed
 	o, err := newOptions()
@@ -82,6 +82,9 @@ func operate(ctx context.Context, c *Container, common *Options, apply func(*set
 	s := setter{}
 	apply(&s, o)
 	st.install(&s, h)
+	if common.Log != nil {
+		st.installLog(&s, common.LogMaxLevel, h)
+	}
 	if s.err != nil {
 		return nil, s.err
 	}

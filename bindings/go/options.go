@@ -32,6 +32,16 @@ type Options struct {
 	// Restore. Returning an error aborts the operation: the call returns an
 	// *Error with CodeCallback that wraps it. See NotifyFunc. (set_notify)
 	Notify NotifyFunc
+	// Log receives ccr's own log lines, those at LogMaxLevel or more
+	// severe, on the goroutine that called Checkpoint or Restore and only
+	// during the call. CRIU's own log is another thing: it goes to LogFile,
+	// at LogLevel. nil (the default): ccr logs nothing. See LogFunc and
+	// LogToSlog. (set_log)
+	Log LogFunc
+	// LogMaxLevel is the least severe level passed to Log: LogError,
+	// LogWarning, LogInfo or LogDebug; 0 means LogInfo. Any other value is
+	// CodeInvalidArgument. (set_log)
+	LogMaxLevel LogLevel
 	// Timeout limits the whole operation; 0 means none. When it runs out
 	// CRIU is killed and the call returns CodeTimeout. Rounded up to whole
 	// milliseconds; at most about 49 days. For a caller's deadline prefer
@@ -43,7 +53,7 @@ type Options struct {
 	CriuTimeout time.Duration
 
 	// LogLevel is CRIU's log level, 0 (none) to 4 (debug); nil keeps the
-	// default 4. (set_log_level)
+	// default 4. (ccr's own log is Log and LogMaxLevel.) (set_log_level)
 	LogLevel *int
 	// LogFile is CRIU's log file name inside WorkDir (no slashes).
 	// Default "dump.log", "pre-dump.log" or "restore.log". (set_log_file)

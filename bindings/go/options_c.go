@@ -89,7 +89,10 @@ func (opts *Options) apply(s *setter, o *C.ccr_options) {
 		s.arg(r, func(v *C.char) *C.ccr_error { return C.ccr_options_add_external(o, v) })
 	}
 	// Notify is installed by the operation itself (notify.go): it always
-	// needs the trampoline, for cancellation.
+	// needs the trampoline, for cancellation. So is Log (log.go), which
+	// needs the operation's handle too; its level is checked here, also
+	// without Log, so that a bad one never goes unnoticed.
+	s.fail(checkLogLevel(opts.LogMaxLevel))
 }
 
 // apply sets the checkpoint options on o.

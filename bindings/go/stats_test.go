@@ -44,9 +44,16 @@ func TestEveryHeaderFunctionIsBound(t *testing.T) {
 		}
 		src.Write(b)
 	}
-	// ccr_options_set_notify is reached through the C trampoline.
-	c, _ := os.ReadFile("notify_trampoline.c")
-	src.Write(c)
+	// ccr_options_set_notify and ccr_options_set_log are reached through
+	// the C trampolines.
+	cfiles, _ := filepath.Glob("*.c")
+	for _, f := range cfiles {
+		c, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Write(c)
+	}
 	for _, m := range regexp.MustCompile(`CCR_EXTERN\s+[^;(]*?\b(ccr_\w+)\s*\(`).FindAllStringSubmatch(text, -1) {
 		name := m[1]
 		if !strings.Contains(src.String(), name+"(") {
