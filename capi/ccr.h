@@ -266,7 +266,8 @@ CCR_EXTERN ccr_error *ccr_options_set_file_locks(ccr_options *options, int enabl
 CCR_EXTERN ccr_error *ccr_options_set_auto_dedup(ccr_options *options, int enable);
 
 /* Namespaces CRIU should create empty rather than restore, as CLONE_NEW*
- * flags; only CLONE_NEWNET is accepted today (both). */
+ * flags; only CLONE_NEWNET is accepted today (both). A network namespace the
+ * config names by path is joined on restore all the same, as with runc. */
 CCR_EXTERN ccr_error *ccr_options_set_empty_ns(ccr_options *options, unsigned flags);
 
 /* How CRIU handles cgroups (both). */

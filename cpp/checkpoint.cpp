@@ -97,7 +97,7 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		struct stat st;
 		return ::stat((proc_root + "/" + p).c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
 	});
-	plan.external = dump_external_namespaces(config, opts.empty_ns);
+	plan.external = dump_external_namespaces(config);
 	plan.config_file = choose_criu_config_file(opts, config);
 	log_debug(log, "rootfs {}; {} external mounts; {} external namespaces; CRIU config file: {}", rootfs,
 		  plan.ext_mounts.size(), plan.external.size(), plan.config_file.value_or("none"));

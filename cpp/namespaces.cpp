@@ -1,7 +1,6 @@
 #include "namespaces.hpp"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/stat.h>
 
 #include "error.hpp"
@@ -16,19 +15,14 @@ struct External {
 };
 constexpr External kExternals[] = {{"network", "net", "extRootNetNS"}, {"pid", "pid", "extRootPidNS"}};
 
-bool skipped(const External &e, unsigned empty_ns)
-{
-	return std::string(e.oci_type) == "network" && (empty_ns & CLONE_NEWNET);
-}
-
 } // namespace
 
-std::vector<std::string> dump_external_namespaces(const OciConfig &config, unsigned empty_ns)
+std::vector<std::string> dump_external_namespaces(const OciConfig &config)
 {
 	std::vector<std::string> out;
 	for (const auto &e : kExternals) {
 		const OciNamespace *ns = config.find_namespace(e.oci_type);
-		if (!ns || ns->path.empty() || skipped(e, empty_ns))
+		if (!ns || ns->path.empty())
 			continue;
 		struct stat st;
 		if (::stat(ns->path.c_str(), &st) != 0)
@@ -38,12 +32,12 @@ std::vector<std::string> dump_external_namespaces(const OciConfig &config, unsig
 	return out;
 }
 
-RestoreNamespaces restore_namespaces(const OciConfig &config, unsigned empty_ns, int first_fd)
+RestoreNamespaces restore_namespaces(const OciConfig &config, int first_fd)
 {
 	RestoreNamespaces out;
 	for (const auto &e : kExternals) {
 		const OciNamespace *ns = config.find_namespace(e.oci_type);
-		if (!ns || ns->path.empty() || skipped(e, empty_ns))
+		if (!ns || ns->path.empty())
 			continue;
 		UniqueFd fd(::open(ns->path.c_str(), O_RDONLY | O_CLOEXEC));
 		if (!fd)

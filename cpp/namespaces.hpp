@@ -13,7 +13,10 @@ namespace ccr {
 
 // "net[<inode>]:extRootNetNS" and "pid[<inode>]:extRootPidNS" for network and
 // pid namespaces given by path (runc's keys, so images stay interchangeable).
-std::vector<std::string> dump_external_namespaces(const OciConfig &config, unsigned empty_ns);
+// Also when the network namespace is in the empty set (runc's --empty-ns
+// network): CRIU then dumps nothing of it either way, and only the external
+// record makes the restore join the named namespace instead of a new one.
+std::vector<std::string> dump_external_namespaces(const OciConfig &config);
 
 struct RestoreNamespaces {
 	std::vector<UniqueFd> fds;                            // to pass to CRIU, in order
@@ -21,6 +24,6 @@ struct RestoreNamespaces {
 	std::vector<JoinNs> join_ns;
 };
 // `first_fd` is the descriptor number the first opened namespace gets in CRIU.
-RestoreNamespaces restore_namespaces(const OciConfig &config, unsigned empty_ns, int first_fd);
+RestoreNamespaces restore_namespaces(const OciConfig &config, int first_fd);
 
 } // namespace ccr

@@ -107,7 +107,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	RestoreRoot root(state_dir, rootfs);
 	log_debug(log, "rootfs {} bind-mounted on {}", rootfs, root.path());
 	// Namespace descriptors are the first extra descriptors CRIU gets.
-	RestoreNamespaces ns = restore_namespaces(config, opts.empty_ns, kCriuFirstExtraFd);
+	RestoreNamespaces ns = restore_namespaces(config, kCriuFirstExtraFd);
 
 	RestorePlan plan;
 	plan.images_dir_fd = dirs.images.get();

@@ -508,9 +508,14 @@ TEST_F(CriuCapabilities, RestoreFromPageServerImages)
 
 // 4. A container in a named network namespace (the config gives its path):
 //    the checkpoint names it external, the restore hands it back, and the
-//    restored init is in that very namespace.
-TEST_F(CriuCapabilities, ExternalNetworkNamespace)
+//    restored init is in that very namespace. The same when the caller also
+//    puts the network namespace in the empty set, as runc's --empty-ns
+//    network does: runc records the named namespace as external either way.
+class ExternalNetworkNamespace : public CriuCapabilities, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(ExternalNetworkNamespace, RestoredInitIsInTheNamedNamespace)
 {
+	const bool empty_net = GetParam();
 	NamedNetns ns("ccr-e2e-" + std::to_string(getpid()) + "-" + std::to_string(netns_counter++));
 	const ino_t ino = ns.inode();
 	ContainerOptions opts;
@@ -520,9 +525,13 @@ TEST_F(CriuCapabilities, ExternalNetworkNamespace)
 	ASSERT_EQ(c.ask("a"), "a 1");
 	const pid_t pid1 = c.pid();
 	ASSERT_EQ(ns_inode(pid1, "net"), ino);
+	auto empty = [&](ccr_options *o) {
+		if (empty_net)
+			ASSERT_TRUE(ccr_ok(ccr_options_set_empty_ns(o, CLONE_NEWNET)));
+	};
 
 	const std::string images = c.dir() / "images";
-	ErrorPtr err = checkpoint(c, images);
+	ErrorPtr err = checkpoint(c, images, empty);
 	ASSERT_FALSE(err) << describe(err);
 	EXPECT_TRUE(wait_gone(pid1));
 	// CRIU did not dump the namespace: its image only records the key
@@ -533,13 +542,16 @@ TEST_F(CriuCapabilities, ExternalNetworkNamespace)
 	EXPECT_TRUE(contains(netns_images, "extRootNetNS")) << "no netns image names extRootNetNS";
 
 	pid_t pid2 = 0;
-	err = restore(c, images, &pid2);
+	err = restore(c, images, &pid2, empty);
 	ASSERT_FALSE(err) << describe(err);
 	ASSERT_GT(pid2, 0);
 	EXPECT_EQ(ns_inode(pid2, "net"), ino);
 	EXPECT_NE(ns_inode(pid2, "net"), ns_inode(getpid(), "net"));
 	EXPECT_EQ(c.ask("b"), "b 2");
 }
+
+INSTANTIATE_TEST_SUITE_P(EmptySet, ExternalNetworkNamespace, ::testing::Bool(),
+			 [](const auto &info) { return info.param ? "also_empty" : "alone"; });
 
 // 5. A container with a terminal (runc --console-socket): checkpointed with
 //    its pty master outside the tree, restored with a console socket that

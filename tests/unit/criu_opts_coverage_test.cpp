@@ -811,7 +811,7 @@ TEST(CriuOptsFds, CallerInheritFdsComeAfterNamespaceDescriptors)
 	config.namespaces = {{"network", "/proc/self/ns/net"}, {"pid", "/proc/self/ns/pid"}};
 	ccr::RestoreNamespaces ns;
 	try {
-		ns = ccr::restore_namespaces(config, 0, ccr::kCriuFirstExtraFd);
+		ns = ccr::restore_namespaces(config, ccr::kCriuFirstExtraFd);
 	} catch (const ccr::Error &e) {
 		GTEST_SKIP() << "cannot open own namespace files: " << e.what();
 	}
@@ -850,17 +850,13 @@ TEST(CriuOptsDerived, ExternalNamespacesByInode)
 		GTEST_SKIP() << "no /proc/self/ns";
 	ccr::OciConfig config;
 	config.namespaces = {{"network", "/proc/self/ns/net"}, {"pid", "/proc/self/ns/pid"}, {"ipc", ""}};
-	auto ext = ccr::dump_external_namespaces(config, 0);
+	auto ext = ccr::dump_external_namespaces(config);
 	ASSERT_EQ(ext.size(), 2u);
 	EXPECT_EQ(ext[0], "net[" + std::to_string(net.st_ino) + "]:extRootNetNS");
 	EXPECT_EQ(ext[1], "pid[" + std::to_string(pid.st_ino) + "]:extRootPidNS");
-	// An empty network namespace is not external.
-	ext = ccr::dump_external_namespaces(config, CLONE_NEWNET);
-	ASSERT_EQ(ext.size(), 1u);
-	EXPECT_EQ(ext[0], "pid[" + std::to_string(pid.st_ino) + "]:extRootPidNS");
 	// New namespaces (no path) are the container's own.
 	config.namespaces = {{"network", ""}, {"pid", ""}};
-	EXPECT_TRUE(ccr::dump_external_namespaces(config, 0).empty());
+	EXPECT_TRUE(ccr::dump_external_namespaces(config).empty());
 }
 
 TEST(CriuOptsDerived, JoinedNamespacesFromTheConfig)
@@ -868,7 +864,7 @@ TEST(CriuOptsDerived, JoinedNamespacesFromTheConfig)
 	ccr::OciConfig config;
 	config.namespaces = {
 		{"ipc", "/proc/77/ns/ipc"}, {"uts", "/proc/77/ns/uts"}, {"mount", "/proc/77/ns/mnt"}, {"user", ""}};
-	ccr::RestoreNamespaces ns = ccr::restore_namespaces(config, 0, ccr::kCriuFirstExtraFd);
+	ccr::RestoreNamespaces ns = ccr::restore_namespaces(config, ccr::kCriuFirstExtraFd);
 	EXPECT_TRUE(ns.fds.empty());
 	ccr::RestorePlan plan;
 	plan.join_ns = ns.join_ns;
@@ -881,7 +877,7 @@ TEST(CriuOptsDerived, JoinedNamespacesFromTheConfig)
 	EXPECT_EQ(o.join_ns(1).ns_file(), "/proc/77/ns/uts");
 	// A cgroup namespace cannot be joined by CRIU.
 	config.namespaces = {{"cgroup", "/proc/77/ns/cgroup"}};
-	EXPECT_THROW(ccr::restore_namespaces(config, 0, ccr::kCriuFirstExtraFd), ccr::Error);
+	EXPECT_THROW(ccr::restore_namespaces(config, ccr::kCriuFirstExtraFd), ccr::Error);
 }
 
 TEST(CriuOptsDerived, ConfigJoinNsComeBeforeTheCallers)

@@ -123,12 +123,9 @@ func checkpointPlan(f checkpointFlags, g globalOptions, bundle string) (*ccr.Che
 	// runc always adds the network namespace ("runc doesn't manage network
 	// devices and their configuration"): CRIU dumps no links, addresses or
 	// rules, and restores an empty namespace. A network namespace the
-	// config names by path is recorded as external instead (extRootNetNS),
-	// as runc records it; libccr skips that when CLONE_NEWNET is in the
-	// empty set, so leave it out then.
-	if ociNamespacePath(filepath.Join(bundle, "config.json"), "network") == "" {
-		emptyNS |= ccr.CloneNewNet
-	}
+	// config names by path is recorded as external all the same (libccr
+	// does so, as runc does), and the restore joins it.
+	emptyNS |= ccr.CloneNewNet
 	mode, err := ccr.ParseCgroupMode(f.manageCgroupsMode)
 	if err != nil {
 		return nil, fmt.Errorf("Invalid manage cgroups mode: %s", f.manageCgroupsMode)

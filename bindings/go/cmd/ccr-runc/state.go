@@ -178,29 +178,3 @@ func (s *runcState) thawIfEmpty() error {
 	}
 	return os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
 }
-
-// ociNamespacePath is the path of the bundle config's namespace of this
-// OCI type ("network"), "" when it has none or the config cannot be read.
-func ociNamespacePath(configPath, typ string) string {
-	raw, err := os.ReadFile(configPath)
-	if err != nil {
-		return ""
-	}
-	var cfg struct {
-		Linux struct {
-			Namespaces []struct {
-				Type string `json:"type"`
-				Path string `json:"path"`
-			} `json:"namespaces"`
-		} `json:"linux"`
-	}
-	if json.Unmarshal(raw, &cfg) != nil {
-		return ""
-	}
-	for _, ns := range cfg.Linux.Namespaces {
-		if ns.Type == typ {
-			return ns.Path
-		}
-	}
-	return ""
-}
