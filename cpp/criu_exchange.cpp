@@ -51,6 +51,13 @@ criu::criu_resp exchange(CriuSession &session, const criu::criu_req &req, const 
 			} else {
 				ok = false;
 			}
+			// CRIU waits for this answer with the processes frozen and
+			// nothing of its own in them yet: the one safe place to stop
+			// it. A cancel or time limit that came meanwhile (the callback
+			// may have been slow) ends the operation here, before the
+			// answer lets CRIU go on to inject its parasite code, which a
+			// CRIU killed then would leave inside the container's process.
+			session.throw_if_interrupted();
 			criu::criu_req ack;
 			ack.set_type(criu::NOTIFY);
 			ack.set_notify_success(ok);

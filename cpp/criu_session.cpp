@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "error.hpp"
@@ -58,16 +59,23 @@ void CriuSession::send(const criu::criu_req &req)
 		    "criu closed its connection " + while_doing + (how.empty() ? "" : " (criu " + how + ")"));
 }
 
+void CriuSession::throw_if_interrupted() const
+{
+	if (cancellation_ && cancellation_->canceled())
+		throw Error(CCR_ERR_CANCELED, "the operation was canceled");
+	if (deadline_ && Clock::now() >= *deadline_)
+		throw Error(CCR_ERR_TIMEOUT, "criu did not finish within the time limit");
+}
+
 CriuMessage CriuSession::receive()
 {
 	// Wait for a message, in slices so EINTR and the deadline are honoured.
 	for (;;) {
+		throw_if_interrupted();
 		int timeout_ms = -1;
 		if (deadline_) {
 			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - Clock::now());
-			if (left.count() <= 0)
-				throw Error(CCR_ERR_TIMEOUT, "criu did not finish within the time limit");
-			timeout_ms = int(std::min<long long>(left.count(), 1 << 30));
+			timeout_ms = int(std::clamp<long long>(left.count(), 0, 1 << 30));
 		}
 		pollfd p[2] = {{socket_.get(), POLLIN, 0}, {cancellation_ ? cancellation_->fd() : -1, POLLIN, 0}};
 		int r = ::poll(p, 2, timeout_ms);

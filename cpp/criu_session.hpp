@@ -37,6 +37,9 @@ public:
 	// Waits for the next message. Throws CCR_ERR_CRIU_DIED on EOF,
 	// CCR_ERR_TIMEOUT past the deadline, CCR_ERR_PROTOCOL on garbage.
 	CriuMessage receive();
+	// Throws CCR_ERR_CANCELED or CCR_ERR_TIMEOUT when the operation was
+	// canceled or its time is up.
+	void throw_if_interrupted() const;
 
 	// Ends the session: closes the socket and reaps CRIU. Returns how CRIU
 	// ended ("" when it exited cleanly).

@@ -660,6 +660,52 @@ TEST_F(FakeCriuPeer, NoDeadlineWaitsForTheAnswer)
 	EXPECT_TRUE(ccr::exchange(*session_, dump_request(), nullptr, "criu dump").success());
 }
 
+// A slow callback or a cancel from elsewhere while CRIU waits for an ack:
+// ccr must stop there, without the ack, since the ack would let CRIU go on
+// into the container's processes before it is killed.
+TEST_F(FakeCriuPeer, DeadlinePassingInACallbackStopsBeforeTheAck)
+{
+	open_session(ccr::CriuSession::Clock::now() + 200ms);
+	std::optional<criu::criu_req> after_notify;
+	play([&](int fd) {
+		recv_req(fd);
+		send_resp(fd, notify("network-lock", 0));
+		after_notify = recv_req(fd); // an ack, or nothing once ccr hangs up
+	});
+	auto e = error_of([&] {
+		ccr::exchange(
+			*session_, dump_request(), [](const ccr::NotifyEvent &) { std::this_thread::sleep_for(300ms); },
+			"criu dump");
+	});
+	EXPECT_EQ(e.code(), CCR_ERR_TIMEOUT) << e.message();
+	session_.reset();
+	wait_for_peer();
+	EXPECT_FALSE(after_notify) << "ccr acknowledged the notification after its time was up";
+}
+
+TEST_F(FakeCriuPeer, CancelDuringACallbackStopsBeforeTheAck)
+{
+	auto cancellation = std::make_shared<ccr::Cancellation>();
+	auto [ours, theirs] = ccr::seqpacket_pair();
+	peer_ = std::move(theirs);
+	session_.emplace(std::move(ours), ccr::CriuProcess(), std::nullopt, cancellation);
+	std::optional<criu::criu_req> after_notify;
+	play([&](int fd) {
+		recv_req(fd);
+		send_resp(fd, notify("query-ext-files", 0));
+		after_notify = recv_req(fd);
+	});
+	auto e = error_of([&] {
+		ccr::exchange(
+			*session_, dump_request(), [&](const ccr::NotifyEvent &) { cancellation->cancel(); },
+			"criu dump");
+	});
+	EXPECT_EQ(e.code(), CCR_ERR_CANCELED) << e.message();
+	session_.reset();
+	wait_for_peer();
+	EXPECT_FALSE(after_notify) << "ccr acknowledged the notification after a cancel";
+}
+
 // ---- version and features over the same protocol ---------------------------------
 
 TEST_F(FakeCriuPeer, VersionQueryKeepsTheSessionOpen)
