@@ -230,12 +230,11 @@ std::string CgroupPlacement::path_for(const CgroupHierarchy &h) const
 
 void CgroupPlacement::join(int pid)
 {
-	bool has_v1 = std::any_of(hierarchies_.begin(), hierarchies_.end(), [](auto &h) { return !h.v2; });
+	// Every hierarchy, the unified one of a hybrid host included: it carries
+	// no controllers there, but runc puts the container into it too (systemd
+	// tracks processes by it), and a restored container belongs there as
+	// the original did.
 	for (const auto &h : hierarchies_) {
-		// On a hybrid host the unified tree carries no controllers; runc
-		// leaves it alone, and so do we.
-		if (h.v2 && has_v1)
-			continue;
 		std::string rel = path_for(h);
 		if (rel.empty())
 			continue;
@@ -288,12 +287,13 @@ void CgroupPlacement::rollback() noexcept
 std::vector<std::pair<std::string, std::string>> CgroupPlacement::roots_of(int pid) const
 {
 	std::vector<std::pair<std::string, std::string>> roots;
-	bool has_v1 = std::any_of(hierarchies_.begin(), hierarchies_.end(), [](auto &h) { return !h.v2; });
 	for (const auto &m : read_proc_cgroup(pid)) {
 		if (m.controllers.empty()) {
-			// The v2 line: a root for every controller, on v2-only hosts.
-			if (!has_v1)
-				roots.emplace_back("", m.path);
+			// The v2 line: CRIU's global root. On a v2 host it covers
+			// every controller; on a hybrid host each v1 controller gets
+			// its own root below, which CRIU prefers, so it covers the
+			// unified tree alone.
+			roots.emplace_back("", m.path);
 			continue;
 		}
 		for (const auto &c : split(m.controllers, ','))

@@ -125,6 +125,9 @@ TEST_F(CheckpointRestore, LeaveRunningAndRestoreAsSecondContainer)
 	EXPECT_NE(pid2, c.pid());
 	EXPECT_EQ(cgroup_of(pid2, "freezer"), c2.cgroup_path());
 	EXPECT_EQ(cgroup_of(c.pid(), "freezer"), c.cgroup_path());
+	// In the unified tree too (runc put the original in its path there).
+	EXPECT_EQ(proc_cgroups(pid2)[""], c2.cgroup_path());
+	EXPECT_EQ(proc_cgroups(c.pid())[""], c.cgroup_path());
 
 	// Both carry on from the checkpoint's counter, independently.
 	EXPECT_EQ(c2.ask("y"), "y 2");

@@ -643,10 +643,10 @@ TEST_F(CriuCapabilities, RestoreIntoAnotherCgroup)
 	for (const char *must : {"memory", "pids", "freezer"})
 		EXPECT_NE(std::find(v1.begin(), v1.end(), must), v1.end()) << must << " missing in " << join(v1);
 	EXPECT_TRUE(std::any_of(v1.begin(), v1.end(), [](auto &s) { return contains(s, "cpu"); })) << join(v1);
-	// The v2 line is left out: on a hybrid host ccr leaves the unified tree
-	// alone and, with CRIU's cgroup handling off, nobody moves the restored
-	// init there (it stays at "/", while runc had put the original into
-	// /ccr-e2e/<id> in that tree too).
+	// The v2 line (the unified tree of a hybrid host, or the only tree of a
+	// v2 host) shows the new path too: ccr puts CRIU there as runc put the
+	// original, and with CRIU's cgroup handling off the restored init stays.
+	EXPECT_EQ(cgroups[""], other) << "the unified tree";
 	for (const auto &h : hierarchies)
 		EXPECT_FALSE(path_exists("/sys/fs/cgroup/" + h + c.cgroup_path())) << "recreated in " << h;
 
