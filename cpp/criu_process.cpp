@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "spawn_setup.hpp"
 #include "unique_fd.hpp"
 
 extern char **environ;
@@ -133,31 +134,19 @@ CriuProcess spawn_criu_swrk(const CriuLaunch &launch)
 		throw_errno_as(CCR_ERR_CRIU_START, "cannot open /dev/null for criu");
 	StagedFds s = stage(launch, devnull.get());
 
-	posix_spawn_file_actions_t actions;
-	posix_spawn_file_actions_init(&actions);
+	SpawnSetup setup;
 	for (size_t i = 0; i < s.staged.size(); i++)
-		posix_spawn_file_actions_adddup2(&actions, s.staged[i].get(), s.targets[i]);
+		setup.place(s.staged[i].get(), s.targets[i]);
 	// Nothing of the caller's leaks into CRIU, close-on-exec or not.
-	posix_spawn_file_actions_addclosefrom_np(&actions, kCriuFirstExtraFd + int(launch.extra_fds.size()));
-
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	setup.close_from(kCriuFirstExtraFd + int(launch.extra_fds.size()));
 
 	std::string fd_arg = std::to_string(kCriuSocketFd);
 	char *argv[] = {const_cast<char *>(launch.criu_path.c_str()), const_cast<char *>("swrk"), fd_arg.data(),
 			nullptr};
 	pid_t pid = -1;
 	bool has_slash = launch.criu_path.find('/') != std::string::npos;
-	int err = has_slash ? posix_spawn(&pid, argv[0], &actions, &attr, argv, environ)
-			    : posix_spawnp(&pid, argv[0], &actions, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&actions);
-	posix_spawnattr_destroy(&attr);
+	int err = has_slash ? posix_spawn(&pid, argv[0], setup.actions(), setup.attr(), argv, environ)
+			    : posix_spawnp(&pid, argv[0], setup.actions(), setup.attr(), argv, environ);
 	if (err != 0) {
 		std::string where = has_slash ? launch.criu_path : launch.criu_path + " (looked up in PATH)";
 		if (err == ENOENT)

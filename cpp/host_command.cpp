@@ -3,12 +3,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "spawn_setup.hpp"
 #include "unique_fd.hpp"
 
 extern char **environ;
@@ -60,29 +60,18 @@ HostCommandResult run_host_command(const std::vector<std::string> &argv, const s
 	if (!make_pipe(in_r, in_w) || !make_pipe(out_r, out_w))
 		return result;
 
-	posix_spawn_file_actions_t actions;
-	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_adddup2(&actions, in_r.get(), 0);
-	posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
-	posix_spawn_file_actions_adddup2(&actions, out_w.get(), 2);
-	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	SpawnSetup setup;
+	setup.place(in_r.get(), 0);
+	setup.place(out_w.get(), 1);
+	setup.place(out_w.get(), 2);
+	setup.close_from(3);
 
 	std::vector<char *> args;
 	for (const auto &a : argv)
 		args.push_back(const_cast<char *>(a.c_str()));
 	args.push_back(nullptr);
 	pid_t pid = -1;
-	int err = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
-	posix_spawn_file_actions_destroy(&actions);
-	posix_spawnattr_destroy(&attr);
+	int err = ::posix_spawnp(&pid, args[0], setup.actions(), setup.attr(), args.data(), environ);
 	if (err != 0)
 		return result;
 	result.started = true;

@@ -86,17 +86,24 @@ pid_t reaped_pid()
 	return pid;
 }
 
+// Checkpoints container "web1" with init `pid` into a directory that does
+// not exist: it fails with CCR_ERR_NOT_FOUND before CRIU starts.
+void checkpoint_missing_pid(ccr_options *opts, pid_t pid)
+{
+	ASSERT_EQ(ccr_options_set_images_dir(opts, "/nonexistent/ccr-images"), nullptr);
+	ccr_container *c = nullptr;
+	ASSERT_EQ(ccr_container_new(&c, "web1"), nullptr);
+	ASSERT_EQ(ccr_container_set_pid(c, pid), nullptr);
+	EXPECT_EQ(code_of(ccr_checkpoint(nullptr, c, opts)), CCR_ERR_NOT_FOUND);
+	ccr_container_free(c);
+}
+
 TEST_F(CapiLog, AFailedCheckpointLogsWhatItWasDoing)
 {
 	Lines lines;
 	ASSERT_EQ(ccr_options_set_log(opts_, CCR_LOG_INFO, collect, &lines, nullptr), nullptr);
-	ASSERT_EQ(ccr_options_set_images_dir(opts_, "/nonexistent/ccr-images"), nullptr);
-	ccr_container *c = nullptr;
-	ASSERT_EQ(ccr_container_new(&c, "web1"), nullptr);
 	pid_t pid = reaped_pid();
-	ASSERT_EQ(ccr_container_set_pid(c, pid), nullptr);
-	EXPECT_EQ(code_of(ccr_checkpoint(nullptr, c, opts_)), CCR_ERR_NOT_FOUND);
-	ccr_container_free(c);
+	checkpoint_missing_pid(opts_, pid);
 	ASSERT_EQ(lines.got.size(), 1u);
 	EXPECT_EQ(lines.got[0].first, CCR_LOG_INFO);
 	EXPECT_EQ(lines.got[0].second,
@@ -107,12 +114,7 @@ TEST_F(CapiLog, LinesBelowTheLevelAreDropped)
 {
 	Lines lines;
 	ASSERT_EQ(ccr_options_set_log(opts_, CCR_LOG_WARNING, collect, &lines, nullptr), nullptr);
-	ASSERT_EQ(ccr_options_set_images_dir(opts_, "/nonexistent/ccr-images"), nullptr);
-	ccr_container *c = nullptr;
-	ASSERT_EQ(ccr_container_new(&c, "web1"), nullptr);
-	ASSERT_EQ(ccr_container_set_pid(c, reaped_pid()), nullptr);
-	EXPECT_EQ(code_of(ccr_checkpoint(nullptr, c, opts_)), CCR_ERR_NOT_FOUND);
-	ccr_container_free(c);
+	checkpoint_missing_pid(opts_, reaped_pid());
 	EXPECT_TRUE(lines.got.empty()) << lines.got[0].second;
 }
 
@@ -122,12 +124,7 @@ TEST_F(CapiLog, RemovedLogIsSilent)
 	ASSERT_EQ(ccr_options_set_log(opts_, CCR_LOG_DEBUG, collect, &lines, finalize), nullptr);
 	ASSERT_EQ(ccr_options_set_log(opts_, CCR_LOG_DEBUG, nullptr, nullptr, nullptr), nullptr);
 	EXPECT_EQ(lines.finalized, 1);
-	ASSERT_EQ(ccr_options_set_images_dir(opts_, "/nonexistent/ccr-images"), nullptr);
-	ccr_container *c = nullptr;
-	ASSERT_EQ(ccr_container_new(&c, "web1"), nullptr);
-	ASSERT_EQ(ccr_container_set_pid(c, reaped_pid()), nullptr);
-	EXPECT_EQ(code_of(ccr_checkpoint(nullptr, c, opts_)), CCR_ERR_NOT_FOUND);
-	ccr_container_free(c);
+	checkpoint_missing_pid(opts_, reaped_pid());
 	EXPECT_TRUE(lines.got.empty());
 }
 
