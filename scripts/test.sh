@@ -39,9 +39,13 @@ echo "libccr.so exports only ccr_* ($(nm -D --defined-only "$build/libccr.so" | 
 
 stage "install: pkg-config, CMake package, C example"
 # Install into a staging prefix and build the C example against it with
-# pkg-config alone, as a user of the installed library would.
-prefix=$(mktemp -d /tmp/ccr-install.XXXXXX)
-trap 'rm -rf "$prefix"' EXIT
+# pkg-config alone, as a user of the installed library would. The prefix is
+# fixed (inside the build directory) and refreshed each run: Go's build cache
+# remembers the cgo link flags of the first run, so a per-run temporary prefix
+# would leave the next run linking against a directory that is gone.
+prefix=$build/staged-install
+rm -rf "$prefix"
+mkdir -p "$prefix"
 cmake --install "$build" --prefix "$prefix/usr" >/dev/null
 export PKG_CONFIG_PATH="$prefix/usr/lib/pkgconfig"
 export LD_LIBRARY_PATH="$prefix/usr/lib"
