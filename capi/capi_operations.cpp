@@ -1,5 +1,6 @@
 // The operations and queries of the C ABI, and the library version.
 #include "capi_internal.hpp"
+#include "cgroups.hpp"
 #include "operations.hpp"
 
 using namespace ccr::capi;
@@ -161,6 +162,17 @@ ccr_error *ccr_criu_version(unsigned *out, const ccr_options *options)
 	return firewall([&] {
 		unsigned &version = require(out, "out"); // before CRIU is started
 		version = ccr::criu_version(options_or_default(options));
+	});
+}
+
+ccr_error *ccr_host_cgroup_layout(ccr_cgroup_layout *out, ccr_freezer_kind *freezer)
+{
+	return firewall([&] {
+		ccr_cgroup_layout &layout = require(out, "out");
+		ccr::HostCgroups host = ccr::host_cgroups(ccr::host_cgroup_hierarchies());
+		layout = host.layout;
+		if (freezer)
+			*freezer = host.freezer;
 	});
 }
 

@@ -494,7 +494,11 @@ CCR_EXTERN ccr_error *ccr_options_set_cgroup_props_file(ccr_options *options, co
 CCR_EXTERN ccr_error *ccr_options_add_cgroup_dump_controller(ccr_options *options, const char *controller);
 
 /* A directory with the cgroup hierarchies already mounted, for CRIU to use
- * instead of mounting its own yard (restore). */
+ * instead of mounting its own yard (restore). Without one, ccr gives CRIU a
+ * yard of its own on checkpoint and restore: binds of the hierarchies the
+ * host has mounted, so that CRIU never mounts cgroup2 afresh, which would
+ * strip the host's cgroup2 mount options (nsdelegate, memory_recursiveprot).
+ * Whatever the yard, ccr puts those options back if a CRIU run changed them. */
 CCR_EXTERN ccr_error *ccr_options_set_cgroup_yard(ccr_options *options, const char *path);
 
 /* The freezer cgroup to freeze the container with (checkpoint). Default: the
@@ -619,6 +623,35 @@ typedef enum ccr_feature {
 /* Asks CRIU which features this kernel and CRIU support; `*out` is a mask of
  * ccr_feature bits as CRIU answered (not as asked). `options` may be NULL. */
 CCR_EXTERN ccr_error *ccr_criu_features(unsigned *out, const ccr_options *options);
+
+/* ------------------------------------------------------------------------- */
+/* The host                                                                  */
+/* ------------------------------------------------------------------------- */
+
+/* How the host's cgroup hierarchies are mounted, as ccr sees them from its
+ * mount namespace. */
+typedef enum ccr_cgroup_layout {
+	CCR_CGROUP_LAYOUT_NONE = 0,   /* no cgroup hierarchy is mounted */
+	CCR_CGROUP_LAYOUT_V1 = 1,     /* v1 hierarchies only */
+	CCR_CGROUP_LAYOUT_HYBRID = 2, /* v1 hierarchies and the v2 one beside them */
+	CCR_CGROUP_LAYOUT_V2 = 3      /* the v2 hierarchy alone (unified) */
+} ccr_cgroup_layout;
+
+/* The freezer ccr gives CRIU for a container, unless the caller names one
+ * with ccr_options_set_freeze_cgroup(). */
+typedef enum ccr_freezer_kind {
+	CCR_FREEZER_NONE = 0, /* none: CRIU stops the processes with ptrace alone */
+	CCR_FREEZER_V1 = 1,   /* the v1 freezer controller (freezer.state) */
+	CCR_FREEZER_V2 = 2    /* the container's v2 cgroup (cgroup.freeze) */
+} ccr_freezer_kind;
+
+/* The host's cgroup layout into `*out` and, when `freezer` is not NULL, the
+ * kind of freezer ccr uses on it (the v1 freezer wherever it is mounted, as
+ * runc does; cgroup.freeze on a v2-only host). Reads /proc/self/mountinfo;
+ * starts no process. Thread-safe.
+ * Errors: CCR_ERR_INVALID_ARGUMENT (`out` is NULL), CCR_ERR_SYSTEM
+ * (mountinfo unreadable). */
+CCR_EXTERN ccr_error *ccr_host_cgroup_layout(ccr_cgroup_layout *out, ccr_freezer_kind *freezer);
 
 /* ------------------------------------------------------------------------- */
 /* Checkpoint archives                                                       */

@@ -114,8 +114,17 @@ std::string CgroupHierarchy::controller_key() const
 std::vector<CgroupHierarchy> parse_cgroup_mounts(std::string_view mountinfo)
 {
 	std::vector<CgroupHierarchy> out;
-	for (const auto &m : parse_mountinfo(mountinfo)) {
+	auto mounts = parse_mountinfo(mountinfo);
+	std::vector<int> yards;
+	for (const auto &m : mounts)
+		if (m.fstype == "tmpfs" &&
+		    (m.source == kCgroupYardSource || m.mountpoint.find("/.criu.cgyard.") != std::string::npos))
+			yards.push_back(m.id);
+	for (const auto &m : mounts) {
 		if (m.fstype != "cgroup" && m.fstype != "cgroup2")
+			continue;
+		if (std::find(yards.begin(), yards.end(), m.parent) != yards.end() ||
+		    m.mountpoint.find("/.criu.cgyard.") != std::string::npos)
 			continue;
 		CgroupHierarchy h;
 		h.mountpoint = m.mountpoint;
@@ -176,6 +185,28 @@ void Freezer::thaw() const
 	}
 }
 
+void Freezer::freeze() const
+{
+	if (dir.empty())
+		return;
+	if (v2)
+		write_control(dir + "/cgroup.freeze", "1");
+	else
+		write_control(dir + "/freezer.state", "FROZEN");
+	// Give the kernel a moment to finish, so the caller sees the state it
+	// left the container in (v1: FROZEN, v2: "frozen 1").
+	for (int i = 0; i < 50; i++) {
+		try {
+			if (v2 ? read_small_file(dir + "/cgroup.events").find("frozen 1") != std::string::npos
+			       : read_small_file(dir + "/freezer.state").rfind("FROZEN", 0) == 0)
+				return;
+		} catch (const Error &) {
+			return;
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	}
+}
+
 Freezer freezer_of(int pid, const std::vector<CgroupHierarchy> &hierarchies)
 {
 	auto memberships = read_proc_cgroup(pid);
@@ -197,6 +228,25 @@ Freezer freezer_of(int pid, const std::vector<CgroupHierarchy> &hierarchies)
 						return Freezer{dir_in(h, m.path), true};
 	}
 	return {};
+}
+
+HostCgroups host_cgroups(const std::vector<CgroupHierarchy> &hierarchies)
+{
+	bool v1 = false, v2 = false, v1_freezer = false;
+	for (const auto &h : hierarchies) {
+		(h.v2 ? v2 : v1) = true;
+		if (!h.v2 && std::find(h.controllers.begin(), h.controllers.end(), "freezer") != h.controllers.end())
+			v1_freezer = true;
+	}
+	HostCgroups host;
+	host.layout = v1 ? (v2 ? CCR_CGROUP_LAYOUT_HYBRID : CCR_CGROUP_LAYOUT_V1)
+			 : (v2 ? CCR_CGROUP_LAYOUT_V2 : CCR_CGROUP_LAYOUT_NONE);
+	// As freezer_of(): the v1 freezer wherever there is one; cgroup.freeze
+	// only where v2 is the whole story.
+	host.freezer = v1_freezer                            ? CCR_FREEZER_V1
+		       : host.layout == CCR_CGROUP_LAYOUT_V2 ? CCR_FREEZER_V2
+							     : CCR_FREEZER_NONE;
+	return host;
 }
 
 CgroupPlacement::CgroupPlacement(std::vector<CgroupHierarchy> hierarchies,

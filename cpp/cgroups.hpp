@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "ccr.h"
+
 namespace ccr {
 
 // One line of /proc/<pid>/cgroup: "5:cpu,cpuacct:/ccr/web1".
@@ -28,7 +30,12 @@ struct CgroupHierarchy {
 	// The controllers as /proc/<pid>/cgroup spells them: "cpu,cpuacct".
 	std::string controller_key() const;
 };
+// The host's hierarchies, leaving out the mounts inside cgroup yards (ccr's
+// tmpfs named kCgroupYardSource, CRIU's ".criu.cgyard.*"): a yard of another
+// operation running at the same time is no place to freeze or create cgroups.
 std::vector<CgroupHierarchy> parse_cgroup_mounts(std::string_view mountinfo);
+// The source name of the tmpfs under ccr's cgroup yards (cgroup_yard.hpp).
+inline constexpr const char *kCgroupYardSource = "ccr-cgroup-yard";
 std::vector<CgroupHierarchy> host_cgroup_hierarchies();
 
 // The freezer of a process: its v1 freezer cgroup directory, or its v2
@@ -38,9 +45,17 @@ struct Freezer {
 	bool v2 = false;
 	explicit operator bool() const { return !dir.empty(); }
 	bool frozen() const;
-	void thaw() const; // best effort, never throws
+	void thaw() const;   // best effort, never throws
+	void freeze() const; // best effort, never throws
 };
 Freezer freezer_of(int pid, const std::vector<CgroupHierarchy> &hierarchies);
+
+// The host's cgroup layout and the kind of freezer freezer_of() picks on it.
+struct HostCgroups {
+	ccr_cgroup_layout layout = CCR_CGROUP_LAYOUT_NONE;
+	ccr_freezer_kind freezer = CCR_FREEZER_NONE;
+};
+HostCgroups host_cgroups(const std::vector<CgroupHierarchy> &hierarchies);
 
 // Puts a process into the container's cgroups, creating the directories it
 // needs, and takes away what it created unless commit() is called.

@@ -19,6 +19,7 @@
 #include "operation_common.hpp"
 #include "operations.hpp"
 #include "request_builder.hpp"
+#include "secure_dir.hpp"
 
 namespace ccr {
 namespace {
@@ -92,6 +93,15 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	plan.work_dir_fd = dirs.work.get();
 	plan.root = rootfs;
 	plan.freeze_cgroup = freezer.dir;
+	// CRIU reads the container's cgroups through ccr's yard of binds rather
+	// than mounts of its own, which would strip the host's cgroup2 options.
+	std::optional<TempDir> state;
+	CgroupYard yard;
+	if (opts.cgroup_yard.empty() && opts.cgroup_mode != CCR_CGROUP_IGNORE) {
+		state.emplace(TempDir::create("/run/ccr", spec.id + "-"));
+		yard = operation_cgroup_yard(opts, state->path(), hierarchies, read_proc_cgroup(spec.pid));
+		plan.cgroup_yard = yard.path();
+	}
 	std::string proc_root = "/proc/" + std::to_string(spec.pid) + "/root";
 	plan.ext_mounts = dump_external_mounts(config, rootfs, hierarchies, [&](const std::string &p) {
 		struct stat st;
@@ -120,6 +130,7 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	// From the network-lock notification on, CRIU may have cut the
 	// container's network off; a CRIU that dies cannot undo that itself.
 	bool network_locked = false;
+	Cgroup2OptionsGuard cgroup2_options;
 	try {
 		Stopwatch criu;
 		CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
@@ -145,6 +156,7 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		// died while the container was frozen leaves it frozen and its
 		// network locked: undo both.
 		log_warning(log, "{} failed: {}", what, err.message());
+		check_cgroup2_options(cgroup2_options, opts);
 		std::string unlocked =
 			network_locked
 				? remove_leftover_network_lock(spec.pid, read_criu_run_id(dirs.work.get(), log_name))
@@ -154,6 +166,12 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		if (freezer && !was_frozen) {
 			freezer.thaw();
 			log_debug(log, "thawed {}", freezer.dir);
+		} else if (freezer && !freezer.frozen()) {
+			// CRIU thaws the cgroup once it holds the tasks with ptrace
+			// and freezes it again only when it finishes: a paused
+			// container whose CRIU died would run. Pause it again.
+			freezer.freeze();
+			log_debug(log, "froze {} again: the container was paused before the checkpoint", freezer.dir);
 		}
 		attach_criu_log(err, dirs, log_name, opts.lazy_pages && !opts.pre_dump);
 		if (!unlocked.empty())
@@ -161,6 +179,7 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		err.prefixed("checkpoint of container " + spec.id + " (pid " + std::to_string(spec.pid) + ")");
 		throw;
 	}
+	check_cgroup2_options(cgroup2_options, opts);
 	read_dump_stats(dirs.work.get(), result.stats);
 	result.stats.wall_time_us = wall.elapsed_us();
 	log_info(log, "{} done in {} ms, {} ms of it in CRIU", what, result.stats.wall_time_us.value_or(0) / 1000,

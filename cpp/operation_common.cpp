@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 
+#include "cgroup2_options.hpp"
 #include "criu_host_hints.hpp"
 #include "criu_log.hpp"
 #include "criu_version.hpp"
+#include "log.hpp"
 #include "secure_dir.hpp"
 
 namespace ccr {
@@ -78,6 +80,27 @@ void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &l
 		if (std::string hint = host_hint(err.log_excerpt, lazy_dump, read_host_facts()); !hint.empty())
 			err.appended("; " + hint);
 	}
+}
+
+CgroupYard operation_cgroup_yard(const Options &opts, const std::string &state_dir,
+				 const std::vector<CgroupHierarchy> &hierarchies,
+				 const std::vector<CgroupMembership> &memberships)
+{
+	if (!opts.cgroup_yard.empty() || opts.cgroup_mode == CCR_CGROUP_IGNORE)
+		return {};
+	CgroupYard yard(state_dir + "/cgroup-yard", hierarchies, memberships);
+	if (yard.path().empty())
+		log_debug(opts.log, "no cgroup yard for CRIU ({}): CRIU mounts the hierarchies itself", yard.why_not());
+	else
+		log_debug(opts.log, "cgroup yard for CRIU: {}", yard.path());
+	return yard;
+}
+
+void check_cgroup2_options(Cgroup2OptionsGuard &guard, const Options &opts)
+{
+	std::string what = guard.restore();
+	if (!what.empty())
+		log_warning(opts.log, "{}", what);
 }
 
 } // namespace ccr

@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "cgroup2_options.hpp"
+#include "cgroup_yard.hpp"
+#include "cgroups.hpp"
 #include "criu_exchange.hpp"
 #include "criu_session.hpp"
 #include "error.hpp"
@@ -37,5 +40,17 @@ void call_user_notify(const Options &opts, const NotifyEvent &ev);
 // change on the host when the log shows a known cause (criu_host_hints.hpp).
 // `lazy_dump`: the operation was a dump serving lazy pages.
 void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &log_name, bool lazy_dump = false);
+
+// ccr's cgroup yard for one CRIU run at <state_dir>/cgroup-yard, so that CRIU
+// does not mount cgroup2 afresh (cgroup_yard.hpp). None when the caller named
+// a yard of its own, or when CRIU is told to ignore cgroups (it mounts none
+// then). `memberships`: the hierarchies CRIU will look for, as in
+// /proc/<pid>/cgroup.
+CgroupYard operation_cgroup_yard(const Options &opts, const std::string &state_dir,
+				 const std::vector<CgroupHierarchy> &hierarchies,
+				 const std::vector<CgroupMembership> &memberships);
+
+// Logs (warning) what the cgroup2 guard had to put back after a CRIU run.
+void check_cgroup2_options(Cgroup2OptionsGuard &guard, const Options &opts);
 
 } // namespace ccr

@@ -128,6 +128,8 @@ criu::criu_req build_dump_request(const Options &opts, const DumpPlan &plan)
 		o.set_leave_running(true);
 	if (!plan.freeze_cgroup.empty())
 		o.set_freeze_cgroup(plan.freeze_cgroup);
+	if (!plan.cgroup_yard.empty())
+		o.set_cgroup_yard(plan.cgroup_yard);
 	if (!opts.parent_path.empty())
 		o.set_parent_img(opts.parent_path);
 	if (opts.pre_dump || !opts.parent_path.empty())
@@ -250,6 +252,8 @@ criu::criu_req build_restore_request(const Options &opts, const RestorePlan &pla
 	}
 	if (!opts.cgroup_yard.empty())
 		o.set_cgroup_yard(opts.cgroup_yard);
+	else if (!plan.cgroup_yard.empty())
+		o.set_cgroup_yard(plan.cgroup_yard);
 	for (const auto &arg : opts.exec_cmd)
 		o.add_exec_cmd(arg);
 	return req;

@@ -30,6 +30,7 @@ struct DumpPlan {
 	int work_dir_fd = -1;
 	std::string root;          // the container's rootfs on the host
 	std::string freeze_cgroup; // empty: CRIU seizes with ptrace
+	std::string cgroup_yard;   // ccr's yard (cgroup_yard.hpp); empty: CRIU mounts its own
 	std::vector<ExtMount> ext_mounts;
 	std::vector<std::string> external; // "net[4026532]:extRootNetNS", ...
 	std::optional<std::string> config_file;
@@ -44,6 +45,7 @@ struct RestorePlan {
 	std::vector<ExtMount> ext_mounts;
 	std::vector<std::pair<std::string, int>> inherit_fds; // key -> fd in CRIU
 	std::vector<std::pair<std::string, std::string>> cgroup_roots;
+	std::string cgroup_yard; // ccr's yard, when the caller named none
 	std::vector<JoinNs> join_ns;
 	std::optional<std::string> config_file;
 };

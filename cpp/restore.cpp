@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "builtin_notify.hpp"
 #include "cgroups.hpp"
@@ -103,6 +104,11 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 		open_private_dir(state_dir, true, "state directory");
 	}
 
+	// CRIU creates the container's cgroups through ccr's yard of binds
+	// rather than mounts of its own, which would strip the host's cgroup2
+	// options. Declared after the state directory: it goes first.
+	CgroupYard yard = operation_cgroup_yard(opts, state_dir, hierarchies, read_proc_cgroup(::getpid()));
+
 	create_missing_mountpoints(config, rootfs);
 	RestoreRoot root(state_dir, rootfs);
 	log_debug(log, "rootfs {} bind-mounted on {}", rootfs, root.path());
@@ -122,6 +128,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 			plan.inherit_fds.emplace_back(descriptors[i], int(i));
 	plan.inherit_fds.insert(plan.inherit_fds.end(), ns.inherit_fds.begin(), ns.inherit_fds.end());
 	plan.join_ns = ns.join_ns;
+	plan.cgroup_yard = yard.path();
 	plan.config_file = choose_criu_config_file(opts, config);
 	std::string log_name = log_file_name(opts, true);
 	log_debug(log, "{} external mounts; {} namespaces joined; {} inherited descriptors; CRIU config file: {}",
@@ -139,6 +146,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 
 	int restored_pid = 0;
 	OperationResult result;
+	Cgroup2OptionsGuard cgroup2_options;
 	try {
 		Stopwatch criu;
 		CriuSession session = start_criu_session(launch, deadline_of(opts), opts.cancellation);
@@ -166,6 +174,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 		session.finish();
 	} catch (Error &err) {
 		log_warning(log, "criu restore failed: {}", err.message());
+		check_cgroup2_options(cgroup2_options, opts);
 		if (restored_pid > 0)
 			log_debug(log, "killing the restored init {}", restored_pid);
 		kill_and_reap(restored_pid);
@@ -177,6 +186,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 		err.prefixed("restore of container " + spec.id + " from " + dirs.images_path);
 		throw;
 	}
+	check_cgroup2_options(cgroup2_options, opts);
 	placement.commit();
 	result.pid = restored_pid;
 	read_restore_stats(dirs.work.get(), result.stats);

@@ -306,18 +306,43 @@ func (c *testContainer) restore(opts *ccr.RestoreOptions) (*ccr.Result, error) {
 	return res, nil
 }
 
+// cgroupV2Host: /sys/fs/cgroup is a cgroup2 mount (a v2-only host, or the
+// v2 view tests/cgroup2/view.sh makes of a hybrid one).
+func cgroupV2Host() bool {
+	var st syscall.Statfs_t
+	return syscall.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == cgroup2SuperMagic
+}
+
 func (c *testContainer) freezerDir() string {
+	if cgroupV2Host() {
+		return filepath.Join("/sys/fs/cgroup", c.cgroupPath())
+	}
 	return filepath.Join("/sys/fs/cgroup/freezer", c.cgroupPath())
 }
 
-// freezerState is the v1 freezer state of the container's cgroup, or ""
-// when there is no v1 freezer.
+// freezerState is the state of the container's freezer in v1's words
+// (THAWED, FREEZING, FROZEN; on v2 from cgroup.freeze and cgroup.events),
+// or "" when its cgroup is gone.
 func (c *testContainer) freezerState() string {
-	b, err := os.ReadFile(filepath.Join(c.freezerDir(), "freezer.state"))
+	if !cgroupV2Host() {
+		b, err := os.ReadFile(filepath.Join(c.freezerDir(), "freezer.state"))
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	freeze, err := os.ReadFile(filepath.Join(c.freezerDir(), "cgroup.freeze"))
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(b))
+	if strings.TrimSpace(string(freeze)) != "1" {
+		return "THAWED"
+	}
+	events, err := os.ReadFile(filepath.Join(c.freezerDir(), "cgroup.events"))
+	if err == nil && strings.Contains(string(events), "frozen 1") {
+		return "FROZEN"
+	}
+	return "FREEZING"
 }
 
 func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
@@ -355,7 +380,7 @@ func isZombie(pid int) bool {
 	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
 
-// cgroupHierarchies lists the cgroup mounts under /sys/fs/cgroup.
+// cgroupHierarchies lists the cgroup mounts at or under /sys/fs/cgroup.
 func cgroupHierarchies() []string {
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
@@ -376,7 +401,7 @@ func cgroupHierarchies() []string {
 			continue
 		}
 		fstype, mp := f[sep+1], f[4]
-		if (fstype == "cgroup" || fstype == "cgroup2") && strings.HasPrefix(mp, "/sys/fs/cgroup/") && !seen[mp] {
+		if (fstype == "cgroup" || fstype == "cgroup2") && (mp == "/sys/fs/cgroup" || strings.HasPrefix(mp, "/sys/fs/cgroup/")) && !seen[mp] {
 			seen[mp] = true
 			out = append(out, mp)
 		}
@@ -420,7 +445,11 @@ func (c *testContainer) cleanup() {
 	cg := c.cgroupPath()
 	// A frozen task does not die from SIGKILL until thawed.
 	for _, d := range dirsPostOrder(c.freezerDir()) {
-		os.WriteFile(filepath.Join(d, "freezer.state"), []byte("THAWED"), 0)
+		if cgroupV2Host() {
+			os.WriteFile(filepath.Join(d, "cgroup.freeze"), []byte("0"), 0)
+		} else {
+			os.WriteFile(filepath.Join(d, "freezer.state"), []byte("THAWED"), 0)
+		}
 	}
 	for _, p := range c.adopted {
 		syscall.Kill(p, syscall.SIGKILL)

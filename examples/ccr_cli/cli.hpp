@@ -59,6 +59,13 @@ int report_error(ccr_error *err, const Args &args);
 // each (ccr check).
 std::vector<std::string> host_notes();
 
+// The host's cgroup layout and ccr's freezer on it: a word for --json
+// ("hybrid", "v1", ...) and a phrase for people.
+const char *layout_name(ccr_cgroup_layout layout);
+const char *freezer_name(ccr_freezer_kind freezer);
+const char *layout_description(ccr_cgroup_layout layout);
+const char *freezer_description(ccr_freezer_kind freezer);
+
 // The statistics of a result as a JSON object, or as aligned text lines.
 std::string stats_json(const ccr_result *result);
 std::string stats_text(const ccr_result *result);

@@ -22,7 +22,7 @@ const std::set<std::string> kCommonFlags = {"--json", "--quiet", "--help"};
 
 const Command kCommands[] = {
 	{"check",
-	 "show the CRIU version and the features this kernel offers",
+	 "show the CRIU version, the features this kernel offers, the cgroup layout and freezer",
 	 "ccr check [--criu PATH] [--json]",
 	 {"--criu"},
 	 {},

@@ -65,3 +65,63 @@ std::vector<std::string> host_notes()
 }
 
 } // namespace cli
+
+namespace cli {
+
+const char *layout_name(ccr_cgroup_layout layout)
+{
+	switch (layout) {
+	case CCR_CGROUP_LAYOUT_V1:
+		return "v1";
+	case CCR_CGROUP_LAYOUT_HYBRID:
+		return "hybrid";
+	case CCR_CGROUP_LAYOUT_V2:
+		return "v2";
+	case CCR_CGROUP_LAYOUT_NONE:
+		break;
+	}
+	return "none";
+}
+
+const char *freezer_name(ccr_freezer_kind freezer)
+{
+	switch (freezer) {
+	case CCR_FREEZER_V1:
+		return "v1";
+	case CCR_FREEZER_V2:
+		return "v2";
+	case CCR_FREEZER_NONE:
+		break;
+	}
+	return "none";
+}
+
+const char *layout_description(ccr_cgroup_layout layout)
+{
+	switch (layout) {
+	case CCR_CGROUP_LAYOUT_V1:
+		return "v1 (no v2 hierarchy mounted)";
+	case CCR_CGROUP_LAYOUT_HYBRID:
+		return "hybrid (v1 hierarchies, v2 beside them)";
+	case CCR_CGROUP_LAYOUT_V2:
+		return "v2 (unified)";
+	case CCR_CGROUP_LAYOUT_NONE:
+		break;
+	}
+	return "none mounted";
+}
+
+const char *freezer_description(ccr_freezer_kind freezer)
+{
+	switch (freezer) {
+	case CCR_FREEZER_V1:
+		return "v1 freezer (freezer.state)";
+	case CCR_FREEZER_V2:
+		return "v2 (cgroup.freeze)";
+	case CCR_FREEZER_NONE:
+		break;
+	}
+	return "none (CRIU stops the processes with ptrace)";
+}
+
+} // namespace cli

@@ -156,11 +156,15 @@ int check(const Args &a)
 	if (a.values.count("--criu"))
 		step(ccr_options_set_criu_path(o, a.get("--criu").c_str()));
 	unsigned version = 0, features = 0;
+	ccr_cgroup_layout layout = CCR_CGROUP_LAYOUT_NONE;
+	ccr_freezer_kind freezer = CCR_FREEZER_NONE;
 	ccr_error *e = step.take();
 	if (!e)
 		e = ccr_criu_version(&version, o);
 	if (!e)
 		e = ccr_criu_features(&features, o);
+	if (!e)
+		e = ccr_host_cgroup_layout(&layout, &freezer);
 	ccr_options_free(o);
 	if (e)
 		return cli::report_error(e, a);
@@ -171,10 +175,12 @@ int check(const Args &a)
 		for (const auto &n : notes)
 			notes_json += (notes_json.empty() ? "" : ",") + cli::json_string(n);
 		std::printf("{\"ok\":true,\"command\":\"check\",\"ccr\":%s,\"criu\":\"%u.%u.%u\",\"criu_version\":%u,"
-			    "\"features\":{\"mem_track\":%s,\"lazy_pages\":%s,\"pidfd_store\":%s},\"notes\":[%s]}\n",
+			    "\"features\":{\"mem_track\":%s,\"lazy_pages\":%s,\"pidfd_store\":%s},"
+			    "\"cgroups\":{\"layout\":\"%s\",\"freezer\":\"%s\"},\"notes\":[%s]}\n",
 			    cli::json_string(ccr_version_string()).c_str(), version / 10000, version / 100 % 100,
 			    version % 100, version, yes(CCR_FEATURE_MEM_TRACK), yes(CCR_FEATURE_LAZY_PAGES),
-			    yes(CCR_FEATURE_PIDFD_STORE), notes_json.c_str());
+			    yes(CCR_FEATURE_PIDFD_STORE), cli::layout_name(layout), cli::freezer_name(freezer),
+			    notes_json.c_str());
 		return cli::kOk;
 	}
 	auto word = [&](unsigned bit) { return (features & bit) ? "yes" : "no"; };
@@ -183,6 +189,8 @@ int check(const Args &a)
 	std::printf("  mem-track (pre-dump):   %s\n", word(CCR_FEATURE_MEM_TRACK));
 	std::printf("  lazy-pages:             %s\n", word(CCR_FEATURE_LAZY_PAGES));
 	std::printf("  pidfd-store:            %s\n", word(CCR_FEATURE_PIDFD_STORE));
+	std::printf("  cgroups:                %s\n", cli::layout_description(layout));
+	std::printf("  freezer:                %s\n", cli::freezer_description(freezer));
 	for (const auto &n : notes)
 		std::printf("note: %s\n", n.c_str());
 	return cli::kOk;

@@ -161,6 +161,22 @@ TEST(Cli, CheckAsJson)
 	const bool run_is_tmpfs = static_cast<long>(run.f_type) == 0x01021994;
 	EXPECT_EQ(r.out.find("/run is not a tmpfs") == std::string::npos, run_is_tmpfs) << r.out;
 	EXPECT_EQ(r.out.find("iptables-restore is not in PATH"), std::string::npos) << r.out;
+	// The cgroup layout, told apart here by the file system types: the v1
+	// pass runs on this hybrid host, the v2 pass in tests/cgroup2/view.sh.
+	struct statfs cg {};
+	ASSERT_EQ(::statfs("/sys/fs/cgroup", &cg), 0);
+	const bool v2 = static_cast<unsigned long>(cg.f_type) == 0x63677270UL;
+	struct statfs unified {};
+	const bool hybrid = !v2 && ::statfs("/sys/fs/cgroup/unified", &unified) == 0 &&
+			    static_cast<unsigned long>(unified.f_type) == 0x63677270UL;
+	EXPECT_EQ(doc["cgroups"]["layout"], v2 ? "v2" : hybrid ? "hybrid" : "v1") << r.out;
+	EXPECT_EQ(doc["cgroups"]["freezer"], v2 ? "v2" : "v1") << r.out;
+	auto text = run_cli({"check"});
+	ASSERT_EQ(text.exit_code, 0) << text.err;
+	EXPECT_NE(text.out.find(v2 ? "freezer:                v2 (cgroup.freeze)"
+				   : "freezer:                v1 freezer (freezer.state)"),
+		  std::string::npos)
+		<< text.out;
 
 	// Without iptables-restore in PATH, check says what to do about it.
 	const std::string criu = find_in_path("criu");

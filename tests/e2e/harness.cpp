@@ -15,8 +15,10 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,8 +81,8 @@ std::atomic<unsigned> id_counter{0};
 
 const char *const kCgroupRoot = "/sys/fs/cgroup";
 
-// Every cgroup hierarchy mounted under /sys/fs/cgroup (v1 controllers and
-// the v2 "unified" one).
+// Every cgroup hierarchy mounted at or under /sys/fs/cgroup (v1 controllers
+// and the v2 "unified" one of a hybrid host, or the v2 one of a v2 host).
 std::vector<std::string> cgroup_hierarchies()
 {
 	std::vector<std::string> out;
@@ -96,7 +98,8 @@ std::vector<std::string> cgroup_hierarchies()
 		}
 		std::string fstype;
 		ss >> fstype;
-		if ((fstype == "cgroup" || fstype == "cgroup2") && f[4].rfind(std::string(kCgroupRoot) + "/", 0) == 0 &&
+		if ((fstype == "cgroup" || fstype == "cgroup2") &&
+		    (f[4] == kCgroupRoot || f[4].rfind(std::string(kCgroupRoot) + "/", 0) == 0) &&
 		    std::find(out.begin(), out.end(), f[4]) == out.end())
 			out.push_back(f[4]);
 	}
@@ -194,8 +197,13 @@ std::string missing_prerequisites()
 		missing.push_back("runc");
 	if (access("/bin/busybox", X_OK) != 0)
 		missing.push_back("/bin/busybox");
-	if (access("/sys/fs/cgroup/freezer", F_OK) != 0)
+	if (cgroup_v2_host()) {
+		if (access("/sys/fs/cgroup/cgroup.freeze", F_OK) != 0 &&
+		    access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) != 0)
+			missing.push_back("a cgroup2 hierarchy at /sys/fs/cgroup");
+	} else if (access("/sys/fs/cgroup/freezer", F_OK) != 0) {
 		missing.push_back("cgroup v1 freezer at /sys/fs/cgroup/freezer");
+	}
 	return join(missing, ", ");
 }
 
@@ -867,10 +875,53 @@ void Container::start()
 std::string Container::freezer_state() const
 {
 	try {
-		return trim(read_file(std::string(kCgroupRoot) + "/freezer" + cgroup_path() + "/freezer.state"));
+		if (!cgroup_v2_host())
+			return trim(
+				read_file(std::string(kCgroupRoot) + "/freezer" + cgroup_path() + "/freezer.state"));
+		// v2 has no state file: cgroup.freeze is what was asked, the
+		// "frozen" key of cgroup.events what the kernel reached.
+		auto v2 = v2_freezer();
+		if (!v2.freeze)
+			return "THAWED";
+		return v2.frozen ? "FROZEN" : "FREEZING";
 	} catch (...) {
 		return "";
 	}
+}
+
+V2FreezerState Container::v2_freezer() const
+{
+	std::string dir = std::string(kCgroupRoot) + cgroup_path();
+	V2FreezerState st;
+	st.freeze = trim(read_file(dir + "/cgroup.freeze")) == "1";
+	std::istringstream events(read_file(dir + "/cgroup.events"));
+	for (std::string key, value; events >> key >> value;)
+		if (key == "frozen")
+			st.frozen = value == "1";
+	return st;
+}
+
+std::function<int(const std::string &)> kill_criu_at(const std::string &script)
+{
+	return [script](const std::string &s) {
+		if (s == script)
+			for (pid_t p : children_named("criu"))
+				::kill(p, SIGKILL);
+		return 0;
+	};
+}
+
+bool cgroup_v2_host()
+{
+	struct statfs st;
+	return statfs(kCgroupRoot, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+std::string cgroup_dir(const std::string &controller, const std::string &path)
+{
+	if (cgroup_v2_host())
+		return std::string(kCgroupRoot) + path;
+	return std::string(kCgroupRoot) + "/" + controller + path;
 }
 
 std::string Container::ask(const std::string &line, std::chrono::milliseconds t)
@@ -928,12 +979,13 @@ void Container::cleanup() noexcept
 		cgs.insert(cgs.begin(), cgroup_path());
 
 		// A frozen task does not die from SIGKILL until thawed.
+		bool v2 = cgroup_v2_host();
 		for (auto &cg : cgs) {
 			std::vector<std::string> dirs;
-			collect_dirs_post_order(std::string(kCgroupRoot) + "/freezer" + cg, dirs);
+			collect_dirs_post_order(cgroup_dir("freezer", cg), dirs);
 			for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
-				std::ofstream f(*it + "/freezer.state");
-				f << "THAWED";
+				std::ofstream f(*it + (v2 ? "/cgroup.freeze" : "/freezer.state"));
+				f << (v2 ? "0" : "THAWED");
 			}
 		}
 		for (pid_t p : adopted_)

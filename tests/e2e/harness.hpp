@@ -116,6 +116,20 @@ std::vector<pid_t> children_named(const std::string &comm);
 // A pid that no process has right now.
 pid_t unused_pid();
 
+// True when /sys/fs/cgroup is a cgroup2 mount: a v2-only host, or the
+// v2 view tests/cgroup2/view.sh makes of a hybrid one.
+bool cgroup_v2_host();
+// The directory of cgroup `path` for `controller` ("freezer", "memory"):
+// /sys/fs/cgroup/<controller><path> on v1, /sys/fs/cgroup<path> on v2.
+std::string cgroup_dir(const std::string &controller, const std::string &path);
+
+// The v2 freezer of a cgroup: cgroup.freeze (asked) and cgroup.events'
+// "frozen" (reached).
+struct V2FreezerState {
+	bool freeze = false;
+	bool frozen = false;
+};
+
 // /proc/<pid>/cgroup as controller list -> path: "memory" -> "/ccr-e2e/x",
 // "cpu,cpuacct" -> ..., "" for the v2 hierarchy. Empty if unreadable.
 std::map<std::string, std::string> proc_cgroups(pid_t pid);
@@ -250,8 +264,11 @@ public:
 	std::string cgroup_path() const { return cgroup_path_for(id_); }
 	// The fixture's temp dir (images dirs, host files, ...).
 	const TempDir &dir() const { return dir_; }
-	// The freezer.state of the container's v1 freezer cgroup, trimmed.
+	// The state of the container's freezer in v1's words: THAWED, FREEZING
+	// or FROZEN (on v2 from cgroup.freeze and cgroup.events).
 	std::string freezer_state() const;
+	// v2 only: cgroup.freeze and cgroup.events of the container's cgroup.
+	V2FreezerState v2_freezer() const;
 
 	// The pipes talking to the current process (runc's, or a restore's).
 	Pipes &io() { return io_; }
@@ -307,6 +324,10 @@ struct NotifyRecorder {
 	// Installs this recorder on `o` (no finalizer: the recorder outlives o).
 	ccr_error *install(ccr_options *o);
 };
+
+// An on_script for NotifyRecorder that SIGKILLs our CRIU child when `script`
+// arrives (and lets every other notification pass).
+std::function<int(const std::string &)> kill_criu_at(const std::string &script);
 
 // Options with the images dir set (and optional extras applied by caller).
 OptionsPtr make_options(const std::string &images_dir);

@@ -47,37 +47,35 @@ std::set<int> open_fds(const std::string &pid = "self")
 	return fds;
 }
 
-// Mounts a restore could leave on the host: the restore root and CRIU's
-// cgroup yard.
-std::vector<std::string> leftover_mounts()
+// Mounts an operation on container `c` could leave on the host: the restore
+// root, CRIU's cgroup yard and ccr's. Only this container's (its id or its
+// directory is in the path), so that other runs on the machine do not count.
+std::vector<std::string> leftover_mounts(const Container &c)
 {
 	std::vector<std::string> found;
 	std::istringstream in(read_file("/proc/self/mountinfo"));
 	for (std::string l; std::getline(in, l);)
-		if (l.find("criu-root") != std::string::npos || l.find(".criu.cgyard.") != std::string::npos)
+		if ((l.find("criu-root") != std::string::npos || l.find(".criu.cgyard.") != std::string::npos ||
+		     l.find("/cgroup-yard") != std::string::npos) &&
+		    (l.find(c.id()) != std::string::npos || l.find(c.dir().path()) != std::string::npos))
 			found.push_back(l);
 	return found;
 }
 
-// Every v1 cgroup directory of the container's path that still exists.
+// Every cgroup directory of the container's path that still exists (each v1
+// controller's, or the one v2 directory).
 std::vector<std::string> cgroup_dirs(const std::string &path)
 {
 	std::vector<std::string> out;
+	if (cgroup_v2_host()) {
+		if (path_exists(cgroup_dir("", path)))
+			out.push_back(cgroup_dir("", path));
+		return out;
+	}
 	for (const char *ctrl : {"freezer", "memory", "pids", "cpu,cpuacct", "devices", "blkio"})
-		if (path_exists(std::string("/sys/fs/cgroup/") + ctrl + path))
-			out.push_back(std::string("/sys/fs/cgroup/") + ctrl + path);
+		if (path_exists(cgroup_dir(ctrl, path)))
+			out.push_back(cgroup_dir(ctrl, path));
 	return out;
-}
-
-// A callback that SIGKILLs our CRIU child when `script` arrives.
-std::function<int(const std::string &)> kill_criu_at(const std::string &script)
-{
-	return [script](const std::string &s) {
-		if (s == script)
-			for (pid_t p : children_named("criu"))
-				::kill(p, SIGKILL);
-		return 0;
-	};
 }
 
 // CRIU's network lock as the container's network namespace holds it: the
@@ -264,7 +262,7 @@ TEST_P(RestoreFault, NothingIsLeftBehindAndARetryWorks)
 	EXPECT_TRUE(children_named("criu").empty());
 	EXPECT_TRUE(children_named("sh").empty()) << "a restored process was left behind";
 	EXPECT_EQ(cgroup_dirs(c.cgroup_path()), std::vector<std::string>{}) << "cgroups were left behind";
-	EXPECT_EQ(leftover_mounts(), std::vector<std::string>{}) << "mounts were left behind";
+	EXPECT_EQ(leftover_mounts(c), std::vector<std::string>{}) << "mounts were left behind";
 
 	ASSERT_FALSE(restore(c, images)) << "the retry failed";
 	EXPECT_EQ(c.ask("b"), "b 2");
@@ -496,7 +494,7 @@ TEST(HostileInput, GarbageDescriptorsAreRefusedAndHostPathsInThemAreNeverOpened)
 	ASSERT_TRUE(err);
 	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_IMAGE) << describe(err);
 	EXPECT_EQ(cgroup_dirs(c.cgroup_path()), std::vector<std::string>{});
-	EXPECT_EQ(leftover_mounts(), std::vector<std::string>{});
+	EXPECT_EQ(leftover_mounts(c), std::vector<std::string>{});
 
 	// Names of host files are not pipes: ccr hands CRIU nothing for them,
 	// and the restore runs from the images alone.

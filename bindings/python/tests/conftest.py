@@ -262,6 +262,16 @@ def make_config(container_id: str, args: Sequence[str], root_path: str, scratch:
     return config
 
 
+def cgroup_v2_host() -> bool:
+    """/sys/fs/cgroup is a cgroup2 mount: a v2-only host, or the v2 view
+    tests/cgroup2/view.sh makes of a hybrid one."""
+    try:
+        out = subprocess.run(["stat", "-f", "-c", "%T", str(CGROUP_ROOT)], capture_output=True, text=True)
+    except OSError:
+        return False
+    return out.stdout.strip() == "cgroup2fs"
+
+
 def cgroup_hierarchies() -> List[Path]:
     """Every cgroup hierarchy mounted under /sys/fs/cgroup (v1 and v2)."""
     out: List[Path] = []
@@ -367,10 +377,21 @@ class RuncContainer:
             return ""
         return self.io.read_line(timeout) or ""
 
+    def freezer_dir(self) -> Path:
+        if cgroup_v2_host():
+            return CGROUP_ROOT / CGROUP_PARENT / self.id
+        return CGROUP_ROOT / "freezer" / CGROUP_PARENT / self.id
+
     def freezer_state(self) -> Optional[str]:
-        """THAWED/FROZEN from the v1 freezer, or None without one."""
+        """THAWED/FREEZING/FROZEN (on v2 from cgroup.freeze and cgroup.events),
+        or None when the cgroup is gone."""
         try:
-            return (CGROUP_ROOT / "freezer" / CGROUP_PARENT / self.id / "freezer.state").read_text().strip()
+            if not cgroup_v2_host():
+                return (self.freezer_dir() / "freezer.state").read_text().strip()
+            if (self.freezer_dir() / "cgroup.freeze").read_text().strip() != "1":
+                return "THAWED"
+            frozen = "frozen 1" in (self.freezer_dir() / "cgroup.events").read_text()
+            return "FROZEN" if frozen else "FREEZING"
         except OSError:
             return None
 
@@ -381,9 +402,10 @@ class RuncContainer:
         hierarchies = cgroup_hierarchies()
         rel = Path(CGROUP_PARENT) / self.id
         # A frozen task does not die from SIGKILL until thawed.
-        for d in reversed(_dirs_post_order(CGROUP_ROOT / "freezer" / rel)):
+        v2 = cgroup_v2_host()
+        for d in reversed(_dirs_post_order(self.freezer_dir())):
             try:
-                (d / "freezer.state").write_text("THAWED")
+                (d / ("cgroup.freeze" if v2 else "freezer.state")).write_text("0" if v2 else "THAWED")
             except OSError:
                 pass
         for pid in self.adopted:

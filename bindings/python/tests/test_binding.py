@@ -99,6 +99,21 @@ def test_library_version():
     assert os.path.exists(ccr.library_path)
 
 
+def test_host_cgroups_matches_the_file_systems():
+    # Independent of libccr: the file system types at /sys/fs/cgroup (the v2
+    # pass runs in tests/cgroup2/view.sh, where it is cgroup2 itself).
+    layout, freezer = ccr.host_cgroups()
+    fstype = subprocess.run(
+        ["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if fstype == "cgroup2fs":
+        assert (layout, freezer) == (ccr.CgroupLayout.V2, ccr.FreezerKind.V2)
+    else:
+        assert layout in (ccr.CgroupLayout.V1, ccr.CgroupLayout.HYBRID)
+        expected = ccr.FreezerKind.V1 if os.path.isdir("/sys/fs/cgroup/freezer") else ccr.FreezerKind.NONE
+        assert freezer == expected
+
+
 # --- Loading ----------------------------------------------------------------------------------
 
 

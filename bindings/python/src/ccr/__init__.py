@@ -94,6 +94,9 @@ __all__ = [
     "restore",
     "criu_version",
     "criu_features",
+    "CgroupLayout",
+    "FreezerKind",
+    "host_cgroups",
     "read_stats",
     "export_archive",
     "import_archive",
@@ -210,6 +213,23 @@ class Feature(enum.IntFlag):
     MEM_TRACK = 1 << 0
     LAZY_PAGES = 1 << 1
     PIDFD_STORE = 1 << 2
+
+
+class CgroupLayout(enum.IntEnum):
+    """How the host's cgroup hierarchies are mounted (``ccr_cgroup_layout``)."""
+
+    NONE = 0  #: no cgroup hierarchy is mounted
+    V1 = 1  #: v1 hierarchies only
+    HYBRID = 2  #: v1 hierarchies and the v2 one beside them
+    V2 = 3  #: the v2 hierarchy alone (unified)
+
+
+class FreezerKind(enum.IntEnum):
+    """The freezer ccr gives CRIU for a container (``ccr_freezer_kind``)."""
+
+    NONE = 0  #: none: CRIU stops the processes with ptrace alone
+    V1 = 1  #: the v1 freezer controller (freezer.state)
+    V2 = 2  #: the container's v2 cgroup (cgroup.freeze)
 
 
 class LogLevel(enum.IntEnum):
@@ -1201,6 +1221,15 @@ def criu_version(options: Optional[Options] = None, *, criu_path: Optional[PathL
     PATH). Cached by libccr per binary."""
     n = _query(_lib.ccr_criu_version, options, criu_path)
     return CriuVersion(n // 10000, n // 100 % 100, n % 100)
+
+
+def host_cgroups() -> Tuple[CgroupLayout, FreezerKind]:
+    """The host's cgroup layout and the freezer ccr uses on it, as ccr sees
+    them from this process's mount namespace. Starts no process."""
+    layout = ctypes.c_int(0)
+    freezer = ctypes.c_int(0)
+    _lib.ccr_host_cgroup_layout(ctypes.byref(layout), ctypes.byref(freezer))
+    return CgroupLayout(layout.value), FreezerKind(freezer.value)
 
 
 def criu_features(options: Optional[Options] = None, *, criu_path: Optional[PathLike] = None) -> Set[str]:

@@ -194,6 +194,8 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     # CRIU queries
     ("ccr_criu_version", [POINTER(c_uint), OptionsP], ErrorP),
     ("ccr_criu_features", [POINTER(c_uint), OptionsP], ErrorP),
+    # The host
+    ("ccr_host_cgroup_layout", [POINTER(c_int), POINTER(c_int)], ErrorP),
     # Checkpoint archives
     ("ccr_archive_export", [c_char_p, ContainerP, OptionsP, c_char_p], ErrorP),
     ("ccr_archive_import", [c_char_p, c_char_p], ErrorP),

@@ -52,6 +52,7 @@
 
 mod container;
 mod error;
+mod host;
 mod logging;
 mod notify;
 mod options;
@@ -66,6 +67,7 @@ pub use ccr_sys as sys;
 
 pub use crate::container::Container;
 pub use crate::error::{BoxError, Error, ErrorCode, Result};
+pub use crate::host::{host_cgroups, CgroupLayout, FreezerKind};
 pub use crate::logging::LogLevel;
 pub use crate::notify::Notify;
 pub use crate::options::{Canceller, CgroupMode, NetworkLock, Options, Outcome, PreDumpMode, Tls};

@@ -361,6 +361,16 @@ pub fn unused_pid() -> i32 {
         .expect("no unused pid")
 }
 
+/// True when /sys/fs/cgroup is a cgroup2 mount: a v2-only host, or the v2
+/// view tests/cgroup2/view.sh makes of a hybrid one.
+pub fn cgroup_v2_host() -> bool {
+    const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+    let path = std::ffi::CString::new(CGROUP_ROOT).expect("no NUL");
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and a zeroed statfs to fill.
+    unsafe { libc::statfs(path.as_ptr(), &mut st) == 0 && st.f_type as i64 == CGROUP2_SUPER_MAGIC }
+}
+
 /// The container's cgroup directory in every hierarchy under /sys/fs/cgroup
 /// (each v1 controller, "unified", or the v2 root itself).
 fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
@@ -568,26 +578,37 @@ impl TestContainer {
             .images_dir(self.dir.path().join(images))
     }
 
-    /// "THAWED"/"FROZEN" from the v1 freezer, or None without one.
+    /// THAWED, FREEZING or FROZEN (on v2 from cgroup.freeze and
+    /// cgroup.events), or None when the cgroup is gone.
     pub fn freezer_state(&self) -> Option<String> {
-        let p = Path::new(CGROUP_ROOT)
-            .join("freezer")
-            .join(CGROUP_PARENT)
-            .join(&self.id)
-            .join("freezer.state");
-        fs::read_to_string(p).ok().map(|s| s.trim().to_string())
+        if !cgroup_v2_host() {
+            let p = Path::new(CGROUP_ROOT)
+                .join("freezer")
+                .join(CGROUP_PARENT)
+                .join(&self.id)
+                .join("freezer.state");
+            return fs::read_to_string(p).ok().map(|s| s.trim().to_string());
+        }
+        let dir = Path::new(CGROUP_ROOT).join(CGROUP_PARENT).join(&self.id);
+        let freeze = fs::read_to_string(dir.join("cgroup.freeze")).ok()?;
+        if freeze.trim() != "1" {
+            return Some("THAWED".into());
+        }
+        let events = fs::read_to_string(dir.join("cgroup.events")).unwrap_or_default();
+        Some(if events.contains("frozen 1") { "FROZEN" } else { "FREEZING" }.into())
     }
 
-    /// The cgroup of `pid` in the v1 hierarchy holding `controller`.
+    /// The cgroup of `pid` in the v1 hierarchy holding `controller`; on a
+    /// v2 host, where every controller is in the one hierarchy, its "0::"
+    /// line.
     pub fn cgroup_of(pid: i32, controller: &str) -> Option<String> {
         let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+        let v2 = cgroup_v2_host();
         text.lines().find_map(|l| {
             let mut f = l.splitn(3, ':');
             let (_, ctrls, path) = (f.next()?, f.next()?, f.next()?);
-            ctrls
-                .split(',')
-                .any(|c| c == controller)
-                .then(|| path.to_string())
+            let hit = if v2 { ctrls.is_empty() } else { ctrls.split(',').any(|c| c == controller) };
+            hit.then(|| path.to_string())
         })
     }
 

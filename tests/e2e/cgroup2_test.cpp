@@ -1,0 +1,247 @@
+// cgroup v2 end to end: the v2 freezer through a checkpoint whose CRIU is
+// killed, and the host's cgroup2 mount options through everything ccr does
+// (where plain runc loses them, CRIU issue 3029).
+//
+// The freezer test needs a v2 host. On this hybrid machine it runs itself
+// again inside tests/cgroup2/view.sh (a private mount namespace where
+// /sys/fs/cgroup is the host's cgroup2 hierarchy), so it runs in both the v1
+// and the v2 pass and is never skipped for the layout.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <set>
+#include <sstream>
+
+#include "harness.hpp"
+
+namespace {
+
+using namespace e2e;
+
+// ---- the v2 view --------------------------------------------------------------------------
+
+// Runs the current test again in the v2 view of this host; true when it
+// passed there (its output goes into the failure message otherwise).
+::testing::AssertionResult passes_in_v2_view()
+{
+	const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
+	char self[PATH_MAX];
+	ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return ::testing::AssertionFailure() << "cannot read /proc/self/exe";
+	self[n] = '\0';
+	CmdResult r = run({"bash", std::string(CCR_SOURCE_DIR) + "/tests/cgroup2/view.sh", self,
+			   std::string("--gtest_filter=") + info->test_suite_name() + "." + info->name()});
+	if (r.ok() && r.output.find("[  PASSED  ] 1 test.") != std::string::npos)
+		return ::testing::AssertionSuccess();
+	return ::testing::AssertionFailure() << "in tests/cgroup2/view.sh:\n" << r.output;
+}
+
+// ---- the cgroup2 superblock's options -----------------------------------------------------
+
+struct Cgroup2Mount {
+	std::string mountpoint;
+	std::set<std::string> options; // super options other than rw/ro
+};
+
+// The first cgroup2 mount of this mount namespace and its superblock options.
+Cgroup2Mount cgroup2_mount()
+{
+	std::istringstream in(read_file("/proc/self/mountinfo"));
+	for (std::string line; std::getline(in, line);) {
+		std::istringstream f(line);
+		std::string id, parent, dev, root, mountpoint, tok;
+		f >> id >> parent >> dev >> root >> mountpoint;
+		while (f >> tok && tok != "-") {
+		}
+		std::string fstype, source, super;
+		f >> fstype >> source >> super;
+		if (fstype != "cgroup2")
+			continue;
+		Cgroup2Mount m{mountpoint, {}};
+		std::istringstream opts(super);
+		for (std::string o; std::getline(opts, o, ',');)
+			if (o != "rw" && o != "ro")
+				m.options.insert(o);
+		return m;
+	}
+	return {};
+}
+
+// Reconfigures the superblock (not the mount's own flags) with exactly
+// `options`, as `mount -o remount` would without touching nosuid & co.
+void set_cgroup2_options(const std::string &mountpoint, const std::set<std::string> &options)
+{
+	int fs = ::fspick(AT_FDCWD, mountpoint.c_str(), FSPICK_CLOEXEC);
+	if (fs < 0)
+		throw std::runtime_error("fspick " + mountpoint + ": " + strerror(errno));
+	for (const auto &o : options)
+		if (::fsconfig(fs, FSCONFIG_SET_FLAG, o.c_str(), nullptr, 0) != 0) {
+			::close(fs);
+			throw std::runtime_error("fsconfig " + o + ": " + strerror(errno));
+		}
+	int rc = ::fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, nullptr, nullptr, 0);
+	int err = errno;
+	::close(fs);
+	if (rc != 0)
+		throw std::runtime_error("reconfigure " + mountpoint + ": " + strerror(err));
+}
+
+std::string joined(const std::set<std::string> &s)
+{
+	return join(std::vector<std::string>(s.begin(), s.end()));
+}
+
+// Holds the machine-wide lock the options test takes (two test runs on one
+// machine must not change the one superblock under each other) and puts the
+// host's options back when the test ends, whatever happened.
+class HostOptionsScope {
+public:
+	explicit HostOptionsScope(Cgroup2Mount original) : original_(std::move(original))
+	{
+		lock_ = ::open("/run/lock/ccr-e2e-cgroup2-options.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (lock_ < 0 || ::flock(lock_, LOCK_EX) != 0)
+			throw std::runtime_error(std::string("lock for the cgroup2 options: ") + strerror(errno));
+	}
+	~HostOptionsScope()
+	{
+		try {
+			set_cgroup2_options(original_.mountpoint, original_.options);
+		} catch (const std::exception &e) {
+			ADD_FAILURE() << "could not put the host's cgroup2 options back (" << joined(original_.options)
+				      << "): " << e.what();
+		}
+		::close(lock_);
+	}
+
+private:
+	Cgroup2Mount original_;
+	int lock_ = -1;
+};
+
+// ---- tests ----------------------------------------------------------------------------------
+
+// On v2 CRIU freezes with cgroup.freeze (its log says which freezer it
+// detected), seizes the tasks with ptrace and thaws the cgroup again before
+// it dumps, so no notification sees the cgroup frozen. What a caller can
+// observe is the contract: a running container reads cgroup.freeze 0 and
+// "frozen 0" in cgroup.events after a checkpoint whose CRIU was killed, and
+// a paused one (runc pause) reads 1 and "frozen 1" after a killed and after
+// a leave-running checkpoint, until runc resume.
+TEST(CgroupV2, FreezerStatesThroughCheckpointsWhoseCriuIsKilled)
+{
+	require_prerequisites();
+	if (!cgroup_v2_host()) {
+		EXPECT_TRUE(passes_in_v2_view());
+		return;
+	}
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	V2FreezerState st = c.v2_freezer();
+	EXPECT_FALSE(st.freeze);
+	EXPECT_FALSE(st.frozen);
+
+	NotifyRecorder killer;
+	killer.on_script = kill_criu_at("network-lock");
+	const std::string images = c.dir() / "images";
+	ErrorPtr err = checkpoint(c, images, [&](ccr_options *o) { expect_ok(killer.install(o)); });
+	ASSERT_TRUE(err) << "CRIU was killed but the checkpoint succeeded";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CRIU_DIED) << describe(err);
+	EXPECT_NE(read_file(images + "/dump.log").find("Detected cgroup V2 freezer"), std::string::npos)
+		<< "CRIU did not use the v2 freezer";
+	st = c.v2_freezer();
+	EXPECT_FALSE(st.freeze) << "cgroup.freeze stayed 1 after CRIU was killed";
+	EXPECT_FALSE(st.frozen) << "cgroup.events still says frozen after CRIU was killed";
+	EXPECT_EQ(c.ask("b"), "b 2");
+
+	CmdResult r = run({"runc", "--root", c.runc_root(), "pause", c.id()});
+	ASSERT_TRUE(r.ok()) << r.output;
+	st = c.v2_freezer();
+	ASSERT_TRUE(st.freeze && st.frozen) << "runc pause did not freeze the v2 cgroup";
+	err = checkpoint(c, c.dir() / "images-paused", [&](ccr_options *o) { expect_ok(killer.install(o)); });
+	ASSERT_TRUE(err);
+	st = c.v2_freezer();
+	EXPECT_TRUE(st.freeze) << "a killed checkpoint thawed a paused container (cgroup.freeze)";
+	EXPECT_TRUE(st.frozen) << "a killed checkpoint thawed a paused container (cgroup.events)";
+	ASSERT_FALSE(checkpoint(c, c.dir() / "images-paused-2",
+				[](ccr_options *o) { expect_ok(ccr_options_set_leave_running(o, 1)); }));
+	st = c.v2_freezer();
+	EXPECT_TRUE(st.freeze && st.frozen) << "a leave-running checkpoint thawed a paused container";
+	r = run({"runc", "--root", c.runc_root(), "resume", c.id()});
+	ASSERT_TRUE(r.ok()) << r.output;
+	st = c.v2_freezer();
+	EXPECT_FALSE(st.freeze || st.frozen);
+	EXPECT_EQ(c.ask("c"), "c 3");
+}
+
+// The host's cgroup2 options (here memory_recursiveprot, harmless on this
+// machine whose memory controller is bound to v1) survive a checkpoint, a
+// restore, a checkpoint whose CRIU is killed and a restore whose CRIU is
+// killed through ccr; a plain `runc checkpoint` of the same container
+// strips them. Runs on whichever cgroup2 mount this pass has: the hybrid
+// host's /sys/fs/cgroup/unified, or /sys/fs/cgroup in the v2 view.
+TEST(CgroupV2, HostMountOptionsStayAsTheyWereThroughCcrNotThroughRunc)
+{
+	require_prerequisites();
+	Cgroup2Mount original = cgroup2_mount();
+	ASSERT_FALSE(original.mountpoint.empty()) << "no cgroup2 mount";
+	HostOptionsScope scope(original);
+	std::set<std::string> wanted = original.options;
+	wanted.insert("memory_recursiveprot");
+	// Set again right before each operation: a CRIU of another run on this
+	// machine (runc's, say) may strip them at any time, and the test is
+	// about what this operation does.
+	auto arm = [&] {
+		set_cgroup2_options(original.mountpoint, wanted);
+		ASSERT_EQ(joined(cgroup2_mount().options), joined(wanted));
+	};
+	auto options_now = [] { return joined(cgroup2_mount().options); };
+
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	const std::string images = c.dir() / "images";
+	arm();
+	ASSERT_FALSE(checkpoint(c, images, [](ccr_options *o) { expect_ok(ccr_options_set_leave_running(o, 1)); }));
+	EXPECT_EQ(options_now(), joined(wanted)) << "after a checkpoint";
+
+	Container c2;
+	arm();
+	ASSERT_FALSE(restore(c2, images));
+	EXPECT_EQ(c2.ask("b"), "b 2");
+	EXPECT_EQ(options_now(), joined(wanted)) << "after a restore";
+
+	NotifyRecorder killer;
+	killer.on_script = kill_criu_at("network-lock");
+	arm();
+	ErrorPtr err = checkpoint(c, c.dir() / "images-killed", [&](ccr_options *o) { expect_ok(killer.install(o)); });
+	ASSERT_TRUE(err);
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CRIU_DIED) << describe(err);
+	EXPECT_EQ(options_now(), joined(wanted)) << "after a checkpoint whose CRIU was killed";
+	EXPECT_EQ(c.ask("b"), "b 2");
+
+	Container c3;
+	NotifyRecorder restore_killer;
+	restore_killer.on_script = kill_criu_at("setup-namespaces");
+	arm();
+	err = restore(c3, images, nullptr, [&](ccr_options *o) { expect_ok(restore_killer.install(o)); });
+	ASSERT_TRUE(err);
+	EXPECT_EQ(options_now(), joined(wanted)) << "after a restore whose CRIU was killed";
+
+	// The control: runc (CRIU without a yard) strips them.
+	arm();
+	CmdResult r = run({"runc", "--root", c.runc_root(), "checkpoint", "--leave-running", "--image-path",
+			   c.dir() / "images-runc", c.id()});
+	ASSERT_TRUE(r.ok()) << r.output;
+	EXPECT_EQ(cgroup2_mount().options.count("memory_recursiveprot"), 0u)
+		<< "runc's checkpoint kept the options: the test no longer shows what ccr guards against";
+	EXPECT_EQ(c.ask("c"), "c 3");
+}
+
+} // namespace
