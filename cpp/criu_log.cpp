@@ -123,7 +123,7 @@ std::string criu_log_excerpt(std::string_view log, int context_before, size_t ma
 	return out;
 }
 
-std::string read_log_excerpt(int dirfd, const std::string &name)
+std::string read_log_tail(int dirfd, const std::string &name)
 {
 	try {
 		// O_NONBLOCK: a FIFO in place of the log must not hang us.
@@ -148,16 +148,20 @@ std::string read_log_excerpt(int dirfd, const std::string &name)
 			len += static_cast<size_t>(n);
 		}
 		text.resize(len);
-		std::string_view view = text;
 		// Started in the middle of the file: the first line is partial.
 		if (start > 0) {
-			size_t nl = view.find('\n');
-			view.remove_prefix(nl == std::string_view::npos ? view.size() : nl + 1);
+			size_t nl = text.find('\n');
+			text.erase(0, nl == std::string::npos ? text.size() : nl + 1);
 		}
-		return criu_log_excerpt(view);
+		return text;
 	} catch (const std::bad_alloc &) {
 		return {};
 	}
+}
+
+std::string read_log_excerpt(int dirfd, const std::string &name)
+{
+	return criu_log_excerpt(read_log_tail(dirfd, name));
 }
 
 std::string read_criu_run_id(int dirfd, const std::string &name)
@@ -190,35 +194,83 @@ std::string read_criu_run_id(int dirfd, const std::string &name)
 
 bool is_incidental_criu_error(std::string_view line)
 {
-	// CRIU logs these as errors on its way, but they are never why an
-	// operation failed: raising its own descriptor limit is refused without
-	// CAP_SYS_RESOURCE, and "... FAILED." only sums up what came before.
-	static constexpr std::string_view kIncidental[] = {"rlimit: Can't setup RLIMIT_NOFILE", "Dumping FAILED.",
-							   "Pre-dumping FAILED.", "Restoring FAILED.",
-							   "Restoring FAILED"};
-	for (std::string_view s : kIncidental)
-		if (line.find(s) != std::string_view::npos)
-			return true;
-	return false;
+	std::string_view t = trim(line);
+	if (t.ends_with("FAILED") || t.ends_with("FAILED."))
+		return true;
+	return t.find("): rlimit: ") != std::string_view::npos;
 }
 
-std::string first_error_line(std::string_view log)
+namespace {
+
+// One error line of CRIU's log, its timestamp gone.
+struct ErrorLine {
+	std::string_view text;
+	bool criu_own = false; // "Error (file:line): ...", maybe after a task's "<pid>: "
+};
+
+std::string_view without_timestamp(std::string_view line)
 {
-	for (std::string_view line : split_lines(log)) {
-		if (!is_error_line(line) || is_incidental_criu_error(line))
-			continue;
-		line = trim(line);
-		// CRIU's timestamp: "(00.012345)". Anything else in parentheses
-		// at the start is part of the message and stays.
-		if (line.size() > 2 && line[0] == '(') {
-			size_t close = line.find(')');
-			if (close != std::string_view::npos && close > 1 &&
-			    line.substr(1, close - 1).find_first_not_of("0123456789.") == std::string_view::npos)
-				line = trim(line.substr(close + 1));
-		}
-		return std::string(line);
+	line = trim(line);
+	// CRIU's timestamp: "(00.012345)". Anything else in parentheses at the
+	// start is part of the message and stays.
+	if (line.size() > 2 && line[0] == '(') {
+		size_t close = line.find(')');
+		if (close != std::string_view::npos && close > 1 &&
+		    line.substr(1, close - 1).find_first_not_of("0123456789.") == std::string_view::npos)
+			line = trim(line.substr(close + 1));
 	}
-	return {};
+	return line;
+}
+
+// "Error (criu/mem.c:666): ..." or "1: Error (criu/files-reg.c:2353): ...".
+bool is_criu_own_error(std::string_view text)
+{
+	size_t i = 0;
+	while (i < text.size() && text[i] >= '0' && text[i] <= '9')
+		i++;
+	if (i > 0) {
+		if (text.substr(i, 2) != ": ")
+			return false;
+		i += 2;
+	}
+	constexpr std::string_view head = "Error (";
+	if (text.substr(i, head.size()) != head)
+		return false;
+	size_t close = text.find("): ", i);
+	size_t colon = text.rfind(':', close);
+	return close != std::string_view::npos && colon != std::string_view::npos && colon > i + head.size() &&
+	       colon + 1 < close &&
+	       text.substr(colon + 1, close - colon - 1).find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+} // namespace
+
+std::string failure_cause(std::string_view log, bool tool_output)
+{
+	// A program's complaint explains the failure only when CRIU failed
+	// right after it: nothing but errors between it and CRIU's closing line.
+	std::string_view tool_line;
+	for (std::string_view line : split_lines(log)) {
+		if (!is_error_line(line)) {
+			if (!trim(line).empty())
+				tool_line = {};
+			continue;
+		}
+		std::string_view text = without_timestamp(line);
+		if (!is_criu_own_error(text)) {
+			if (tool_line.empty())
+				tool_line = text;
+			continue;
+		}
+		if (is_incidental_criu_error(text)) {
+			// CRIU's closing summary: what follows is its clean-up.
+			if (text.find("FAILED") != std::string_view::npos)
+				break;
+			continue;
+		}
+		return std::string(text);
+	}
+	return tool_output ? std::string(tool_line) : std::string();
 }
 
 } // namespace ccr

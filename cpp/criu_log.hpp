@@ -31,12 +31,31 @@ std::string read_log_excerpt(int dirfd, const std::string &name);
 // it is not a UUID. Best effort like read_log_excerpt().
 std::string read_criu_run_id(int dirfd, const std::string &name);
 
-// The first line containing "Error", without its "(00.012345) " timestamp
-// prefix and surrounding white space, or "" when there is none.
-std::string first_error_line(std::string_view log);
+// The tail of log file `name` in directory `dirfd` that read_log_excerpt()
+// reads (at most the last 4 MiB, a partial first line dropped), with the same
+// best-effort rules: "" for a missing, unreadable, symlinked or non-regular
+// file.
+std::string read_log_tail(int dirfd, const std::string &name);
 
-// Whether an error line of CRIU's is one it logs on the way without it being
-// the cause of a failure (first_error_line() passes over these).
+// The line of CRIU's log that explains why an operation failed, without its
+// "(00.012345) " timestamp, or "" when the log names no cause. Chosen by what
+// the lines are, not by matching known messages:
+//  - CRIU's own errors ("Error (file.c:123): ...", a restored task's with its
+//    pid in front) come first, the earliest of them: CRIU stops soon after
+//    the first real failure, and what it logs later is its consequence;
+//  - nothing after CRIU's closing "... FAILED" line counts (its clean-up),
+//    nor that line itself, nor the notices CRIU logs as errors while it sets
+//    itself up (is_incidental_criu_error());
+//  - output of the programs CRIU runs ("Error: ipv4: Address already
+//    assigned." from `ip`), which has no "(file:line)", only when
+//    `tool_output` is true, CRIU itself named nothing, and CRIU failed right
+//    after it (no line of progress between it and the end or CRIU's
+//    closing line).
+std::string failure_cause(std::string_view log, bool tool_output = true);
+
+// Whether an error line of CRIU's is one it logs without it being a cause:
+// its closing "Dumping FAILED." / "Restoring FAILED." summary, and the
+// limit it fails to raise for itself without CAP_SYS_RESOURCE ("rlimit:").
 bool is_incidental_criu_error(std::string_view line);
 
 } // namespace ccr

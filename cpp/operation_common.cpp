@@ -64,14 +64,19 @@ void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &l
 	if (!dirs.work)
 		return;
 	err.log_path = dirs.work_path + "/" + log_name;
+	std::string tail;
 	try {
-		err.log_excerpt = read_log_excerpt(dirs.work.get(), log_name);
+		tail = read_log_tail(dirs.work.get(), log_name);
+		err.log_excerpt = criu_log_excerpt(tail);
 	} catch (...) {
 		// The log is a help, not a requirement: keep the original error.
 	}
 	// CRIU's RPC answer often says only "dump failed"; its log says why.
 	if (err.code() == CCR_ERR_CRIU_FAILED || err.code() == CCR_ERR_CRIU_DIED) {
-		std::string first = first_error_line(err.log_excerpt);
+		// A CRIU that died is explained by how it died unless it logged an
+		// error of its own first; the output of a program it ran is not a
+		// reason for its death.
+		std::string first = failure_cause(tail, err.code() == CCR_ERR_CRIU_FAILED);
 		bool repeats = err.criu_message && err.criu_message->find(first) != std::string::npos;
 		if (!first.empty() && !repeats)
 			err.appended("; " + first + " (see " + err.log_path + ")");

@@ -127,18 +127,18 @@ TEST(CriuLog, ContextGivesWayToTheFirstError)
 	EXPECT_EQ(ccr::criu_log_excerpt(huge, 5, 0), "");
 }
 
-TEST(CriuLog, FirstErrorLine)
+TEST(CriuLog, FailureCauseIsTheFirstErrorLine)
 {
 	std::string log = "(00.000001) fine\n"
 			  "(00.012345) Error (criu/cr-dump.c:1234): Can't dump\n"
 			  "(00.012346) Error (criu/cr-dump.c:99): second\n";
-	EXPECT_EQ(ccr::first_error_line(log), "Error (criu/cr-dump.c:1234): Can't dump");
-	EXPECT_EQ(ccr::first_error_line("(00.1)      1: Error (criu/files.c:7): no file  \n"),
+	EXPECT_EQ(ccr::failure_cause(log), "Error (criu/cr-dump.c:1234): Can't dump");
+	EXPECT_EQ(ccr::failure_cause("(00.1)      1: Error (criu/files.c:7): no file  \n"),
 		  "1: Error (criu/files.c:7): no file");
-	EXPECT_EQ(ccr::first_error_line("Error without a timestamp"), "Error without a timestamp");
-	EXPECT_EQ(ccr::first_error_line("(pid 4) Error here"), "(pid 4) Error here");
-	EXPECT_EQ(ccr::first_error_line(make_log(10, {})), "");
-	EXPECT_EQ(ccr::first_error_line(""), "");
+	EXPECT_EQ(ccr::failure_cause("Error without a timestamp"), "Error without a timestamp");
+	EXPECT_EQ(ccr::failure_cause("(pid 4) Error here"), "(pid 4) Error here");
+	EXPECT_EQ(ccr::failure_cause(make_log(10, {})), "");
+	EXPECT_EQ(ccr::failure_cause(""), "");
 }
 
 class CriuLogFile : public ::testing::Test {
@@ -203,17 +203,17 @@ TEST_F(CriuLogFile, OnlyTheLast4MiBAreRead)
 
 } // namespace
 
-TEST(CriuLog, FirstErrorLinePassesOverIncidentalErrors)
+TEST(CriuLog, FailureCausePassesOverIncidentalErrors)
 {
 	const char *log = "(00.049989) Error (criu/util.c:1533): rlimit: Can't setup RLIMIT_NOFILE for self: "
 			  "Operation not permitted\n"
 			  "(00.057941) Error (criu/mem.c:666): fault: Dump VMA pages failure!\n"
 			  "(00.220611) Error (criu/cr-dump.c:2111): Dumping FAILED.\n";
-	EXPECT_EQ(ccr::first_error_line(log), "Error (criu/mem.c:666): fault: Dump VMA pages failure!");
+	EXPECT_EQ(ccr::failure_cause(log), "Error (criu/mem.c:666): fault: Dump VMA pages failure!");
 	EXPECT_TRUE(ccr::is_incidental_criu_error("Error (criu/cr-dump.c:2111): Dumping FAILED."));
 	EXPECT_FALSE(ccr::is_incidental_criu_error("Error (criu/mem.c:666): fault: Dump VMA pages failure!"));
 	// Only incidental errors: there is no cause to name.
-	EXPECT_EQ(ccr::first_error_line("(00.1) Error (criu/util.c:1): rlimit: Can't setup RLIMIT_NOFILE\n"), "");
+	EXPECT_EQ(ccr::failure_cause("(00.1) Error (criu/util.c:1): rlimit: Can't setup RLIMIT_NOFILE\n"), "");
 }
 
 // swrk logs the process's run id and then the request's; the second names
@@ -235,4 +235,48 @@ TEST_F(CriuLogFile, RunIdThatIsNoUuidIsIgnored)
 	std::ofstream(dir_ + "/odd.log") << "(00.0) CRIU run id = 8395d963-c11e-4f48-8ab4-75be42f1a6b0; nft flush\n"
 					    "(00.0) CRIU run id = ../../etc/passwd-aaaaaaaaaaaaaaaaaaaaaaaaaa\n";
 	EXPECT_EQ(ccr::read_criu_run_id(dirfd_.get(), "odd.log"), "");
+}
+
+// A restore whose rootfs lacks the binary, as CRIU 4.1.1 logs it on this
+// kernel: `ip addr restore` prints its complaint (in every restore here)
+// long before the real cause, and CRIU's clean-up adds errors after its
+// closing line.
+TEST(CriuLog, FailureCauseIsCriusOwnErrorNotAToolsOutputNorTheCleanUp)
+{
+	const char *log =
+		"(00.104381) Error (criu/util.c:1533): rlimit: Can't setup RLIMIT_NOFILE for self: "
+		"Operation not permitted\n"
+		"(00.079840)      1: net: \tRunning ip addr restore  \n"
+		"Error: ipv4: Address already assigned.\n"
+		"Error: ipv6: address already assigned.\n"
+		"(00.302865)      1: Error (criu/files-reg.c:2353): Can't open file bin/busybox on restore: No "
+		"such file or directory\n"
+		"(00.302868)      1: Error (criu/mem.c:911): Can't fixup VMA's fd\n"
+		"(00.304164) Error (criu/cr-restore.c:2320): Restoring FAILED.\n"
+		"(00.305276) Error (criu/cgroup.c:1998): cg: cgroupd: recv req error: No such file or directory\n";
+	EXPECT_EQ(
+		ccr::failure_cause(log),
+		"1: Error (criu/files-reg.c:2353): Can't open file bin/busybox on restore: No such file or directory");
+
+	// A tool's complaint right before the end names the cause, when the
+	// caller accepts tool output; one CRIU carried on after does not.
+	const char *at_the_end = "(00.1) Error (criu/util.c:1533): rlimit: Can't setup RLIMIT_NOFILE for self\n"
+				 "Error: ipv4: Address already assigned.\n";
+	EXPECT_EQ(ccr::failure_cause(at_the_end), "Error: ipv4: Address already assigned.");
+	EXPECT_EQ(ccr::failure_cause(at_the_end, false), "");
+	const char *carried_on = "Error: ipv4: Address already assigned.\n"
+				 "(00.2)      1: net: Running ip route restore\n"
+				 "(00.3) Error (criu/cr-restore.c:2320): Restoring FAILED.\n";
+	EXPECT_EQ(ccr::failure_cause(carried_on), "");
+	const char *failed_right_after = "(00.2) Running iptables-restore\n"
+					 "iptables-restore v1.8.9: Error: line 3 failed\n"
+					 "(00.3) Error (criu/cr-dump.c:2111): Dumping FAILED.\n";
+	EXPECT_EQ(ccr::failure_cause(failed_right_after), "iptables-restore v1.8.9: Error: line 3 failed");
+
+	// After the closing line only clean-up follows.
+	EXPECT_EQ(ccr::failure_cause("(00.3) Error (criu/cr-restore.c:2320): Restoring FAILED.\n"
+				     "(00.4) Error (criu/cgroup.c:1998): cg: cgroupd: recv req error\n"),
+		  "");
+	// Not CRIU's format: "(file:line)" must hold a line number.
+	EXPECT_EQ(ccr::failure_cause("(00.5) Error (see below): x\n", false), "");
 }
