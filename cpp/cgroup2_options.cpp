@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -81,6 +82,11 @@ std::string Cgroup2OptionsGuard::restore() noexcept
 		recorded_ = false; // checked: the destructor has nothing left to do
 		if (now_at.empty() || now == options_)
 			return {};
+		// A cgroup2 mount by CRIU only ever clears options. Anything new
+		// was set by someone else meanwhile: theirs to keep.
+		for (const auto &opt : now)
+			if (std::find(options_.begin(), options_.end(), opt) == options_.end())
+				return {};
 		std::string what = "the host's cgroup2 mount options changed from " + joined(options_) + " to " +
 				   joined(now) + " during the CRIU run";
 		if (int err = reconfigure(now_at, options_))

@@ -31,8 +31,10 @@ public:
 	Cgroup2OptionsGuard &operator=(const Cgroup2OptionsGuard &) = delete;
 	~Cgroup2OptionsGuard() { restore(); }
 
-	// Puts the recorded options back if they changed. Returns what it did
-	// ("" when nothing had changed), or why it could not. Never throws.
+	// Puts the recorded options back if some were cleared (a fresh cgroup2
+	// mount only clears them; an option added meanwhile is someone else's
+	// doing and is left alone). Returns what it did ("" when nothing had
+	// changed), or why it could not. Never throws.
 	std::string restore() noexcept;
 
 private:
