@@ -134,6 +134,11 @@ ccr_error *ccr_options_set_leave_running(ccr_options *options, int enable)
 	return set_flag(options, &ccr::Options::leave_running, enable);
 }
 
+ccr_error *ccr_options_set_allow_processes_outside_tree(ccr_options *options, int enable)
+{
+	return set_flag(options, &ccr::Options::allow_processes_outside_tree, enable);
+}
+
 ccr_error *ccr_options_set_tcp_established(ccr_options *options, int enable)
 {
 	return set_flag(options, &ccr::Options::tcp_established, enable);

@@ -249,6 +249,15 @@ CCR_EXTERN ccr_error *ccr_options_set_pre_dump(ccr_options *options, int enable)
  * CRIU stops the container's processes once the images are written. */
 CCR_EXTERN ccr_error *ccr_options_set_leave_running(ccr_options *options, int enable);
 
+/* Checkpoints a container although processes in its freezer cgroup are not
+ * in its init's process tree (checkpoint). Such a process, typically one
+ * started with `runc exec` (its parent is outside the container), is one
+ * CRIU does not dump: it is missing after a restore. Default 0: the
+ * checkpoint fails with CCR_ERR_UNSUPPORTED naming each such process (pid
+ * and command line) before CRIU starts. With 1 the checkpoint goes on, and
+ * each process left out is named in a warning on the result. */
+CCR_EXTERN ccr_error *ccr_options_set_allow_processes_outside_tree(ccr_options *options, int enable);
+
 /* Checkpoints and restores established TCP connections (both). */
 CCR_EXTERN ccr_error *ccr_options_set_tcp_established(ccr_options *options, int enable);
 

@@ -18,6 +18,7 @@
 #include "oci_config.hpp"
 #include "operation_common.hpp"
 #include "operations.hpp"
+#include "processes_outside_tree.hpp"
 #include "request_builder.hpp"
 #include "secure_dir.hpp"
 
@@ -86,6 +87,26 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 			  was_frozen ? ", paused by the caller: stays paused" : "");
 	else
 		log_debug(log, "no freezer cgroup: CRIU stops the processes with ptrace");
+
+	// CRIU takes the init's tree only: a process beside it in the cgroup
+	// (runc exec) would be lost without a word.
+	std::vector<OutsideProcess> outside;
+	if (freezer)
+		outside = processes_outside_tree(spec.pid, freezer.dir);
+	if (!outside.empty() && !opts.allow_processes_outside_tree)
+		throw Error(CCR_ERR_UNSUPPORTED,
+			    "container " + spec.id + ": process" + (outside.size() > 1 ? "es " : " ") +
+				    describe(outside) + " in its cgroup " + freezer.dir +
+				    (outside.size() > 1 ? " are" : " is") + " not in the process tree of its init " +
+				    std::to_string(spec.pid) +
+				    " (started from outside, as with runc exec): CRIU dumps only that tree, so the "
+				    "restored container would lack " +
+				    (outside.size() > 1 ? "them" : "it") + "; stop " +
+				    (outside.size() > 1 ? "them" : "it") +
+				    " first, or allow it with ccr_options_set_allow_processes_outside_tree()");
+	for (const auto &p : outside)
+		log_warning(log, "process {} ({}) is not in the init's tree: the checkpoint leaves it out", p.pid,
+			    p.command);
 
 	DumpPlan plan;
 	plan.pid = spec.pid;

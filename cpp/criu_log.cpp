@@ -36,10 +36,7 @@ std::vector<std::string_view> split_lines(std::string_view text)
 	return lines;
 }
 
-bool is_error_line(std::string_view line)
-{
-	return line.find(error_marker) != std::string_view::npos;
-}
+bool is_error_line(std::string_view line);
 
 std::string_view trim(std::string_view s)
 {
@@ -241,6 +238,22 @@ bool is_criu_own_error(std::string_view text)
 	return close != std::string_view::npos && colon != std::string_view::npos && colon > i + head.size() &&
 	       colon + 1 < close &&
 	       text.substr(colon + 1, close - colon - 1).find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+bool has_timestamp(std::string_view line)
+{
+	return without_timestamp(line).size() != trim(line).size();
+}
+
+// CRIU's own error lines ("(00.012345) Error (file.c:1): ...", a task's with
+// its pid), or a line of a program CRIU ran (no timestamp) that says
+// "Error". A line of CRIU's that merely mentions the word (a path, say) is
+// not one.
+bool is_error_line(std::string_view line)
+{
+	if (line.find(error_marker) == std::string_view::npos)
+		return false;
+	return is_criu_own_error(without_timestamp(line)) || !has_timestamp(line);
 }
 
 } // namespace

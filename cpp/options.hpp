@@ -68,6 +68,7 @@ struct Options {
 	std::string parent_path;
 	bool pre_dump = false;
 	bool leave_running = false;
+	bool allow_processes_outside_tree = false; // ccr's own: see processes_outside_tree.hpp
 	bool tcp_established = false;
 	bool ext_unix_sk = false;
 	bool shell_job = false;

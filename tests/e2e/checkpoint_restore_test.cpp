@@ -434,3 +434,53 @@ TEST_F(CheckpointRestore, LogTellsEachStep)
 		EXPECT_LE(level, CCR_LOG_INFO) << text;
 	EXPECT_EQ(c.ask("b"), "b 2");
 }
+
+// 7. A process started with `runc exec` is in the container's cgroup but not
+//    in its init's tree: CRIU would leave it out without a word. The
+//    checkpoint refuses, naming it, and leaves the container running; with
+//    the opt-in it goes on, and the restored container lacks it.
+TEST_F(CheckpointRestore, ProcessStartedWithRuncExecIsNamedNotSilentlyLost)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	const std::string pid_file = c.dir() / "exec.pid";
+	// Its stdio to /dev/null: run() reads until every writer is gone.
+	CmdResult r =
+		run({"sh", "-c", "exec runc --root \"$0\" exec -d --pid-file \"$1\" \"$2\" sleep 1000 >/dev/null 2>&1",
+		     c.runc_root(), pid_file, c.id()});
+	ASSERT_TRUE(r.ok()) << r.output;
+	const pid_t exec_pid = std::stoi(read_file(pid_file));
+	ASSERT_TRUE(alive(exec_pid));
+
+	ErrorPtr err = checkpoint(c, c.dir() / "images-refused");
+	ASSERT_TRUE(err) << "the checkpoint went on without the exec'd process";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_UNSUPPORTED) << describe(err);
+	const std::string message = ccr_error_message(err.get());
+	EXPECT_NE(message.find(std::to_string(exec_pid) + " (sleep 1000)"), std::string::npos) << message;
+	EXPECT_NE(message.find("ccr_options_set_allow_processes_outside_tree"), std::string::npos) << message;
+	EXPECT_FALSE(path_exists(c.dir() / "images-refused/inventory.img")) << "CRIU ran";
+	EXPECT_TRUE(alive(exec_pid));
+	EXPECT_EQ(c.ask("b"), "b 2");
+
+	const std::string images = c.dir() / "images";
+	err = checkpoint(c, images,
+			 [](ccr_options *o) { expect_ok(ccr_options_set_allow_processes_outside_tree(o, 1)); });
+	ASSERT_FALSE(err) << describe(err);
+	ASSERT_TRUE(wait_gone(c.pid()));
+	c.delete_runc_container();
+	EXPECT_TRUE(wait_gone(exec_pid)) << "runc delete left the exec'd process";
+	pid_t pid2 = 0;
+	ASSERT_FALSE(restore(c, images, &pid2));
+	EXPECT_EQ(c.ask("c"), "c 3");
+	// The restored container has its init's tree and nothing else.
+	std::istringstream procs(read_file(cgroup_dir("freezer", c.cgroup_path()) + "/cgroup.procs"));
+	for (std::string pid; procs >> pid;) {
+		std::string cmdline;
+		try {
+			cmdline = read_file("/proc/" + pid + "/cmdline");
+		} catch (...) {
+		}
+		EXPECT_EQ(cmdline.find("1000"), std::string::npos) << "pid " << pid << " came back";
+	}
+}

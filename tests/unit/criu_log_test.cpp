@@ -280,3 +280,16 @@ TEST(CriuLog, FailureCauseIsCriusOwnErrorNotAToolsOutputNorTheCleanUp)
 	// Not CRIU's format: "(file:line)" must hold a line number.
 	EXPECT_EQ(ccr::failure_cause("(00.5) Error (see below): x\n", false), "");
 }
+
+// A line of CRIU's own that only mentions the word (a path named after it)
+// is neither quoted as an error nor taken for the cause.
+TEST(CriuLog, AWordInAPathIsNoError)
+{
+	const char *log = "(00.1) Opening /tmp/TestErrorPath/images/inventory.img\n"
+			  "(00.2) Error (criu/files-reg.c:2353): Can't open file bin/x: No such file or directory\n";
+	EXPECT_EQ(ccr::failure_cause(log),
+		  "Error (criu/files-reg.c:2353): Can't open file bin/x: No such file or directory");
+	EXPECT_EQ(ccr::criu_log_excerpt(log, 0),
+		  "(00.2) Error (criu/files-reg.c:2353): Can't open file bin/x: No such file or directory");
+	EXPECT_EQ(ccr::failure_cause("(00.1) Opening /tmp/TestErrorPath/x\n"), "");
+}
