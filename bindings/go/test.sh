@@ -6,8 +6,9 @@
 #   cmake -S . -B build && ninja -C build ccr && cmake --install build --prefix /tmp/ccr/usr
 #   export PKG_CONFIG_PATH=/tmp/ccr/usr/lib/pkgconfig LD_LIBRARY_PATH=/tmp/ccr/usr/lib
 #   bash bindings/go/test.sh
-# The end-to-end tests need root, criu >= 4.1, runc and /bin/busybox; without
-# them they skip, or fail when CI=true.
+# The end-to-end tests need root, criu >= 4.1, runc and /bin/busybox (and
+# ccr-runc's the tools scripts/bootstrap.sh builds under
+# /usr/local/libexec/ccr-test); without them they skip, or fail when CI=true.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,3 +29,7 @@ echo "== libccr $(pkg-config --modversion ccr) from $(pkg-config --variable=libd
 go vet ./...
 go build ./...
 go test -count=1 -v ./...
+
+# ccr-runc is a module of its own (it pins runc's libcontainer, which the
+# binding's users should not inherit): its tests run from its directory.
+bash cmd/ccr-runc/test.sh
