@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,7 +203,12 @@ func (d *containerd) logTail() string {
 }
 
 func (d *containerd) ctr(args ...string) (string, error) {
-	full := append([]string{"--address", d.sock, "--namespace", ctrNamespace}, args...)
+	return d.ctrIn(ctrNamespace, args...)
+}
+
+// ctrIn runs ctr in the containerd namespace ns ("k8s.io" for CRI's).
+func (d *containerd) ctrIn(ns string, args ...string) (string, error) {
+	full := append([]string{"--address", d.sock, "--namespace", ns}, args...)
 	var env []string
 	if d.setup.snapshotter != "" {
 		env = []string{"CONTAINERD_SNAPSHOTTER=" + d.setup.snapshotter}
@@ -334,6 +340,13 @@ func processesMentioning(dir string) []int {
 // /bin/busybox and its applets, the config, the manifest, the index) as a
 // tar and imports it with `ctr images import`.
 func (d *containerd) importBusybox() {
+	d.t.Helper()
+	d.importImage(ctrNamespace, imageRef, nil, []string{"sh"})
+}
+
+// importImage imports a busybox image named ref into the containerd
+// namespace ns, with the entrypoint and command given.
+func (d *containerd) importImage(ns, ref string, entrypoint, cmd []string) {
 	t := d.t
 	t.Helper()
 	var layer bytes.Buffer
@@ -370,7 +383,7 @@ func (d *containerd) importBusybox() {
 	layerDigest, layerSize := add(layer.Bytes())
 	config, _ := json.Marshal(map[string]any{
 		"architecture": "amd64", "os": "linux",
-		"config": map[string]any{"Env": []string{"PATH=/bin"}, "Cmd": []string{"sh"}},
+		"config": map[string]any{"Env": []string{"PATH=/bin"}, "Entrypoint": entrypoint, "Cmd": cmd},
 		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{layerDigest}},
 	})
 	configDigest, configSize := add(config)
@@ -385,14 +398,16 @@ func (d *containerd) importBusybox() {
 		"manifests": []any{map[string]any{
 			"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifestDigest, "size": manifestSize,
 			"platform":    map[string]string{"architecture": "amd64", "os": "linux"},
-			"annotations": map[string]string{"org.opencontainers.image.ref.name": imageRef},
+			"annotations": map[string]string{"org.opencontainers.image.ref.name": ref},
 		}},
 	})
-	tarball := filepath.Join(d.dir, "busybox-oci.tar")
+	tarball := filepath.Join(d.dir, fmt.Sprintf("image-%d-oci.tar", idCounter.Add(1)))
 	writeOCILayout(t, tarball, index, blobs)
-	d.mustCtr("images", "import", tarball)
-	if out := d.mustCtr("images", "ls", "-q"); !strings.Contains(out, imageRef) {
-		t.Fatalf("imported image %s not listed: %q", imageRef, out)
+	if out, err := d.ctrIn(ns, "images", "import", tarball); err != nil {
+		t.Fatalf("ctr images import %s: %v\n%s", tarball, err, out)
+	}
+	if out, _ := d.ctrIn(ns, "images", "ls", "-q"); !strings.Contains(out, ref) {
+		t.Fatalf("imported image %s not listed: %q", ref, out)
 	}
 }
 
@@ -421,12 +436,23 @@ func (d *containerd) runCounter(id string) string {
 	d.t.Helper()
 	data := filepath.Join(d.dir, "data-"+id)
 	must(d.t, os.Mkdir(data, 0o755))
-	d.mustCtr("run", "--detach", "--null-io",
-		"--runc-binary", ccrRuncBinary(d.t), "--runc-root", d.runcRoot,
-		"--cgroup", "/"+cgroupParent+"/"+id,
-		"--mount", "type=bind,src="+data+",dst=/data,options=rbind:rw",
-		imageRef, id, "sh", "-c", counterScript)
+	d.runTask(id, data, "sh", "-c", counterScript)
 	return data
+}
+
+// runTask starts a task whose runc binary is ccr-runc, running args
+// (flags for `ctr run` may come first), with data bind-mounted at /data.
+func (d *containerd) runTask(id, data string, args ...string) {
+	d.t.Helper()
+	var flags []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+		flags, args = append(flags, args[0]), args[1:]
+	}
+	full := append([]string{"run", "--detach", "--null-io",
+		"--runc-binary", ccrRuncBinary(d.t), "--runc-root", d.runcRoot,
+		"--cgroup", "/" + cgroupParent + "/" + id,
+		"--mount", "type=bind,src=" + data + ",dst=/data,options=rbind:rw"}, flags...)
+	d.mustCtr(append(append(full, imageRef, id), args...)...)
 }
 
 // counter reads /data/count: the token and the count.
@@ -635,6 +661,44 @@ func TestContainerd2CheckpointRestore(t *testing.T) {
 		t.Fatalf("not containerd 2.4.2: %s", out)
 	}
 	t.Run("leave-running", func(t *testing.T) { liveRoundTrip(t, d, "live2") })
+
+	// A ccr failure reaches ctr's output as ccr's one line: CRIU refuses
+	// an established TCP connection without --tcp-established (which
+	// `ctr tasks checkpoint` cannot ask for). The task keeps running.
+	t.Run("failure-reaches-ctr", func(t *testing.T) {
+		const id = "talker"
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		defer ln.Close()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			if conn, err := ln.Accept(); err == nil {
+				accepted <- conn
+			}
+		}()
+		data := filepath.Join(d.dir, "data-"+id)
+		must(t, os.Mkdir(data, 0o755))
+		d.runTask(id, data, "--net-host", "sh", "-c", fmt.Sprintf("sleep 3600 | nc 127.0.0.1 %d", ln.Addr().(*net.TCPAddr).Port))
+		select {
+		case conn := <-accepted:
+			defer conn.Close()
+		case <-time.After(20 * time.Second):
+			t.Fatal("the task did not connect")
+		}
+		out, err := d.ctr("tasks", "checkpoint", id)
+		if err == nil {
+			t.Fatalf("ctr tasks checkpoint of a task with an established connection succeeded: %s", out)
+		}
+		t.Logf("ctr tasks checkpoint: %s", out)
+		if !strings.Contains(out, "ccr: checkpoint of container "+id) ||
+			!strings.Contains(out, "Connected TCP socket, consider using --tcp-established") {
+			t.Errorf("ctr's message is not ccr's one line naming the cause: %q", out)
+		}
+		if st := d.taskStatus(id); st != "RUNNING" {
+			t.Errorf("task is %q after the failed checkpoint, want RUNNING", st)
+		}
+		d.removeContainer(id)
+	})
 }
 
 // relabelCheckpoint imports the checkpoint image ref again as newRef, with
