@@ -28,27 +28,45 @@ const (
 	crictlPath = "/usr/local/libexec/ccr-test/crictl-1.37.0/crictl"
 )
 
-// criConfig is the CRI part of containerd 2.x's config.toml: a runtime
-// handler running ccr-runc, the locally built sandbox image, the native
-// snapshotter, and restrict_oom_score_adj (the sandbox asks for an
-// oom_score_adj of -998, which root without CAP_SYS_RESOURCE may not set).
-func criConfig(ccrRunc, runcRoot string) string {
-	return fmt.Sprintf(`
+// criConfig is the CRI part of containerd 2.x's config.toml: the README's
+// runtime handler block as written (ccr-runc's path and a private runc
+// root put in), then what a test machine adds: the locally built sandbox
+// image and the native snapshotter.
+func criConfig(t *testing.T, ccrRunc, runcRoot string) string {
+	t.Helper()
+	block := readmeTOML(t, "../../../../README.md", "version = 3")
+	const bin = `BinaryName = "/usr/local/bin/ccr-runc"`
+	if !strings.Contains(block, bin) || !strings.Contains(block, "containerd.runtimes."+criHandler+".options]") {
+		t.Fatalf("the README's containerd 2.x block has no %s handler with %s:\n%s", criHandler, bin, block)
+	}
+	block = strings.Replace(block, "version = 3\n", "", 1) // the test's config has its own
+	block = strings.Replace(block, bin, fmt.Sprintf("BinaryName = %q\n      Root = %q", ccrRunc, runcRoot), 1)
+	return "\n" + block + fmt.Sprintf(`
 [plugins."io.containerd.cri.v1.images"]
   snapshotter = "native"
   [plugins."io.containerd.cri.v1.images".pinned_images]
     sandbox = %q
-[plugins."io.containerd.cri.v1.runtime"]
-  restrict_oom_score_adj = true
-  enable_criu = true
-  [plugins."io.containerd.cri.v1.runtime".containerd]
-    default_runtime_name = %q
-    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.%s]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.%s.options]
-        BinaryName = %q
-        Root = %q
-`, pauseRef, criHandler, criHandler, criHandler, ccrRunc, runcRoot)
+`, pauseRef)
+}
+
+// readmeTOML is the first ```toml block of the README at path that
+// contains marker.
+func readmeTOML(t *testing.T, path, marker string) string {
+	t.Helper()
+	readme, err := os.ReadFile(path)
+	must(t, err)
+	rest := string(readme)
+	for {
+		i := strings.Index(rest, "```toml\n")
+		if i < 0 {
+			t.Fatalf("%s has no ```toml block with %q", path, marker)
+		}
+		rest = rest[i+len("```toml\n"):]
+		block := rest[:strings.Index(rest, "```")]
+		if strings.Contains(block, marker) {
+			return block
+		}
+	}
 }
 
 // crictl runs crictl against d's CRI socket.
@@ -85,7 +103,7 @@ func startCRI(t *testing.T) (*containerd, string, string) {
 		filepath.Join(containerd2Dir, "containerd-shim-runc-v2"), newRuncPath(), crictlPath, "checkpointctl")
 	setup := containerd2()
 	dir := t.TempDir()
-	setup.cri = criConfig(ccrRuncBinary(t), filepath.Join(dir, "runc"))
+	setup.cri = criConfig(t, ccrRuncBinary(t), filepath.Join(dir, "runc"))
 	d := startContainerdWith(t, setup)
 	must(t, os.WriteFile(filepath.Join(d.dir, "crictl.yaml"), nil, 0o600))
 	t.Cleanup(func() {
@@ -276,13 +294,17 @@ func TestCRICheckpointFailureReachesCrictl(t *testing.T) {
 		t.Fatal("the container did not connect")
 	}
 
+	if st := d.criState(id); st != "CONTAINER_RUNNING" {
+		t.Fatalf("container is %s before the checkpoint, want CONTAINER_RUNNING", st)
+	}
 	out, err := d.crictl("checkpoint", "--export="+filepath.Join(d.dir, "never.tar"), id)
 	if err == nil {
 		t.Fatalf("crictl checkpoint of a container with an established connection succeeded: %s", out)
 	}
 	t.Logf("crictl checkpoint: %s", out)
+	// CRIU's errors, for whoever reads a failure of this test (containerd
+	// copies CRIU's log next to the bundle).
 	logs, _ := filepath.Glob(filepath.Join(d.dir, "state/io.containerd.runtime.v2.task/k8s.io", id, "criu-dump.log"))
-	t.Logf("dump logs: %q", logs)
 	if len(logs) > 0 {
 		b, _ := os.ReadFile(logs[0])
 		for _, line := range strings.Split(string(b), "\n") {
