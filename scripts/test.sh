@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds ccr and runs every test: unit tests, the header test, the installed
 # package (pkg-config + an example built against it), the exported-symbol
-# check, the end-to-end tests against real CRIU and runc, each binding's tests
+# check, the end-to-end tests against real CRIU and runc (Debian's 1.1.5, then
+# 1.5.3), each binding's tests
 # (Go, Python, Rust) against the installed library, the fuzz targets for a
 # bounded time, the whole C++ suite again under AddressSanitizer + UBSan, and
 # the concurrency tests under ThreadSanitizer.
@@ -58,6 +59,20 @@ echo "header, library, pkg-config file and CMake package work from $prefix/usr"
 
 stage "C++ unit and end-to-end tests"
 (cd "$build" && ctest --output-on-failure -j2)
+
+# The end-to-end tests again with the newer runc generation first in PATH
+# (scripts/bootstrap.sh builds runc 1.5.3 off PATH; the run above used
+# Debian's runc 1.1.5). About a minute and a half.
+stage "C++ end-to-end tests against runc 1.5.3"
+runc_new=/usr/local/libexec/ccr-test/runc-1.5.3
+if [ -x "$runc_new/runc" ]; then
+  PATH="$runc_new:$PATH" "$build/tests/ccr_e2e_tests" --gtest_brief=1
+elif [ "${CI:-}" = true ]; then
+  echo "runc 1.5.3 is missing from $runc_new (scripts/bootstrap.sh builds it); CI=true: failing" >&2
+  exit 1
+else
+  echo "skipped: no runc 1.5.3 in $runc_new (scripts/bootstrap.sh builds it)"
+fi
 
 for lang in go python rust; do
   if [ -f "bindings/$lang/test.sh" ]; then
