@@ -24,9 +24,11 @@ import (
 	"time"
 )
 
-// cgroupParent holds every container these tests start:
-// /sys/fs/cgroup/*/ccr-runc-test/<id>.
-const cgroupParent = "ccr-runc-test"
+// cgroupParent holds every container this test process starts:
+// /sys/fs/cgroup/*/ccr-runc-test-<pid>/<id>. Per process, so that the
+// cleanups (which kill whatever is left in it) never reach the containers
+// of another run of these tests on the same machine.
+var cgroupParent = fmt.Sprintf("ccr-runc-test-%d", os.Getpid())
 
 var (
 	buildOnce sync.Once

@@ -8,6 +8,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -185,5 +186,64 @@ func TestCcrRuncRestoreFailure(t *testing.T) {
 	out, err = run(t, nil, ccrRuncBinary(t), "--root", c.runcRoot, "restore", "--leave-running", "--bundle", c.bundle, c.id)
 	if err == nil || !strings.Contains(out, "flag provided but not defined: -leave-running") {
 		t.Errorf("restore --leave-running: %v %q", err, out)
+	}
+}
+
+// Without --detach ccr-runc stays, as runc does: it waits for the restored
+// init, exits with its status (128+9 after runc kill KILL) and removes the
+// container from runc's state.
+func TestCcrRuncRestoreForeground(t *testing.T) {
+	require(t)
+	for _, gen := range runcGenerations(t) {
+		t.Run(gen.name, func(t *testing.T) {
+			c := newRuncContainerWith(t, gen.path)
+			c.runcDetached("run", "-d", "--bundle", c.bundle, c.id)
+			c.wantAnswer("a", "a 1")
+			img := filepath.Join(c.dir, "images")
+			c.ccrRunc(t, []string{"CCR_RUNC_REAL=" + gen.path}, "checkpoint", "--image-path", img, c.id)
+			mustRun(t, nil, gen.path, "--root", c.runcRoot, "delete", c.id)
+
+			cIn, cOut, cErr := c.pipes()
+			cmd := exec.Command(ccrRuncBinary(t), "--root", c.runcRoot, "restore", "--image-path", img,
+				"--bundle", c.bundle, c.id)
+			cmd.Env = append(os.Environ(), "CCR_RUNC_REAL="+gen.path)
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = cIn, cOut, cErr
+			must(t, cmd.Start())
+			cIn.Close()
+			cOut.Close()
+			cErr.Close()
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			t.Cleanup(func() {
+				// Ending the container ends ccr-runc; killing ccr-runc
+				// during the restore would leave ccr's mounts behind.
+				exec.Command(gen.path, "--root", c.runcRoot, "kill", c.id, "KILL").Run()
+				select {
+				case <-done:
+				case <-time.After(30 * time.Second):
+					cmd.Process.Kill()
+					<-done
+				}
+			})
+			c.wantAnswer("b", "b 2")
+			// The container runs as soon as CRIU resumes it; ccr-runc
+			// records it for runc when ccr's restore has returned.
+			if !waitFor(20*time.Second, func() bool { st, pid := c.runcState(); return st == "running" && pid > 0 }) {
+				st, pid := c.runcState()
+				t.Fatalf("runc state during a foreground restore: %q pid %d", st, pid)
+			}
+			mustRun(t, nil, gen.path, "--root", c.runcRoot, "kill", c.id, "KILL")
+			select {
+			case err := <-done:
+				close(done) // for the cleanup
+				ee, ok := err.(*exec.ExitError)
+				if !ok || ee.ExitCode() != 128+9 {
+					t.Errorf("ccr-runc restore exited with %v, want status 137", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("ccr-runc restore did not exit after the container was killed")
+			}
+			c.wantStatus("")
+		})
 	}
 }
