@@ -6,6 +6,8 @@
 #   - the build toolchain and ccr's libraries (protobuf, nlohmann_json, spdlog, GoogleTest)
 #   - runc, busybox-static, iptables, nftables and containerd for the end-to-end tests
 #     (containerd's system service is disabled: the tests run their own daemon)
+#   - checkpointctl, and runc 1.5.3, containerd 2.4.2 and crictl 1.37.0 built pinned
+#     from their Go modules under /usr/local/libexec/ccr-test (not on PATH)
 #   - CRIU >= 4.1, built from Debian trixie's source package when the installed
 #     criu is missing, too old, or fails `criu check` (bookworm's 3.17.1 does on
 #     kernels with a [vvar_vclock] mapping)
@@ -190,6 +192,85 @@ install_checkpointctl() {
     log "warning: could not install checkpointctl ${CHECKPOINTCTL_VERSION}"
 }
 install_checkpointctl
+
+# The newer generation the ccr-runc tests run against as well: runc 1.5.3,
+# containerd 2.4.2 (daemon, runc shim, ctr) and crictl 1.37.0, each built
+# pinned from its Go module into a versioned directory under
+# /usr/local/libexec/ccr-test, never on PATH: Debian's runc 1.1.5 and
+# containerd 1.6.20 stay the ones on PATH, and the tests name these by path.
+# A binary is rebuilt only when `go version -m` does not show the pinned
+# module version. The builds run in parallel: 238 s together on two shared
+# cores with empty Go caches (a fresh machine), a second when all are cached.
+CCR_TEST_TOOLS=/usr/local/libexec/ccr-test
+RUNC_NEW_VERSION=v1.5.3
+CONTAINERD_NEW_VERSION=v2.4.2
+CRICTL_VERSION=v1.37.0
+# go_tool_ready BINARY MODULE VERSION: the binary exists and was built from
+# that module version.
+go_tool_ready() {
+  local go
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$1" ] && "$go" version -m "$1" 2>/dev/null |
+    grep -q "^[[:space:]]*mod[[:space:]]*$2[[:space:]]*$3[[:space:]]"
+}
+# go_tool_install DIR VERSION PACKAGE...: go install the packages into DIR.
+go_tool_install() {
+  local dir=$1 version=$2 go
+  shift 2
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  mkdir -p "$dir"
+  local pkgs=() p
+  for p in "$@"; do pkgs+=("$p@$version"); done
+  GOBIN=$dir "$go" install "${pkgs[@]}"
+}
+install_test_generation() {
+  local go
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  if [ ! -x "$go" ]; then
+    log "note: no Go toolchain; runc ${RUNC_NEW_VERSION}, containerd ${CONTAINERD_NEW_VERSION} and crictl ${CRICTL_VERSION} not installed"
+    return 0
+  fi
+  # runc's default build tags need libseccomp.
+  apt_install libseccomp-dev
+  local runc_dir="$CCR_TEST_TOOLS/runc-${RUNC_NEW_VERSION#v}"
+  local ctrd_dir="$CCR_TEST_TOOLS/containerd-${CONTAINERD_NEW_VERSION#v}/bin"
+  local crictl_dir="$CCR_TEST_TOOLS/crictl-${CRICTL_VERSION#v}"
+  local pids=() names=() began=$SECONDS
+  if go_tool_ready "$runc_dir/runc" github.com/opencontainers/runc "$RUNC_NEW_VERSION"; then
+    log "runc ${RUNC_NEW_VERSION} is ready in $runc_dir"
+  else
+    log "building runc ${RUNC_NEW_VERSION} into $runc_dir"
+    go_tool_install "$runc_dir" "$RUNC_NEW_VERSION" github.com/opencontainers/runc &
+    pids+=($!) names+=("runc ${RUNC_NEW_VERSION}")
+  fi
+  local ready=1 b
+  for b in containerd containerd-shim-runc-v2 ctr; do
+    go_tool_ready "$ctrd_dir/$b" github.com/containerd/containerd/v2 "$CONTAINERD_NEW_VERSION" || ready=0
+  done
+  if [ "$ready" = 1 ]; then
+    log "containerd ${CONTAINERD_NEW_VERSION} is ready in $ctrd_dir"
+  else
+    log "building containerd ${CONTAINERD_NEW_VERSION} into $ctrd_dir"
+    go_tool_install "$ctrd_dir" "$CONTAINERD_NEW_VERSION" github.com/containerd/containerd/v2/cmd/containerd \
+      github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 github.com/containerd/containerd/v2/cmd/ctr &
+    pids+=($!) names+=("containerd ${CONTAINERD_NEW_VERSION}")
+  fi
+  if go_tool_ready "$crictl_dir/crictl" sigs.k8s.io/cri-tools "$CRICTL_VERSION"; then
+    log "crictl ${CRICTL_VERSION} is ready in $crictl_dir"
+  else
+    log "building crictl ${CRICTL_VERSION} into $crictl_dir"
+    go_tool_install "$crictl_dir" "$CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl &
+    pids+=($!) names+=("crictl ${CRICTL_VERSION}")
+  fi
+  local i failed=0
+  for i in "${!pids[@]}"; do
+    # A failure is reported, not fatal: the tests that need the tool then
+    # fail under CI=true, naming it, and every other test still runs.
+    wait "${pids[$i]}" || { log "warning: could not build ${names[$i]}"; failed=1; }
+  done
+  [ "${#pids[@]}" -eq 0 ] || log "built ${names[*]} in $((SECONDS - began)) s (failures: $failed)"
+}
+install_test_generation
 
 # CRIU keeps its kernel probe results under /run/criu.kdat; nothing to do here,
 # but make sure the freezer and the unified hierarchy are where the tests expect.

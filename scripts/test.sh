@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds ccr and runs every test: unit tests, the header test, the installed
 # package (pkg-config + an example built against it), the exported-symbol
-# check, the end-to-end tests against real CRIU and runc, each binding's tests
-# (Go, Python, Rust) against the installed library, the end-to-end tests again
-# with cgroup v2 alone (tests/cgroup2/view.sh), the fuzz targets for a
+# check, the end-to-end tests against real CRIU and runc (Debian's 1.1.5, then
+# 1.5.3), each binding's tests (Go, Python, Rust) against the installed
+# library, the end-to-end tests again with cgroup v2 alone
+# (tests/cgroup2/view.sh, with both runc generations), the fuzz targets for a
 # bounded time, the whole C++ suite again under AddressSanitizer + UBSan, and
 # the concurrency tests under ThreadSanitizer.
 # Usage: sudo bash scripts/test.sh     (root: CRIU and runc need it)
@@ -60,6 +61,20 @@ echo "header, library, pkg-config file and CMake package work from $prefix/usr"
 stage "C++ unit and end-to-end tests"
 (cd "$build" && ctest --output-on-failure -j2)
 
+# The end-to-end tests again with the newer runc generation first in PATH
+# (scripts/bootstrap.sh builds runc 1.5.3 off PATH; the run above used
+# Debian's runc 1.1.5). About a minute and a half.
+stage "C++ end-to-end tests against runc 1.5.3"
+runc_new=/usr/local/libexec/ccr-test/runc-1.5.3
+if [ -x "$runc_new/runc" ]; then
+  PATH="$runc_new:$PATH" "$build/tests/ccr_e2e_tests" --gtest_brief=1
+elif [ "${CI:-}" = true ]; then
+  echo "runc 1.5.3 is missing from $runc_new (scripts/bootstrap.sh builds it); CI=true: failing" >&2
+  exit 1
+else
+  echo "skipped: no runc 1.5.3 in $runc_new (scripts/bootstrap.sh builds it)"
+fi
+
 for lang in go python rust; do
   if [ -f "bindings/$lang/test.sh" ]; then
     stage "$lang binding"
@@ -67,17 +82,23 @@ for lang in go python rust; do
   fi
 done
 
-# The same end-to-end tests again with cgroup v2 alone: on this hybrid host in
-# the v2-only view tests/cgroup2/view.sh makes (a private mount namespace; the
-# host is not changed), where runc runs unified and CRIU freezes with
-# cgroup.freeze. containerd's tests stay in the v1 pass: ctr asks for CPU
-# weights, and the view has no cpu controller (it is bound to v1 here).
+# The same end-to-end tests again with cgroup v2 alone, with both runc
+# generations: on this hybrid host in the v2-only view tests/cgroup2/view.sh
+# makes (a private mount namespace; the host is not changed), where runc runs
+# unified and CRIU freezes with cgroup.freeze. containerd's tests stay in the
+# v1 pass: ctr asks for CPU weights, and the view has no cpu controller (it is
+# bound to v1 here).
 stage "cgroup v2 pass: the end-to-end tests in a v2-only view of this host"
 in_v2() { bash tests/cgroup2/view.sh "$@"; }
+runc_new=/usr/local/libexec/ccr-test/runc-1.5.3
+with_runc_new="PATH=$runc_new:\$PATH"
 in_v2 bash -c "cd '$build' && ctest --output-on-failure -L e2e"
-in_v2 bash -c "cd bindings/go && go test -count=1 -skip '^(TestContainerd|TestCRI)' ./..."
-in_v2 bash bindings/python/test.sh
-in_v2 bash -c "cd bindings/rust && cargo test --locked -- --test-threads=1"
+in_v2 bash -c "$with_runc_new '$build/tests/ccr_e2e_tests' --gtest_brief=1"
+in_v2 bash -c "cd bindings/go && go test -count=1 . && $with_runc_new go test -count=1 ."
+in_v2 bash -c "cd bindings/go/cmd/ccr-runc && go test -count=1 -skip '^(TestContainerd|TestCRI)' ."
+in_v2 bash bindings/python/test.sh # both runc generations
+in_v2 bash -c "cd bindings/rust && cargo test --locked -- --test-threads=1 &&
+  $with_runc_new cargo test --locked --test e2e -- --test-threads=1"
 
 if [ "${CCR_QUICK:-0}" != 1 ]; then
   stage "fuzzing (bounded)"

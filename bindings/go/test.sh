@@ -6,8 +6,9 @@
 #   cmake -S . -B build && ninja -C build ccr && cmake --install build --prefix /tmp/ccr/usr
 #   export PKG_CONFIG_PATH=/tmp/ccr/usr/lib/pkgconfig LD_LIBRARY_PATH=/tmp/ccr/usr/lib
 #   bash bindings/go/test.sh
-# The end-to-end tests need root, criu >= 4.1, runc and /bin/busybox; without
-# them they skip, or fail when CI=true.
+# The end-to-end tests need root, criu >= 4.1, runc and /bin/busybox (and
+# ccr-runc's the tools scripts/bootstrap.sh builds under
+# /usr/local/libexec/ccr-test); without them they skip, or fail when CI=true.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,3 +29,18 @@ echo "== libccr $(pkg-config --modversion ccr) from $(pkg-config --variable=libd
 go vet ./...
 go build ./...
 go test -count=1 -v ./...
+
+# The binding's end-to-end tests again with runc 1.5.3 (scripts/bootstrap.sh
+# builds it off PATH) as the runc that runs the containers.
+runc_new=/usr/local/libexec/ccr-test/runc-1.5.3
+if [ -x "$runc_new/runc" ]; then
+	echo "== the binding's tests again against runc 1.5.3"
+	PATH="$runc_new:$PATH" go test -count=1 .
+elif [ "${CI:-}" = true ]; then
+	echo "test.sh: runc 1.5.3 is missing from $runc_new (scripts/bootstrap.sh builds it); CI=true: failing" >&2
+	exit 1
+fi
+
+# ccr-runc is a module of its own (it pins runc's libcontainer, which the
+# binding's users should not inherit): its tests run from its directory.
+bash cmd/ccr-runc/test.sh

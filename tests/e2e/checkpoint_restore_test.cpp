@@ -4,6 +4,7 @@
 #include <csignal>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/types.h>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "ccr.h"
+
 #include "harness.hpp"
 
 using namespace e2e;
@@ -451,6 +453,10 @@ TEST_F(CheckpointRestore, ProcessStartedWithRuncExecIsNamedNotSilentlyLost)
 		     c.runc_root(), pid_file, c.id()});
 	ASSERT_TRUE(r.ok()) << r.output;
 	const pid_t exec_pid = std::stoi(read_file(pid_file));
+	// runc 1.5.3 returns before its "runc init" has become the command.
+	for (int i = 0; i < 200 && read_file("/proc/" + std::to_string(exec_pid) + "/cmdline").rfind("sleep", 0) != 0;
+	     i++)
+		std::this_thread::sleep_for(10ms);
 	ASSERT_TRUE(alive(exec_pid));
 
 	ErrorPtr err = checkpoint(c, c.dir() / "images-refused");

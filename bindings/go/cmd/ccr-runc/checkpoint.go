@@ -189,7 +189,7 @@ func describeError(err error) error {
 		return err
 	}
 	msg := "ccr: " + e.Error()
-	if e.LogPath != "" {
+	if e.LogPath != "" && !strings.Contains(msg, e.LogPath) { // ccr's message may name it already
 		msg += " (criu log: " + e.LogPath + ")"
 	}
 	if ex := strings.TrimSpace(e.LogExcerpt); ex != "" {

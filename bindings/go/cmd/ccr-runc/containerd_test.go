@@ -1,10 +1,12 @@
 package main
 
-// End to end with a real containerd (Debian's 1.6): a private daemon (root,
-// state and sockets in a temporary directory), a busybox OCI image built and
-// imported here, tasks whose runc binary is ccr-runc, checkpointed through
-// containerd (which runs `ccr-runc checkpoint`, that is ccr) and restored
-// through containerd (which runs `runc restore` on ccr's images).
+// End to end with a real containerd (Debian's 1.6, and 2.4.2 built by
+// scripts/bootstrap.sh): a private daemon (root, state and sockets in a
+// temporary directory), a busybox OCI image built and imported here, tasks
+// whose runc binary is ccr-runc, checkpointed through containerd (which
+// runs `ccr-runc checkpoint`, that is ccr) and restored through containerd
+// (which runs `ccr-runc restore`, ccr again; or plain runc, on ccr's
+// images).
 
 import (
 	"archive/tar"
@@ -14,6 +16,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +35,12 @@ const (
 // The task's init: writes "<token> <n>" to /data/count every 50 ms; n goes
 // up only while /data/go exists, so the test decides when it counts. The
 // token is drawn once at start: a restored task has the checkpointed one.
+//
+// SIGUSR1 makes it exit with status 7 (once the current sleep ends): an
+// exit status only this process produces, for the tests that follow it to
+// containerd.
 const counterScript = `tok=$(cat /proc/sys/kernel/random/uuid); i=0
+trap 'exit 7' USR1
 while :; do
   if [ -e /data/go ]; then i=$((i+1)); fi
   echo "$tok $i" > /data/count.tmp && mv /data/count.tmp /data/count
@@ -41,6 +49,7 @@ done`
 
 type containerd struct {
 	t        *testing.T
+	setup    containerdSetup
 	dir      string
 	sock     string
 	runcRoot string // the runtime's runc root; runc's state is under <runcRoot>/<namespace>
@@ -54,9 +63,61 @@ type containerd struct {
 	runDirExisted bool
 }
 
+// containerdSetup names a containerd generation's binaries and how it is
+// configured.
+type containerdSetup struct {
+	containerd, ctr string // binaries (a bare name is looked up in PATH)
+	binDir          string // put first in the daemon's PATH (for its shim), "" for none
+	configVersion   int    // 2: containerd 1.x, 3: containerd 2.x
+	snapshotter     string // "" for containerd's default
+	realRunc        string // the runc ccr-runc delegates to (CCR_RUNC_REAL), "" for PATH's
+	cri             string // the CRI plugins' configuration (containerd 2.x), "" to disable CRI
+}
+
+// debianContainerd is Debian's containerd 1.6 on PATH.
+var debianContainerd = containerdSetup{containerd: "containerd", ctr: "ctr", configVersion: 2}
+
+// containerd2Dir is where scripts/bootstrap.sh builds containerd 2.4.2.
+const containerd2Dir = "/usr/local/libexec/ccr-test/containerd-2.4.2/bin"
+
+// containerd2 is containerd 2.4.2 with the native snapshotter, its shim
+// running ccr-runc in front of runc 1.5.3.
+func containerd2() containerdSetup {
+	return containerdSetup{
+		containerd: filepath.Join(containerd2Dir, "containerd"), ctr: filepath.Join(containerd2Dir, "ctr"),
+		binDir: containerd2Dir, configVersion: 3, snapshotter: "native", realRunc: newRuncPath(),
+	}
+}
+
+// transferConfig is containerd 2.x's unpack configuration for
+// `ctr images import` (with CRI's image plugin disabled nothing else sets
+// it, and the import fails with "no unpack platforms defined").
+func transferConfig(setup containerdSetup) string {
+	if setup.configVersion < 3 {
+		return ""
+	}
+	sn := setup.snapshotter
+	if sn == "" {
+		sn = "overlayfs"
+	}
+	return fmt.Sprintf(`
+[plugins."io.containerd.transfer.v1.local"]
+  [[plugins."io.containerd.transfer.v1.local".unpack_config]]
+    platform = "linux/amd64"
+    snapshotter = %q
+`, sn)
+}
+
 func startContainerd(t *testing.T) *containerd {
 	t.Helper()
-	d := &containerd{t: t, dir: t.TempDir()}
+	return startContainerdWith(t, debianContainerd)
+}
+
+// startContainerdWith starts the containerd of setup on a private root,
+// state directory and socket.
+func startContainerdWith(t *testing.T, setup containerdSetup) *containerd {
+	t.Helper()
+	d := &containerd{t: t, setup: setup, dir: t.TempDir()}
 	d.sock = filepath.Join(d.dir, "containerd.sock")
 	d.runcRoot = filepath.Join(d.dir, "runc")
 	d.marker = filepath.Join(d.dir, "ccr-runc.log")
@@ -66,12 +127,25 @@ func startContainerd(t *testing.T) *containerd {
 	xdg := filepath.Join(d.dir, "xdg") // containerd's checkpoint temporary directories
 	must(t, os.Mkdir(xdg, 0o700))
 	cfg := filepath.Join(d.dir, "config.toml")
-	must(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`version = 2
+	// Plugins that would reach outside the private directories (the NRI
+	// socket under /var/run/nri) or need what this machine lacks.
+	disabled := `"io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"`
+	switch {
+	case setup.configVersion == 2:
+		disabled += `, "io.containerd.grpc.v1.cri"`
+	case setup.cri == "":
+		disabled += `, "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images",
+  "io.containerd.podsandbox.controller.v1.podsandbox", "io.containerd.sandbox.controller.v1.shim",
+  "io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.erofs"`
+	default:
+		disabled += `, "io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.erofs"`
+	}
+	must(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`version = %d
 root = %q
 state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
+disabled_plugins = [%s]
 
 [grpc]
   address = %q
@@ -81,13 +155,20 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
   address = ""
 [metrics]
   address = ""
-`, filepath.Join(d.dir, "root"), filepath.Join(d.dir, "state"), d.sock, d.sock+".ttrpc")), 0o600))
+`, setup.configVersion, filepath.Join(d.dir, "root"), filepath.Join(d.dir, "state"), disabled,
+		d.sock, d.sock+".ttrpc")+transferConfig(setup)+setup.cri), 0o600))
 	logf, err := os.Create(d.log)
 	must(t, err)
-	d.cmd = exec.Command("containerd", "--config", cfg)
+	d.cmd = exec.Command(setup.containerd, "--config", cfg)
 	// The shims containerd starts, and the runc binaries they run, inherit
 	// this environment.
 	d.cmd.Env = append(os.Environ(), "CCR_RUNC_LOG="+d.marker, "XDG_RUNTIME_DIR="+xdg)
+	if setup.binDir != "" {
+		d.cmd.Env = append(d.cmd.Env, "PATH="+setup.binDir+":"+os.Getenv("PATH"))
+	}
+	if setup.realRunc != "" {
+		d.cmd.Env = append(d.cmd.Env, "CCR_RUNC_REAL="+setup.realRunc)
+	}
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	must(t, d.cmd.Start())
 	logf.Close()
@@ -122,8 +203,17 @@ func (d *containerd) logTail() string {
 }
 
 func (d *containerd) ctr(args ...string) (string, error) {
-	full := append([]string{"--address", d.sock, "--namespace", ctrNamespace}, args...)
-	return run(d.t, nil, "ctr", full...)
+	return d.ctrIn(ctrNamespace, args...)
+}
+
+// ctrIn runs ctr in the containerd namespace ns ("k8s.io" for CRI's).
+func (d *containerd) ctrIn(ns string, args ...string) (string, error) {
+	full := append([]string{"--address", d.sock, "--namespace", ns}, args...)
+	var env []string
+	if d.setup.snapshotter != "" {
+		env = []string{"CONTAINERD_SNAPSHOTTER=" + d.setup.snapshotter}
+	}
+	return run(d.t, env, d.setup.ctr, full...)
 }
 
 func (d *containerd) mustCtr(args ...string) string {
@@ -146,7 +236,8 @@ func (d *containerd) taskStatus(id string) string {
 	return ""
 }
 
-// markers are the lines ccr-runc wrote to CCR_RUNC_LOG, one per checkpoint.
+// markers are the lines ccr-runc wrote to CCR_RUNC_LOG, one per checkpoint
+// or restore.
 func (d *containerd) markers() []string {
 	b, _ := os.ReadFile(d.marker)
 	var out []string
@@ -249,6 +340,13 @@ func processesMentioning(dir string) []int {
 // /bin/busybox and its applets, the config, the manifest, the index) as a
 // tar and imports it with `ctr images import`.
 func (d *containerd) importBusybox() {
+	d.t.Helper()
+	d.importImage(ctrNamespace, imageRef, nil, []string{"sh"})
+}
+
+// importImage imports a busybox image named ref into the containerd
+// namespace ns, with the entrypoint and command given.
+func (d *containerd) importImage(ns, ref string, entrypoint, cmd []string) {
 	t := d.t
 	t.Helper()
 	var layer bytes.Buffer
@@ -285,7 +383,7 @@ func (d *containerd) importBusybox() {
 	layerDigest, layerSize := add(layer.Bytes())
 	config, _ := json.Marshal(map[string]any{
 		"architecture": "amd64", "os": "linux",
-		"config": map[string]any{"Env": []string{"PATH=/bin"}, "Cmd": []string{"sh"}},
+		"config": map[string]any{"Env": []string{"PATH=/bin"}, "Entrypoint": entrypoint, "Cmd": cmd},
 		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{layerDigest}},
 	})
 	configDigest, configSize := add(config)
@@ -300,14 +398,16 @@ func (d *containerd) importBusybox() {
 		"manifests": []any{map[string]any{
 			"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifestDigest, "size": manifestSize,
 			"platform":    map[string]string{"architecture": "amd64", "os": "linux"},
-			"annotations": map[string]string{"org.opencontainers.image.ref.name": imageRef},
+			"annotations": map[string]string{"org.opencontainers.image.ref.name": ref},
 		}},
 	})
-	tarball := filepath.Join(d.dir, "busybox-oci.tar")
+	tarball := filepath.Join(d.dir, fmt.Sprintf("image-%d-oci.tar", idCounter.Add(1)))
 	writeOCILayout(t, tarball, index, blobs)
-	d.mustCtr("images", "import", tarball)
-	if out := d.mustCtr("images", "ls", "-q"); !strings.Contains(out, imageRef) {
-		t.Fatalf("imported image %s not listed: %q", imageRef, out)
+	if out, err := d.ctrIn(ns, "images", "import", tarball); err != nil {
+		t.Fatalf("ctr images import %s: %v\n%s", tarball, err, out)
+	}
+	if out, _ := d.ctrIn(ns, "images", "ls", "-q"); !strings.Contains(out, ref) {
+		t.Fatalf("imported image %s not listed: %q", ref, out)
 	}
 }
 
@@ -336,12 +436,23 @@ func (d *containerd) runCounter(id string) string {
 	d.t.Helper()
 	data := filepath.Join(d.dir, "data-"+id)
 	must(d.t, os.Mkdir(data, 0o755))
-	d.mustCtr("run", "--detach", "--null-io",
-		"--runc-binary", ccrRuncBinary(d.t), "--runc-root", d.runcRoot,
-		"--cgroup", "/"+cgroupParent+"/"+id,
-		"--mount", "type=bind,src="+data+",dst=/data,options=rbind:rw",
-		imageRef, id, "sh", "-c", counterScript)
+	d.runTask(id, data, "sh", "-c", counterScript)
 	return data
+}
+
+// runTask starts a task whose runc binary is ccr-runc, running args
+// (flags for `ctr run` may come first), with data bind-mounted at /data.
+func (d *containerd) runTask(id, data string, args ...string) {
+	d.t.Helper()
+	var flags []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+		flags, args = append(flags, args[0]), args[1:]
+	}
+	full := append([]string{"run", "--detach", "--null-io",
+		"--runc-binary", ccrRuncBinary(d.t), "--runc-root", d.runcRoot,
+		"--cgroup", "/" + cgroupParent + "/" + id,
+		"--mount", "type=bind,src=" + data + ",dst=/data,options=rbind:rw"}, flags...)
+	d.mustCtr(append(append(full, imageRef, id), args...)...)
 }
 
 // counter reads /data/count: the token and the count.
@@ -398,53 +509,7 @@ func TestContainerdCheckpointRestore(t *testing.T) {
 	d := startContainerd(t)
 	d.importBusybox()
 
-	// ctr containers checkpoint --task: containerd pauses the task, has
-	// the shim run `ccr-runc checkpoint --leave-running`, resumes it, and
-	// stores the images as a checkpoint image. ctr containers restore
-	// --live: a new shim runs `runc restore` (through ccr-runc, the
-	// container's runtime binary) on those images.
-	t.Run("leave-running", func(t *testing.T) {
-		const id = "live"
-		data := d.runCounter(id)
-		tok, at := countTo(t, data, 3)
-
-		before := len(d.markers())
-		d.mustCtr("containers", "checkpoint", "--task", id, "ck/live:1")
-		m := d.markers()
-		if len(m) != before+1 || !strings.Contains(m[len(m)-1], "checkpoint of "+id) ||
-			!strings.Contains(m[len(m)-1], "by ccr") || !strings.Contains(m[len(m)-1], "leave-running=true") {
-			t.Fatalf("the checkpoint did not go through ccr-runc; CCR_RUNC_LOG: %q", m)
-		}
-		t.Logf("CCR_RUNC_LOG: %s", m[len(m)-1])
-		if st := d.taskStatus(id); st != "RUNNING" {
-			t.Fatalf("task %s after the checkpoint, want RUNNING", st)
-		}
-		tk, later := countTo(t, data, at+5) // it carries on after the checkpoint
-		if tk != tok {
-			t.Fatalf("token changed from %s to %s", tok, tk)
-		}
-
-		d.removeContainer(id)
-		must(t, os.Remove(filepath.Join(data, "count")))
-		d.mustCtr("containers", "restore", "--live", id, "ck/live:1")
-		if st := d.taskStatus(id); st != "RUNNING" {
-			t.Fatalf("restored task is %q, want RUNNING", st)
-		}
-		// The restored task is the checkpointed one: same token, the count
-		// it had then (not the later one), and it counts on.
-		waitCount(t, data, tok, at)
-		if tk, n := countTo(t, data, at+3); tk != tok || n <= at || n == later {
-			t.Fatalf("restored task counts %s %d", tk, n)
-		}
-		out := d.mustCtr("tasks", "exec", "--exec-id", "probe", id, "cat", "/data/count")
-		if !strings.Contains(out, tok) {
-			t.Errorf("ctr tasks exec cat /data/count: %q", out)
-		}
-		if len(d.markers()) != len(m) {
-			t.Errorf("ccr-runc checkpointed again during restore: %q", d.markers())
-		}
-		d.removeContainer(id)
-	})
+	t.Run("leave-running", func(t *testing.T) { liveRoundTrip(t, d, "live") })
 
 	// ctr tasks checkpoint --exit: the shim runs `ccr-runc checkpoint`
 	// without --leave-running; the task stops, runc reads it as stopped and
@@ -507,6 +572,130 @@ func TestContainerdCheckpointRestore(t *testing.T) {
 		}
 		if len(d.markers()) != len(m) {
 			t.Errorf("ccr-runc ran during the restore by runc: %q", d.markers())
+		}
+		d.removeContainer(id)
+	})
+}
+
+// liveRoundTrip is the containerd path both ways through ccr: `ctr
+// containers checkpoint --task` (containerd pauses the task, the shim runs
+// `ccr-runc checkpoint --leave-running`, containerd resumes it and stores
+// the images as a checkpoint image), then `ctr containers restore --live`
+// (a new shim runs `ccr-runc restore --detach` on those images). The
+// restored task is the checkpointed one, accepts `ctr tasks exec`, and its
+// own exit status reaches containerd.
+func liveRoundTrip(t *testing.T, d *containerd, id string) {
+	data := d.runCounter(id)
+	tok, at := countTo(t, data, 3)
+
+	before := len(d.markers())
+	d.ctrT(t, "containers", "checkpoint", "--task", id, "ck/"+id+":1")
+	m := d.markers()
+	if len(m) != before+1 || !strings.Contains(m[len(m)-1], "checkpoint of "+id) ||
+		!strings.Contains(m[len(m)-1], "by ccr") || !strings.Contains(m[len(m)-1], "leave-running=true") {
+		t.Fatalf("the checkpoint did not go through ccr-runc; CCR_RUNC_LOG: %q", m)
+	}
+	t.Logf("CCR_RUNC_LOG: %s", m[len(m)-1])
+	if st := d.taskStatus(id); st != "RUNNING" {
+		t.Fatalf("task %s after the checkpoint, want RUNNING", st)
+	}
+	tk, later := countTo(t, data, at+5) // it carries on after the checkpoint
+	if tk != tok {
+		t.Fatalf("token changed from %s to %s", tok, tk)
+	}
+
+	d.removeContainer(id)
+	must(t, os.Remove(filepath.Join(data, "count")))
+	d.ctrT(t, "containers", "restore", "--live", id, "ck/"+id+":1")
+	m = d.markers()
+	if len(m) != before+2 || !strings.Contains(m[len(m)-1], "restore of "+id) || !strings.Contains(m[len(m)-1], "by ccr") {
+		t.Fatalf("the restore did not go through ccr-runc; CCR_RUNC_LOG: %q", m)
+	}
+	t.Logf("CCR_RUNC_LOG: %s", m[len(m)-1])
+	if st := d.taskStatus(id); st != "RUNNING" {
+		t.Fatalf("restored task is %q, want RUNNING", st)
+	}
+	// The restored task is the checkpointed one: same token, the count it
+	// had then (not the later one), and it counts on.
+	waitCount(t, data, tok, at)
+	if tk, n := countTo(t, data, at+3); tk != tok || n <= at || n == later {
+		t.Fatalf("restored task counts %s %d", tk, n)
+	}
+	out := d.ctrT(t, "tasks", "exec", "--exec-id", "probe", id, "cat", "/data/count")
+	if !strings.Contains(out, tok) {
+		t.Errorf("ctr tasks exec cat /data/count: %q", out)
+	}
+	// The init's own exit status (7, on SIGUSR1) reaches containerd: the
+	// shim reaps the restored init, which ccr-runc left to it.
+	d.ctrT(t, "tasks", "kill", "--signal", "SIGUSR1", id)
+	if !waitFor(10*time.Second, func() bool { return d.taskStatus(id) == "STOPPED" }) {
+		t.Fatalf("restored task is %q after SIGUSR1, want STOPPED", d.taskStatus(id))
+	}
+	if out := d.ctrT(t, "tasks", "delete", id); !strings.Contains(out, "exit code 7") {
+		t.Errorf("ctr tasks delete %s: %q, want the exit code 7 reported", id, out)
+	}
+	d.ctrT(t, "containers", "delete", id)
+}
+
+// ctrT is mustCtr failing t (a subtest) rather than the test that started
+// containerd.
+func (d *containerd) ctrT(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := d.ctr(args...)
+	if err != nil {
+		t.Fatalf("ctr %s: %v\n%s\ncontainerd's log:\n%s", strings.Join(args, " "), err, out, d.logTail())
+	}
+	return out
+}
+
+// Containerd 2.4.2 (built by scripts/bootstrap.sh) with the native
+// snapshotter and ccr-runc in front of runc 1.5.3: checkpoint and restore
+// both through ccr.
+func TestContainerd2CheckpointRestore(t *testing.T) {
+	require(t, filepath.Join(containerd2Dir, "containerd"), filepath.Join(containerd2Dir, "ctr"),
+		filepath.Join(containerd2Dir, "containerd-shim-runc-v2"), newRuncPath())
+	ccrRuncBinary(t)
+	d := startContainerdWith(t, containerd2())
+	d.importBusybox()
+	if out := d.mustCtr("version"); !strings.Contains(out, "Version:  2.4.2") {
+		t.Fatalf("not containerd 2.4.2: %s", out)
+	}
+	t.Run("leave-running", func(t *testing.T) { liveRoundTrip(t, d, "live2") })
+
+	// A ccr failure reaches ctr's output as ccr's one line: CRIU refuses
+	// an established TCP connection without --tcp-established (which
+	// `ctr tasks checkpoint` cannot ask for). The task keeps running.
+	t.Run("failure-reaches-ctr", func(t *testing.T) {
+		const id = "talker"
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		defer ln.Close()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			if conn, err := ln.Accept(); err == nil {
+				accepted <- conn
+			}
+		}()
+		data := filepath.Join(d.dir, "data-"+id)
+		must(t, os.Mkdir(data, 0o755))
+		d.runTask(id, data, "--net-host", "sh", "-c", fmt.Sprintf("sleep 3600 | nc 127.0.0.1 %d", ln.Addr().(*net.TCPAddr).Port))
+		select {
+		case conn := <-accepted:
+			defer conn.Close()
+		case <-time.After(20 * time.Second):
+			t.Fatal("the task did not connect")
+		}
+		out, err := d.ctr("tasks", "checkpoint", id)
+		if err == nil {
+			t.Fatalf("ctr tasks checkpoint of a task with an established connection succeeded: %s", out)
+		}
+		t.Logf("ctr tasks checkpoint: %s", out)
+		if !strings.Contains(out, "ccr: checkpoint of container "+id) ||
+			!strings.Contains(out, "Connected TCP socket, consider using --tcp-established") {
+			t.Errorf("ctr's message is not ccr's one line naming the cause: %q", out)
+		}
+		if st := d.taskStatus(id); st != "RUNNING" {
+			t.Errorf("task is %q after the failed checkpoint, want RUNNING", st)
 		}
 		d.removeContainer(id)
 	})

@@ -24,9 +24,11 @@ import (
 	"time"
 )
 
-// cgroupParent holds every container these tests start:
-// /sys/fs/cgroup/*/ccr-runc-test/<id>.
-const cgroupParent = "ccr-runc-test"
+// cgroupParent holds every container this test process starts:
+// /sys/fs/cgroup/*/ccr-runc-test-<pid>/<id>. Per process, so that the
+// cleanups (which kill whatever is left in it) never reach the containers
+// of another run of these tests on the same machine.
+var cgroupParent = fmt.Sprintf("ccr-runc-test-%d", os.Getpid())
 
 var (
 	buildOnce sync.Once
@@ -172,6 +174,7 @@ func busyboxApplets() []string {
 // and n is written to /data/count, a bind mount of dataDir.
 type runcContainer struct {
 	t        *testing.T
+	runc     string // the runc that runs it ("runc" from PATH unless a test picks a generation)
 	id       string
 	dir      string
 	bundle   string
@@ -188,7 +191,13 @@ const countingShell = `i=0; while read line; do i=$((i+1)); echo "$i" > /data/co
 
 func newRuncContainer(t *testing.T) *runcContainer {
 	t.Helper()
-	c := &runcContainer{t: t, id: fmt.Sprintf("ccr-runc-%d-%d", os.Getpid(), idCounter.Add(1)), dir: t.TempDir()}
+	return newRuncContainerWith(t, "runc")
+}
+
+// newRuncContainerWith is newRuncContainer run by the runc binary runc.
+func newRuncContainerWith(t *testing.T, runc string) *runcContainer {
+	t.Helper()
+	c := &runcContainer{t: t, runc: runc, id: fmt.Sprintf("ccr-runc-%d-%d", os.Getpid(), idCounter.Add(1)), dir: t.TempDir()}
 	c.bundle = filepath.Join(c.dir, "bundle")
 	c.runcRoot = filepath.Join(c.dir, "runc")
 	c.dataDir = filepath.Join(c.dir, "data")
@@ -208,7 +217,7 @@ func newRuncContainer(t *testing.T) *runcContainer {
 
 	// runc spec's defaults (mounts, masked paths, capabilities), edited.
 	spec := t.TempDir()
-	mustRun(t, nil, "runc", "spec", "--bundle", spec)
+	mustRun(t, nil, c.runc, "spec", "--bundle", spec)
 	raw, err := os.ReadFile(filepath.Join(spec, "config.json"))
 	must(t, err)
 	var cfg map[string]any
@@ -271,6 +280,13 @@ func (c *runcContainer) closeIO() {
 // --pid-file. runc's own messages go to a log file, not to the container's
 // stderr.
 func (c *runcContainer) runcDetached(args ...string) {
+	c.t.Helper()
+	c.detachedWith(c.runc, nil, args...)
+}
+
+// detachedWith is runcDetached with another runc-compatible binary (ccr-runc)
+// and extra environment.
+func (c *runcContainer) detachedWith(bin string, env []string, args ...string) {
 	t := c.t
 	t.Helper()
 	cIn, cOut, cErr := c.pipes()
@@ -282,7 +298,10 @@ func (c *runcContainer) runcDetached(args ...string) {
 	full = append(full, "--pid-file", pidFile, args[len(args)-1])
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "runc", full...)
+	cmd := exec.CommandContext(ctx, bin, full...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = cIn, cOut, cErr
 	err := cmd.Run()
 	cIn.Close()
@@ -290,7 +309,7 @@ func (c *runcContainer) runcDetached(args ...string) {
 	cErr.Close()
 	if err != nil {
 		logs, _ := os.ReadFile(logFile)
-		t.Fatalf("runc %s: %v\n%s", strings.Join(full, " "), err, logs)
+		t.Fatalf("%s %s: %v\n%s", bin, strings.Join(full, " "), err, logs)
 	}
 	raw, err := os.ReadFile(pidFile)
 	must(t, err)
@@ -317,7 +336,7 @@ func (c *runcContainer) ask(line string) string {
 // runcStatus is `runc state`'s status, or "" when runc does not know the
 // container.
 func (c *runcContainer) runcStatus() string {
-	out, err := exec.Command("runc", "--root", c.runcRoot, "state", c.id).Output()
+	out, err := exec.Command(c.runc, "--root", c.runcRoot, "state", c.id).Output()
 	if err != nil {
 		return ""
 	}
@@ -334,7 +353,7 @@ func (c *runcContainer) cleanup() {
 	for _, h := range cgroupHierarchies() {
 		thawTree(filepath.Join(h, cgroupParent, c.id))
 	}
-	exec.Command("runc", "--root", c.runcRoot, "kill", "-a", c.id, "KILL").Run()
+	exec.Command(c.runc, "--root", c.runcRoot, "kill", "-a", c.id, "KILL").Run()
 	for _, p := range c.adopted {
 		syscall.Kill(p, syscall.SIGKILL)
 	}
@@ -343,7 +362,7 @@ func (c *runcContainer) cleanup() {
 		var ws syscall.WaitStatus
 		syscall.Wait4(p, &ws, 0, nil)
 	}
-	if out, err := exec.Command("runc", "--root", c.runcRoot, "delete", "-f", c.id).CombinedOutput(); err != nil &&
+	if out, err := exec.Command(c.runc, "--root", c.runcRoot, "delete", "-f", c.id).CombinedOutput(); err != nil &&
 		!strings.Contains(string(out), "does not exist") {
 		c.t.Logf("runc delete %s: %v: %s", c.id, err, out)
 	}

@@ -48,12 +48,18 @@ func (c *runcContainer) wantCount(want string) {
 	}
 }
 
-// Checkpoints by ccr-runc restore with runc: plain, after `runc pause`
+// Checkpoints by ccr-runc restore with runc (1.1.5 and 1.5.3): plain, after `runc pause`
 // (containerd pauses before it checkpoints), and --leave-running keeps the
 // container running (or paused). runc's view stays consistent throughout.
 func TestCcrImagesRestoreWithRunc(t *testing.T) {
 	require(t)
-	c := newRuncContainer(t)
+	for _, gen := range runcGenerations(t) {
+		t.Run(gen.name, func(t *testing.T) { ccrImagesRestoreWithRunc(t, gen.path) })
+	}
+}
+
+func ccrImagesRestoreWithRunc(t *testing.T, runc string) {
+	c := newRuncContainerWith(t, runc)
 	c.runcDetached("run", "-d", "--bundle", c.bundle, c.id)
 	c.wantAnswer("a", "a 1")
 
@@ -101,7 +107,7 @@ func TestCcrImagesRestoreWithRunc(t *testing.T) {
 		t.Errorf("descriptors.json %q, runc's external_descriptors %q", got, state.External)
 	}
 
-	mustRun(t, nil, "runc", "--root", c.runcRoot, "delete", c.id)
+	mustRun(t, nil, c.runc, "--root", c.runcRoot, "delete", c.id)
 	c.wantStatus("")
 	c.runcDetached("restore", "-d", "--image-path", img, "--work-path", filepath.Join(c.dir, "restore-1"),
 		"--bundle", c.bundle, c.id)
@@ -110,12 +116,12 @@ func TestCcrImagesRestoreWithRunc(t *testing.T) {
 	c.wantCount("2")
 
 	t.Run("paused-then-checkpointed", func(t *testing.T) {
-		mustRun(t, nil, "runc", "--root", c.runcRoot, "pause", c.id)
+		mustRun(t, nil, c.runc, "--root", c.runcRoot, "pause", c.id)
 		c.wantStatus("paused")
 		img := filepath.Join(c.dir, "images-2")
 		c.ccrRunc(t, env, "checkpoint", "--image-path", img, c.id)
 		c.wantStatus("stopped") // not "paused": the empty freezer was thawed
-		mustRun(t, nil, "runc", "--root", c.runcRoot, "delete", c.id)
+		mustRun(t, nil, c.runc, "--root", c.runcRoot, "delete", c.id)
 		c.runcDetached("restore", "-d", "--image-path", img, "--bundle", c.bundle, c.id)
 		c.wantAnswer("c", "c 3")
 	})
@@ -125,10 +131,10 @@ func TestCcrImagesRestoreWithRunc(t *testing.T) {
 		c.wantStatus("running")
 		c.wantAnswer("d", "d 4")
 		// A paused container stays paused.
-		mustRun(t, nil, "runc", "--root", c.runcRoot, "pause", c.id)
+		mustRun(t, nil, c.runc, "--root", c.runcRoot, "pause", c.id)
 		c.ccrRunc(t, env, "checkpoint", "--leave-running", "--image-path", filepath.Join(c.dir, "images-4"), c.id)
 		c.wantStatus("paused")
-		mustRun(t, nil, "runc", "--root", c.runcRoot, "resume", c.id)
+		mustRun(t, nil, c.runc, "--root", c.runcRoot, "resume", c.id)
 		c.wantAnswer("e", "e 5")
 		c.wantCount("5")
 	})
@@ -149,16 +155,22 @@ func TestCcrImagesRestoreWithRunc(t *testing.T) {
 	})
 }
 
-// Images written by `runc checkpoint` restore with ccr (pipes handed back
+// Images written by `runc checkpoint` (1.1.5 and 1.5.3) restore with ccr (pipes handed back
 // through descriptors.json, the bind mount through runc's mount keys).
 func TestRuncImagesRestoreWithCcr(t *testing.T) {
 	require(t)
-	c := newRuncContainer(t)
+	for _, gen := range runcGenerations(t) {
+		t.Run(gen.name, func(t *testing.T) { runcImagesRestoreWithCcr(t, gen.path) })
+	}
+}
+
+func runcImagesRestoreWithCcr(t *testing.T, runc string) {
+	c := newRuncContainerWith(t, runc)
 	c.runcDetached("run", "-d", "--bundle", c.bundle, c.id)
 	c.wantAnswer("a", "a 1")
 	img := filepath.Join(c.dir, "images")
 	old := c.pid
-	mustRun(t, nil, "runc", "--root", c.runcRoot, "checkpoint", "--image-path", img, c.id)
+	mustRun(t, nil, c.runc, "--root", c.runcRoot, "checkpoint", "--image-path", img, c.id)
 	if !waitFor(5*time.Second, func() bool { return !alive(old) }) {
 		t.Fatalf("init %d still runs after runc checkpoint", old)
 	}
@@ -180,17 +192,23 @@ func TestRuncImagesRestoreWithCcr(t *testing.T) {
 	c.wantCount("2")
 }
 
-// For the same running container, runc and ccr-runc write the same image
+// For the same running container, runc (1.1.5 and 1.5.3) and ccr-runc write the same image
 // files, the same descriptors.json and the same mount table: the strings
 // of CRIU's mountpoints image (mountpoints, roots, sources, external keys)
 // are identical.
 func TestSameImagesAsRunc(t *testing.T) {
 	require(t)
-	c := newRuncContainer(t)
+	for _, gen := range runcGenerations(t) {
+		t.Run(gen.name, func(t *testing.T) { sameImagesAsRunc(t, gen.path) })
+	}
+}
+
+func sameImagesAsRunc(t *testing.T, runc string) {
+	c := newRuncContainerWith(t, runc)
 	c.runcDetached("run", "-d", "--bundle", c.bundle, c.id)
 	c.wantAnswer("a", "a 1")
 	byRunc, byCcr := filepath.Join(c.dir, "runc-images"), filepath.Join(c.dir, "ccr-images")
-	mustRun(t, nil, "runc", "--root", c.runcRoot, "checkpoint", "--leave-running", "--image-path", byRunc, c.id)
+	mustRun(t, nil, c.runc, "--root", c.runcRoot, "checkpoint", "--leave-running", "--image-path", byRunc, c.id)
 	c.ccrRunc(t, nil, "checkpoint", "--leave-running", "--image-path", byCcr, c.id)
 	c.wantAnswer("b", "b 2")
 

@@ -1,19 +1,22 @@
-// Command ccr-runc is a runc-compatible binary that checkpoints with ccr.
+// Command ccr-runc is a runc-compatible binary that checkpoints and
+// restores with ccr.
 //
 // Point containerd's runc shim at it (the runtime option BinaryName, or
 // `ctr run --runc-binary`) and every command goes to the real runc
 // unchanged (ccr-runc execs it: $CCR_RUNC_REAL, else `runc` from PATH),
-// except `checkpoint`, which ccr-runc performs itself through libccr with
-// the same flags, the same images (descriptors.json, external mount and
-// namespace keys) and the same end state as runc's: the container's
-// processes are gone unless --leave-running or --pre-dump, and runc then
-// reads the container as stopped (`runc delete` works). Images restore with
-// `runc restore`, which is how containerd restores.
+// except `checkpoint` and `restore`, which ccr-runc performs itself through
+// libccr with the same flags and the same images (descriptors.json,
+// external mount and namespace keys) as runc's. After a checkpoint the
+// container's processes are gone unless --leave-running or --pre-dump, and
+// runc reads the container as stopped (`runc delete` works). After a
+// restore ccr-runc records the restored init in runc's state.json, written
+// with runc's own libcontainer types, so runc state/exec/kill/pause/resume/
+// delete work on it. Images of either tool restore with the other.
 //
 // Environment:
 //
 //	CCR_RUNC_REAL  the real runc (default: `runc` from PATH, never ccr-runc itself)
-//	CCR_RUNC_LOG   a file ccr-runc appends one line to per checkpoint it performs
+//	CCR_RUNC_LOG   a file ccr-runc appends one line to per checkpoint or restore it performs
 package main
 
 import (
@@ -31,12 +34,19 @@ import (
 func main() {
 	args := os.Args[1:]
 	inv := parseInvocation(args)
-	if inv.command != "checkpoint" || inv.global.help || inv.global.version {
+	var command func(invocation, *logger) error
+	switch inv.command {
+	case "checkpoint":
+		command = checkpointCommand
+	case "restore":
+		command = restoreCommand
+	}
+	if command == nil || inv.global.help || inv.global.version {
 		passThrough(args)
 		return
 	}
 	lg := openLog(inv.global)
-	if err := checkpointCommand(inv, lg); err != nil {
+	if err := command(inv, lg); err != nil {
 		if errors.Is(err, errPassThrough) {
 			passThrough(args)
 			return
@@ -188,7 +198,7 @@ func jsonString(s string) string {
 }
 
 // marker appends one line to $CCR_RUNC_LOG, if set: a trace of every
-// checkpoint ccr-runc performed, for tests and operators.
+// checkpoint and restore ccr-runc performed, for tests and operators.
 func marker(msg string) {
 	p := os.Getenv("CCR_RUNC_LOG")
 	if p == "" {

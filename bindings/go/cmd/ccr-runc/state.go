@@ -1,8 +1,10 @@
 package main
 
-// runc's view of a container: <root>/<id>/state.json, written by runc 1.x
-// (libcontainer's State), read here for the init pid, the bundle and the
-// cgroup paths, and the status rules runc applies to it.
+// runc's view of a container: <root>/<id>/state.json, read with runc's own
+// type (libcontainer.State, from the runc module go.mod pins) for the init
+// pid and start time, the bundle and the cgroup paths, and the status
+// rules runc applies to it. The tests read the state of runc 1.1.5 and
+// 1.5.3 with it.
 
 import (
 	"encoding/json"
@@ -14,18 +16,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
 )
 
 type runcState struct {
-	ID                  string            `json:"id"`
-	InitProcessPid      int               `json:"init_process_pid"`
-	InitProcessStart    uint64            `json:"init_process_start"`
-	CgroupPaths         map[string]string `json:"cgroup_paths"`
-	ExternalDescriptors []string          `json:"external_descriptors"`
-	Config              struct {
-		Rootfs string   `json:"rootfs"`
-		Labels []string `json:"labels"`
-	} `json:"config"`
+	libcontainer.State
 
 	dir string // <root>/<id>
 }
@@ -96,7 +92,7 @@ func (s *runcState) initAlive() bool {
 	if err != nil {
 		return false
 	}
-	return start == s.InitProcessStart && state != 'Z' && state != 'X'
+	return start == s.InitProcessStartTime && state != 'Z' && state != 'X'
 }
 
 // procStat reads a process's start time (field 22) and state (field 3).
