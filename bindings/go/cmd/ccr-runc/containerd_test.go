@@ -32,18 +32,24 @@ const (
 	imageRef     = "localhost/ccr-runc-test/busybox:1"
 )
 
-// The task's init: writes "<token> <n>" to /data/count every 50 ms; n goes
+// The task's init: keeps "<token> <n>" in /data/count, looking every 50 ms; n goes
 // up only while /data/go exists, so the test decides when it counts. The
 // token is drawn once at start: a restored task has the checkpointed one.
 //
 // SIGUSR1 makes it exit with status 7 (once the current sleep ends): an
 // exit status only this process produces, for the tests that follow it to
 // containerd.
-const counterScript = `tok=$(cat /proc/sys/kernel/random/uuid); i=0
+//
+// It writes /data/count only when the count changed or the file is gone, so
+// that a checkpoint taken while it does not count never catches it with
+// /data/count.tmp open (a file the restore would have to reopen).
+const counterScript = `tok=$(cat /proc/sys/kernel/random/uuid); i=0; w=
 trap 'exit 7' USR1
 while :; do
   if [ -e /data/go ]; then i=$((i+1)); fi
-  echo "$tok $i" > /data/count.tmp && mv /data/count.tmp /data/count
+  if [ "$i" != "$w" ] || [ ! -e /data/count ]; then
+    echo "$tok $i" > /data/count.tmp && mv /data/count.tmp /data/count && w=$i
+  fi
   sleep 0.05
 done`
 
