@@ -85,9 +85,9 @@ done
 # The same end-to-end tests again with cgroup v2 alone, with both runc
 # generations: on this hybrid host in the v2-only view tests/cgroup2/view.sh
 # makes (a private mount namespace; the host is not changed), where runc runs
-# unified and CRIU freezes with cgroup.freeze. containerd's tests stay in the
-# v1 pass: ctr asks for CPU weights, and the view has no cpu controller (it is
-# bound to v1 here).
+# unified and CRIU freezes with cgroup.freeze. The CRI tests stay in the v1
+# pass: containerd's CRI gives every pod sandbox CPU shares, and the view has
+# no cpu controller (it is bound to v1 on this host).
 stage "cgroup v2 pass: the end-to-end tests in a v2-only view of this host"
 in_v2() { bash tests/cgroup2/view.sh "$@"; }
 runc_new=/usr/local/libexec/ccr-test/runc-1.5.3
@@ -95,7 +95,7 @@ with_runc_new="PATH=$runc_new:\$PATH"
 in_v2 bash -c "cd '$build' && ctest --output-on-failure -L e2e"
 in_v2 bash -c "$with_runc_new '$build/tests/ccr_e2e_tests' --gtest_brief=1"
 in_v2 bash -c "cd bindings/go && go test -count=1 . && $with_runc_new go test -count=1 ."
-in_v2 bash -c "cd bindings/go/cmd/ccr-runc && go test -count=1 -skip '^(TestContainerd|TestCRI)' ."
+in_v2 bash -c "cd bindings/go/cmd/ccr-runc && go test -count=1 -skip '^TestCRI' ."
 in_v2 bash bindings/python/test.sh # both runc generations
 in_v2 bash -c "cd bindings/rust && cargo test --locked -- --test-threads=1 &&
   $with_runc_new cargo test --locked --test e2e -- --test-threads=1"

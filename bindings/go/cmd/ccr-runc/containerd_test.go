@@ -454,7 +454,10 @@ func (d *containerd) runTask(id, data string, args ...string) {
 	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
 		flags, args = append(flags, args[0]), args[1:]
 	}
-	full := append([]string{"run", "--detach", "--null-io",
+	// --cpu-shares 0: ctr asks for 1024 shares by default, which needs a cpu
+	// controller; the cgroup v2 view of a hybrid host has none (it is bound
+	// to v1), and the container needs no CPU limit.
+	full := append([]string{"run", "--detach", "--null-io", "--cpu-shares", "0",
 		"--runc-binary", ccrRuncBinary(d.t), "--runc-root", d.runcRoot,
 		"--cgroup", "/" + cgroupParent + "/" + id,
 		"--mount", "type=bind,src=" + data + ",dst=/data,options=rbind:rw"}, flags...)
