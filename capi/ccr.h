@@ -542,6 +542,17 @@ CCR_EXTERN void ccr_result_free(ccr_result *result);
  * the caller, or its subreaper, must reap it. */
 CCR_EXTERN int ccr_result_pid(const ccr_result *result);
 
+/* Warnings of a successful operation: what failed after CRIU had dumped or
+ * restored the container, when failing the call would be a lie (the
+ * container would be gone, or running unbeknown to a caller who retries).
+ * Today: CRIU's statistics that could not be read (a stats-dump or
+ * stats-restore that is not a regular file, or is malformed). Each is one
+ * line naming what failed and why. ccr_result_warning_count() is 0 for a
+ * NULL result; ccr_result_warning() returns NULL for an index past the
+ * count. The strings live as long as the result. */
+CCR_EXTERN size_t ccr_result_warning_count(const ccr_result *result);
+CCR_EXTERN const char *ccr_result_warning(const ccr_result *result, size_t index);
+
 /* Statistics of an operation: CRIU's own (from its stats-dump and
  * stats-restore images) and ccr's clock. Times are microseconds. */
 typedef enum ccr_stat {

@@ -161,7 +161,10 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		err.prefixed("checkpoint of container " + spec.id + " (pid " + std::to_string(spec.pid) + ")");
 		throw;
 	}
-	read_dump_stats(dirs.work.get(), result.stats);
+	// The container is dumped (and, without leave_running, gone): nothing
+	// from here on may turn that into a failure.
+	after_success(result.warnings, log, "CRIU's dump statistics could not be read",
+		      [&] { read_dump_stats(dirs.work.get(), result.stats); });
 	result.stats.wall_time_us = wall.elapsed_us();
 	log_info(log, "{} done in {} ms, {} ms of it in CRIU", what, result.stats.wall_time_us.value_or(0) / 1000,
 		 result.stats.criu_time_us.value_or(0) / 1000);

@@ -5,6 +5,7 @@
 #include "criu_host_hints.hpp"
 #include "criu_log.hpp"
 #include "criu_version.hpp"
+#include "log.hpp"
 #include "secure_dir.hpp"
 
 namespace ccr {
@@ -77,6 +78,28 @@ void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &l
 			err.appended(" (see " + err.log_path + ")");
 		if (std::string hint = host_hint(err.log_excerpt, lazy_dump, read_host_facts()); !hint.empty())
 			err.appended("; " + hint);
+	}
+}
+
+void after_success(std::vector<std::string> &warnings, const std::shared_ptr<spdlog::logger> &log,
+		   const std::string &what, const std::function<void()> &step) noexcept
+{
+	std::string why;
+	try {
+		step();
+		return;
+	} catch (const Error &e) {
+		why = e.message();
+	} catch (const std::exception &e) {
+		why = e.what();
+	} catch (...) {
+		why = "unknown error";
+	}
+	try {
+		warnings.push_back(what + ": " + why);
+		log_warning(log, "{}", warnings.back());
+	} catch (...) {
+		// Out of memory for the warning itself: the operation stands.
 	}
 }
 

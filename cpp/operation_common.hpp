@@ -3,8 +3,11 @@
 // callback, and quoting CRIU's log into an error.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "criu_exchange.hpp"
 #include "criu_session.hpp"
@@ -37,5 +40,12 @@ void call_user_notify(const Options &opts, const NotifyEvent &ev);
 // change on the host when the log shows a known cause (criu_host_hints.hpp).
 // `lazy_dump`: the operation was a dump serving lazy pages.
 void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &log_name, bool lazy_dump = false);
+
+// Runs a step that follows CRIU's success (reading its statistics, say).
+// Whatever it throws becomes a warning naming `what`, never a failure: the
+// container was dumped or restored, and a caller told otherwise would retry
+// and run it twice.
+void after_success(std::vector<std::string> &warnings, const std::shared_ptr<spdlog::logger> &log,
+		   const std::string &what, const std::function<void()> &step) noexcept;
 
 } // namespace ccr

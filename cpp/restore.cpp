@@ -179,7 +179,10 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	}
 	placement.commit();
 	result.pid = restored_pid;
-	read_restore_stats(dirs.work.get(), result.stats);
+	// The container runs: nothing from here on may turn that into a
+	// failure, or a retry would start a second copy of it.
+	after_success(result.warnings, log, "CRIU's restore statistics could not be read",
+		      [&] { read_restore_stats(dirs.work.get(), result.stats); });
 	result.stats.wall_time_us = wall.elapsed_us();
 	log_info(log, "restored container {} as pid {} in {} ms, {} ms of it in CRIU", spec.id, restored_pid,
 		 result.stats.wall_time_us.value_or(0) / 1000, result.stats.criu_time_us.value_or(0) / 1000);

@@ -62,6 +62,8 @@ std::vector<std::string> host_notes();
 // The statistics of a result as a JSON object, or as aligned text lines.
 std::string stats_json(const ccr_result *result);
 std::string stats_text(const ccr_result *result);
+// The warnings of a result as a JSON array of strings.
+std::string warnings_json(const ccr_result *result);
 
 // A one-line progress display on a terminal: the phase CRIU is in, and while
 // memory is written, bytes written so far against the container's resident

@@ -273,6 +273,10 @@ int operate(const Args &a)
 		rc = cli::report_error(e, a);
 	} else {
 		int pid = ccr_result_pid(r);
+		// The operation happened: a warning is news, not a failure.
+		if (!a.json)
+			for (size_t i = 0; i < ccr_result_warning_count(r); i++)
+				std::fprintf(stderr, "ccr: warning: %s\n", ccr_result_warning(r, i));
 		std::string pid_file = a.get("--pid-file");
 		if (restore && !pid_file.empty()) {
 			FILE *f = std::fopen(pid_file.c_str(), "w");
@@ -287,7 +291,8 @@ int operate(const Args &a)
 				    cli::json_string(a.get("--images")).c_str());
 			if (restore)
 				std::printf("\"pid\":%d,", pid);
-			std::printf("\"stats\":%s}\n", cli::stats_json(r).c_str());
+			std::printf("\"stats\":%s,\"warnings\":%s}\n", cli::stats_json(r).c_str(),
+				    cli::warnings_json(r).c_str());
 		} else if (restore) {
 			std::fprintf(stderr, "ccr: restored container %s, init pid %d\n", id.c_str(), pid);
 		} else {

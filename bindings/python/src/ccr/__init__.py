@@ -989,10 +989,15 @@ class Result:
             :class:`Stat` name in lower case ("frozen_time_us",
             "pages_written", "wall_time_us", ...). Those CRIU did not report,
             or that belong to the other operation, are absent.
+        warnings: what failed after CRIU had dumped or restored the container
+            (its statistics could not be read, say), one line each. The
+            operation succeeded all the same: the container was dumped, or
+            runs as ``pid``.
     """
 
     pid: Optional[int] = None
     stats: Mapping[str, int] = field(default_factory=dict)
+    warnings: Tuple[str, ...] = ()
 
 
 def _read_stats(result: Any) -> Dict[str, int]:
@@ -1002,6 +1007,12 @@ def _read_stats(result: Any) -> Dict[str, int]:
         if _lib.ccr_result_stat(ctypes.byref(value), result, int(which)) == 1:
             stats[which.name.lower()] = int(value.value)
     return stats
+
+
+def _read_warnings(result: Any) -> Tuple[str, ...]:
+    count = int(_lib.ccr_result_warning_count(result))
+    texts = (_lib.ccr_result_warning(result, i) for i in range(count))
+    return tuple(t.decode("utf-8", "replace") for t in texts if t is not None)
 
 
 def _operation(cfunc: Any, container: Container, options: Options) -> Result:
@@ -1024,7 +1035,9 @@ def _operation(cfunc: Any, container: Container, options: Options) -> Result:
     if out:
         try:
             pid = int(_lib.ccr_result_pid(out))
-            result = Result(pid=pid if pid > 0 else None, stats=_read_stats(out))
+            result = Result(
+                pid=pid if pid > 0 else None, stats=_read_stats(out), warnings=_read_warnings(out)
+            )
         finally:
             _lib.ccr_result_free(out)
     _finish_call(options, failure, result)

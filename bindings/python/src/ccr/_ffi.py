@@ -19,7 +19,7 @@ import ctypes
 import os
 import shutil
 import subprocess
-from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_uint, c_uint32, c_uint64, c_void_p
+from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_size_t, c_uint, c_uint32, c_uint64, c_void_p
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from . import errors
@@ -188,6 +188,8 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_result_free", [ResultP], None),
     ("ccr_result_pid", [ResultP], c_int),
     ("ccr_result_stat", [POINTER(c_uint64), ResultP, c_enum], c_int),
+    ("ccr_result_warning_count", [ResultP], c_size_t),
+    ("ccr_result_warning", [ResultP, c_size_t], c_char_p),
     ("ccr_stats_read", [POINTER(ResultP), c_char_p], ErrorP),
     ("ccr_checkpoint", [POINTER(ResultP), ContainerP, OptionsP], ErrorP),
     ("ccr_restore", [POINTER(ResultP), ContainerP, OptionsP], ErrorP),

@@ -907,12 +907,13 @@ impl std::fmt::Debug for Canceller {
     }
 }
 
-/// What an operation produced (`ccr_result`, copied out): the restored pid
-/// and the operation's statistics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What an operation produced (`ccr_result`, copied out): the restored pid,
+/// the operation's statistics and its warnings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Outcome {
     pid: i32,
     stats: Stats,
+    warnings: Vec<String>,
 }
 
 impl Outcome {
@@ -922,10 +923,25 @@ impl Outcome {
     ///
     /// `result` is a live `ccr_result` no one modifies meanwhile.
     pub(crate) unsafe fn from_result(result: *const sys::ccr_result) -> Outcome {
+        let count = sys::ccr_result_warning_count(result);
+        let warnings = (0..count)
+            .filter_map(|i| {
+                let text = sys::ccr_result_warning(result, i);
+                (!text.is_null()).then(|| std::ffi::CStr::from_ptr(text).to_string_lossy().into_owned())
+            })
+            .collect();
         Outcome {
             pid: sys::ccr_result_pid(result),
             stats: Stats::from_result(result),
+            warnings,
         }
+    }
+
+    /// What failed after CRIU had dumped or restored the container (its
+    /// statistics could not be read, say), one line each
+    /// (`ccr_result_warning`). The operation succeeded all the same.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// One statistic of the operation (`ccr_result_stat`), or `None` when
