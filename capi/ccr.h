@@ -152,6 +152,18 @@ CCR_EXTERN void ccr_container_free(ccr_container *container);
  * Required for checkpoint; ignored by restore. */
 CCR_EXTERN ccr_error *ccr_container_set_pid(ccr_container *container, int pid);
 
+/* Checkpoint refuses a pid that is not a container (checkpoint): the pid
+ * must be the init of a pid namespace of its own (pid 1 inside it, not the
+ * caller's namespace's init), and the freezer cgroup CRIU would freeze must
+ * be neither the root of its hierarchy nor the caller's cgroup (or an
+ * ancestor of it); otherwise CCR_ERR_INVALID_ARGUMENT before CRIU starts.
+ * With `enable` non-zero the pid may be any process: the root of a plain
+ * process tree sharing the caller's pid namespace. The freezer rules still
+ * hold: a host process usually sits in its hierarchy's root, so name a
+ * freezer of its own with ccr_options_set_freeze_cgroup(), or "" to have
+ * CRIU stop the tree with ptrace. Default 0. */
+CCR_EXTERN ccr_error *ccr_container_set_process_tree(ccr_container *container, int enable);
+
 /* The OCI bundle directory. Its config.json is read unless
  * ccr_container_set_config_path() or ccr_container_set_config_json() says
  * otherwise, and a relative root.path is taken relative to it. */

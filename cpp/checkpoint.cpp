@@ -6,6 +6,7 @@
 
 #include "builtin_notify.hpp"
 #include "cgroups.hpp"
+#include "checkpoint_target.hpp"
 #include "stopwatch.hpp"
 #include "criu_config_file.hpp"
 #include "criu_log.hpp"
@@ -70,6 +71,7 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	log_info(log, "{} of container {} (pid {}) into {}", opts.pre_dump ? "pre-dump" : "checkpoint", spec.id,
 		 spec.pid, opts.images_dir);
 	require_live_process(spec);
+	require_container_init(spec);
 	OciConfig config = load_oci_config(spec);
 	std::string rootfs = resolve_rootfs(spec, config);
 	std::string identity = criu_binary_identity(opts.criu_path);
@@ -78,6 +80,7 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 
 	auto hierarchies = host_cgroup_hierarchies();
 	Freezer freezer = chosen_freezer(spec.pid, opts, hierarchies);
+	require_private_freezer(spec, freezer, hierarchies);
 	// A container the caller had paused stays paused if we fail.
 	bool was_frozen = freezer && freezer.frozen();
 	if (freezer)

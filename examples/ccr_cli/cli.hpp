@@ -39,6 +39,8 @@ struct Args {
 	bool quiet = false;
 	bool has(const std::string &flag) const;
 	std::string get(const std::string &name, const std::string &fallback = "") const;
+	// A numeric option's value (parse_args checked it), or `fallback`.
+	unsigned long long number(const std::string &name, unsigned long long fallback = 0) const;
 };
 
 // Parses argv against the command's known options; unknown ones are errors.

@@ -91,7 +91,7 @@ void print_log(ccr_log_level level, const char *message, void *)
 void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 {
 	if (a.values.count("--pid"))
-		step(ccr_container_set_pid(c, std::atoi(a.get("--pid").c_str())));
+		step(ccr_container_set_pid(c, int(a.number("--pid"))));
 	if (a.values.count("--bundle"))
 		step(ccr_container_set_bundle(c, a.get("--bundle").c_str()));
 	if (a.values.count("--config"))
@@ -113,9 +113,9 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 	if (a.values.count("--network-lock"))
 		step(ccr_options_set_network_lock(o, network_lock(a.get("--network-lock"))));
 	if (a.values.count("--timeout-ms"))
-		step(ccr_options_set_timeout_ms(o, uint32_t(std::strtoul(a.get("--timeout-ms").c_str(), nullptr, 10))));
+		step(ccr_options_set_timeout_ms(o, uint32_t(a.number("--timeout-ms"))));
 	if (a.values.count("--log-level"))
-		step(ccr_options_set_log_level(o, std::atoi(a.get("--log-level").c_str())));
+		step(ccr_options_set_log_level(o, int(a.number("--log-level"))));
 	if (a.has("--verbose") || a.has("--debug"))
 		step(ccr_options_set_log(o, a.has("--debug") ? CCR_LOG_DEBUG : CCR_LOG_INFO, print_log, nullptr,
 					 nullptr));
@@ -128,8 +128,7 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 	if (a.values.count("--page-server")) {
 		std::string hp = a.get("--page-server");
 		auto colon = hp.rfind(':');
-		step(ccr_options_set_page_server(o, hp.substr(0, colon).c_str(),
-						 colon == std::string::npos ? 0 : std::atoi(hp.c_str() + colon + 1)));
+		step(ccr_options_set_page_server(o, hp.substr(0, colon).c_str(), std::atoi(hp.c_str() + colon + 1)));
 	}
 	step(ccr_options_set_leave_running(o, a.has("--leave-running")));
 	step(ccr_options_set_tcp_established(o, a.has("--tcp-established")));
@@ -143,6 +142,8 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 	step(ccr_options_set_lazy_pages(o, a.has("--lazy-pages")));
 	step(ccr_options_set_link_remap(o, a.has("--link-remap")));
 	step(ccr_options_set_leave_stopped(o, a.has("--leave-stopped")));
+	if (a.has("--process-tree"))
+		step(ccr_container_set_process_tree(c, 1));
 	if (a.has("--empty-ns-network"))
 		step(ccr_options_set_empty_ns(o, 0x40000000 /* CLONE_NEWNET */));
 }
@@ -257,7 +258,7 @@ int operate(const Args &a)
 		ccr_container_free(c);
 		return cli::report_error(e, a);
 	}
-	uint64_t expected = restore ? 0 : cli::resident_bytes(std::atoi(a.get("--pid", "0").c_str()));
+	uint64_t expected = restore ? 0 : cli::resident_bytes(int(a.number("--pid")));
 	cli::Progress progress(!a.quiet, restore ? "" : a.get("--images"), expected);
 	Setup step;
 	configure(step, c, o, a);

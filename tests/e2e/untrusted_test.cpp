@@ -134,3 +134,216 @@ TEST(Untrusted, TheToolReportsWarningsAndSucceeds)
 	EXPECT_EQ(c.ask("b"), "b 2");
 }
 #endif
+
+namespace {
+
+// A child running argv (looked up in PATH), its stdio /dev/null. The caller
+// kills and reaps it.
+pid_t spawn(const std::vector<std::string> &argv)
+{
+	pid_t pid = ::fork();
+	if (pid == 0) {
+		int null = ::open("/dev/null", O_RDWR);
+		::dup2(null, 0);
+		::dup2(null, 1);
+		::dup2(null, 2);
+		std::vector<char *> args;
+		for (const auto &a : argv)
+			args.push_back(const_cast<char *>(a.c_str()));
+		args.push_back(nullptr);
+		::execvp(args[0], args.data());
+		::_exit(127);
+	}
+	return pid;
+}
+
+void kill_and_reap(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	::kill(pid, SIGKILL);
+	::waitpid(pid, nullptr, 0);
+}
+
+// The only child of `pid` (the process `unshare --fork` runs), or 0.
+pid_t only_child_of(pid_t pid)
+{
+	for (int i = 0; i < 500; i++) {
+		std::string kids =
+			read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+		if (!kids.empty())
+			return std::stoi(kids);
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	}
+	return 0;
+}
+
+// Checkpoints `pid` with the bundle of the never-started `c`.
+ErrorPtr checkpoint_pid(const Container &c, pid_t pid, const std::function<void(ccr_options *)> &prepare = {},
+			bool process_tree = false)
+{
+	ContainerPtr h = c.handle();
+	if (ccr_error *e = ccr_container_set_pid(h.get(), pid))
+		return ErrorPtr(e);
+	if (process_tree)
+		if (ccr_error *e = ccr_container_set_process_tree(h.get(), 1))
+			return ErrorPtr(e);
+	OptionsPtr o = make_options(c.dir() / "images");
+	if (prepare)
+		prepare(o.get());
+	return ErrorPtr(ccr_checkpoint(nullptr, h.get(), o.get()));
+}
+
+} // namespace
+
+// A host process is not a container: refused before CRIU starts, and it
+// keeps running (today's code dumped and killed it).
+TEST(Untrusted, CheckpointRefusesAHostProcess)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container c;
+	pid_t sleeper = spawn({"sleep", "1000"});
+	ASSERT_GT(sleeper, 0);
+	ErrorPtr err = checkpoint_pid(c, sleeper);
+	EXPECT_EQ(code_of(err), CCR_ERR_INVALID_ARGUMENT) << describe(err);
+	EXPECT_NE(message_of(err).find("shares the caller's pid namespace"), std::string::npos) << message_of(err);
+	EXPECT_TRUE(alive(sleeper)) << "the host process was killed";
+	kill_and_reap(sleeper);
+}
+
+// pid 1 is the host's init, and its freezer is the hierarchy's root.
+// Refused before CRIU starts: the "CRIU" is /bin/false, so a ccr that got as
+// far as starting CRIU fails this test with a CRIU error instead of touching
+// the host's init.
+TEST(Untrusted, CheckpointRefusesPidOne)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container c;
+	ErrorPtr err =
+		checkpoint_pid(c, 1, [](ccr_options *o) { expect_ok(ccr_options_set_criu_path(o, "/bin/false")); });
+	EXPECT_EQ(code_of(err), CCR_ERR_INVALID_ARGUMENT) << describe(err);
+	EXPECT_NE(message_of(err).find("pid 1 shares the caller's pid namespace"), std::string::npos)
+		<< message_of(err);
+}
+
+// The init of a pid namespace of its own that sits in the freezer
+// hierarchy's root (or in ccr's own freezer cgroup) is refused too: freezing
+// that cgroup would freeze the host, or ccr. Even as a process tree.
+TEST(Untrusted, CheckpointRefusesAFreezerSharedWithTheHost)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container c;
+	pid_t unshare = spawn({"unshare", "--pid", "--fork", "--kill-child", "sleep", "1000"});
+	ASSERT_GT(unshare, 0);
+	pid_t init = only_child_of(unshare);
+	ASSERT_GT(init, 0);
+	const std::string own_freezer = proc_cgroups(::getpid())["freezer"];
+	for (bool tree : {false, true}) {
+		ErrorPtr err = checkpoint_pid(
+			c, init, [](ccr_options *o) { expect_ok(ccr_options_set_criu_path(o, "/bin/false")); }, tree);
+		EXPECT_EQ(code_of(err), CCR_ERR_INVALID_ARGUMENT) << describe(err);
+		const std::string msg = message_of(err);
+		EXPECT_NE(msg.find("freezer cgroup /sys/fs/cgroup/freezer"), std::string::npos) << msg;
+		if (own_freezer == "/")
+			EXPECT_NE(msg.find("is the root of its hierarchy"), std::string::npos) << msg;
+		else
+			EXPECT_NE(msg.find("holds the calling process"), std::string::npos) << msg;
+	}
+	EXPECT_TRUE(alive(init));
+	kill_and_reap(unshare);
+}
+
+// A plain process tree may be checkpointed when the caller says so, with a
+// freezer of its own or none (ptrace): the opt-out works.
+TEST(Untrusted, AProcessTreeIsCheckpointedWhenTheCallerSaysSo)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container c;
+	pid_t sleeper = spawn({"sleep", "1000"});
+	ASSERT_GT(sleeper, 0);
+	ErrorPtr err = checkpoint_pid(
+		c, sleeper,
+		[](ccr_options *o) {
+			expect_ok(ccr_options_set_freeze_cgroup(o, ""));
+			expect_ok(ccr_options_set_leave_running(o, 1));
+			expect_ok(ccr_options_set_shell_job(o, 1));
+		},
+		true);
+	// The refusal is gone; whether CRIU can dump a host sleep with this
+	// bundle's rootfs as its root is CRIU's business, not this test's.
+	if (err)
+		EXPECT_NE(code_of(err), CCR_ERR_INVALID_ARGUMENT) << describe(err);
+	EXPECT_TRUE(alive(sleeper));
+	kill_and_reap(sleeper);
+}
+
+#ifdef CCR_CLI_PATH
+// ccr run from inside the container's own freezer cgroup: refused at once
+// (today's CRIU froze the caller and the call never returned, time limit or
+// not). The test gives it 60 seconds, then thaws and kills what hangs.
+TEST(Untrusted, CheckpointRefusesACallerInTheTargetsFreezer)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	const std::string freezer = "/sys/fs/cgroup/freezer" + proc_cgroups(c.pid())["freezer"];
+	const std::string out = c.dir() / "cli.out";
+	int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_GE(fd, 0);
+	pid_t cli = ::fork();
+	if (cli == 0) {
+		::dup2(fd, 1);
+		::dup2(fd, 2);
+		execl("/bin/sh", "sh", "-c", "echo $$ > \"$0/cgroup.procs\" && exec \"$@\"", freezer.c_str(),
+		      CCR_CLI_PATH, "checkpoint", "--timeout-ms", "5000", "--leave-running", "--id", c.id().c_str(),
+		      "--pid", std::to_string(c.pid()).c_str(), "--bundle", c.bundle().c_str(), "--images",
+		      (c.dir() / "images").c_str(), nullptr);
+		::_exit(127);
+	}
+	::close(fd);
+	int status = -1;
+	bool exited = false;
+	for (int i = 0; i < 600 && !exited; i++) {
+		exited = ::waitpid(cli, &status, WNOHANG) == cli;
+		if (!exited)
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	if (!exited) {
+		write_file(freezer + "/freezer.state", "THAWED");
+		kill_and_reap(cli);
+		FAIL() << "ccr checkpoint from inside the container's freezer did not return in 60 s";
+	}
+	const std::string text = read_file(out);
+	ASSERT_TRUE(WIFEXITED(status)) << text;
+	EXPECT_EQ(WEXITSTATUS(status), 3) << text;
+	EXPECT_NE(text.find("holds the calling process"), std::string::npos) << text;
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
+// Numbers on the command line are whole numbers in range, nothing else:
+// "4294971584" is not pid 4288, "-1" is not 49 days.
+TEST(Untrusted, TheToolParsesNumbersStrictly)
+{
+	const std::vector<std::pair<std::string, std::string>> bad = {
+		{"--pid", "4294971584"}, {"--pid", "4294967297"},
+		{"--pid", "4288xyz"},    {"--pid", "-5"},
+		{"--pid", "0"},          {"--pid", ""},
+		{"--timeout-ms", "-1"},  {"--timeout-ms", "4294967296"},
+		{"--log-level", "9"},    {"--page-server", "host:99999"},
+	};
+	for (const auto &[option, value] : bad) {
+		std::vector<std::string> argv = {CCR_CLI_PATH, "checkpoint",   "--id",     "x",
+						 "--bundle",   "/nonexistent", "--images", "/nonexistent/img",
+						 option,       value};
+		if (option != "--pid") {
+			argv.push_back("--pid");
+			argv.push_back("42");
+		}
+		CmdResult r = run(argv);
+		ASSERT_TRUE(WIFEXITED(r.status));
+		EXPECT_EQ(WEXITSTATUS(r.status), 2) << option << " " << value << ": " << r.output;
+		EXPECT_NE(r.output.find(option + " takes"), std::string::npos) << r.output;
+	}
+}
+#endif

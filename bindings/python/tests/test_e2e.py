@@ -372,6 +372,19 @@ def test_a_dump_whose_statistics_cannot_be_read_succeeds_with_a_warning(containe
     assert c.ask("b") == "b 2"
 
 
+def test_a_host_process_is_not_a_container(make_container, tmp_path: Path):
+    bundle = make_container().bundle  # a bundle only: nothing started
+    sleeper = subprocess.Popen(["sleep", "1000"])
+    try:
+        c = ccr.Container("host-sleep", pid=sleeper.pid, bundle=bundle)
+        with pytest.raises(ccr.InvalidArgument, match="pid namespace"):
+            ccr.checkpoint(c, ccr.Options(images_dir=tmp_path / "img"))
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 def test_example_migrate(container):
     """examples/migrate.py checkpoints and restores; the restored container
     takes the script's stdin and stdout, here fresh pipes."""

@@ -375,6 +375,10 @@ class Container:
             stdio when its images say those were pipes: ints, objects with
             fileno(), or None/-1 to keep the caller's descriptor of that number.
             ccr does not close them.
+        process_tree: let checkpoint take a pid that is not a container's
+            init, the root of a plain process tree in the caller's pid
+            namespace (``ccr_container_set_process_tree``); without it such a
+            pid is refused with InvalidArgumentError.
     """
 
     id: str
@@ -386,6 +390,7 @@ class Container:
     state_dir: Optional[PathLike] = None
     cgroup_paths: Optional[Union[PathLike, Mapping[Optional[str], PathLike]]] = None
     stdio: Optional[Sequence[Any]] = None
+    process_tree: bool = False
 
     def _build(self) -> "_ContainerHandle":
         """A new ``ccr_container`` with these fields; the caller frees it."""
@@ -394,6 +399,8 @@ class Container:
             p = handle.ptr
             if self.pid is not None:
                 _lib.ccr_container_set_pid(p, _c_int("pid", self.pid))
+            if self.process_tree:
+                _lib.ccr_container_set_process_tree(p, 1)
             if self.bundle is not None:
                 _lib.ccr_container_set_bundle(p, _c_text("bundle", self.bundle))
             if self.config_path is not None:

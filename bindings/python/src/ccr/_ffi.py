@@ -93,6 +93,7 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_container_new", [POINTER(ContainerP), c_char_p], ErrorP),
     ("ccr_container_free", [ContainerP], None),
     ("ccr_container_set_pid", [ContainerP, c_int], ErrorP),
+    ("ccr_container_set_process_tree", [ContainerP, c_int], ErrorP),
     ("ccr_container_set_bundle", [ContainerP, c_char_p], ErrorP),
     ("ccr_container_set_config_path", [ContainerP, c_char_p], ErrorP),
     ("ccr_container_set_config_json", [ContainerP, c_char_p], ErrorP),
