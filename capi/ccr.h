@@ -540,6 +540,19 @@ CCR_EXTERN ccr_error *ccr_options_set_log_to_stderr(ccr_options *options, int en
  * restored tree frozen (restore). Empty arguments are refused. */
 CCR_EXTERN ccr_error *ccr_options_add_exec_cmd(ccr_options *options, const char *arg);
 
+/* --- Archive import ------------------------------------------------------------ */
+
+/* Limits for ccr_archive_import_with_options(); 0 keeps each default.
+ * `max_entries`: entries in the archive, directories included (default
+ * 131072). `max_bytes`: what one entry, and all of them together, may
+ * declare (default 64 GiB). `max_ratio`: what the entries declare in all
+ * may not pass this many times the archive file's size, once past 256 MiB
+ * (default 1000; gzip cannot compress better than about 1032:1, so only
+ * zstd or a sparse entry can pass it). Each is checked from an entry's
+ * header, before its data is written. */
+CCR_EXTERN ccr_error *ccr_options_set_import_limits(ccr_options *options, uint64_t max_entries, uint64_t max_bytes,
+						    uint32_t max_ratio);
+
 /* ------------------------------------------------------------------------- */
 /* Operations                                                                */
 /* ------------------------------------------------------------------------- */
@@ -698,17 +711,25 @@ CCR_EXTERN ccr_error *ccr_archive_export(const char *archive_path, const ccr_con
  * parent that must exist. Afterwards the images directory to restore from
  * is <dest_dir>/checkpoint; the other files are stored beside it, untouched.
  *
- * The archive is not trusted. Only regular files (made 0600) and directories
- * (made 0700) are unpacked, without their owners; every file is created
- * with O_CREAT | O_EXCL | O_NOFOLLOW relative to a directory made by this
- * call. The first entry that is a symlink, hard link, device, fifo or socket,
- * that has an absolute path or a ".." component, that appears twice, that
- * would put a file where a directory is (or the reverse), that has more
- * than 32 path components, that is one past 1048576 entries, or whose
- * declared size passes 64 GiB alone or with the entries before it (refused
- * from its header, before its data is read), stops the import:
- * `dest_dir` is removed with everything made in it, and nothing outside it
- * was touched. The archive must hold checkpoint/inventory.img.
+ * `archive_path` must be a regular file: it is opened without blocking and
+ * checked first, so a fifo or device is refused (CCR_ERR_INVALID_ARGUMENT),
+ * never waited on.
+ *
+ * The unpacking does not trust the archive. Only regular files (made 0600)
+ * and directories (made 0700) are unpacked, without their owners; every file
+ * is created with O_CREAT | O_EXCL | O_NOFOLLOW relative to a directory made
+ * by this call. The first entry that is a symlink, hard link, device, fifo
+ * or socket, that has an absolute path or a ".." component, that appears
+ * twice, that would put a file where a directory is (or the reverse), that
+ * has more than 32 path components, that is one past 131072 entries, whose
+ * declared size passes 64 GiB alone or with the entries before it, or that
+ * brings what the entries declare past 1000 times the archive file's size
+ * (once past 256 MiB; a few KiB of zstd or a sparse entry cannot fill a
+ * disk) stops the import: `dest_dir` is removed with everything made in it,
+ * and nothing outside it was touched. Sizes are refused from the entry's
+ * header, before its data is read; ccr_archive_import_with_options() raises
+ * the limits. Memory use grows with path depth, not entry count. The archive
+ * must hold checkpoint/inventory.img.
  *
  * Nothing in the archive is acted on: spec.dump and config.dump are not read,
  * deleted.files is not applied and rootfs-diff.tar is not unpacked. Mounts
@@ -718,10 +739,20 @@ CCR_EXTERN ccr_error *ccr_archive_export(const char *archive_path, const ccr_con
  * Errors: CCR_ERR_IMAGE (a refused entry, named, with what is wrong with it;
  * a corrupt or truncated archive; no checkpoint/inventory.img),
  * CCR_ERR_INVALID_ARGUMENT (a NULL or empty path, `dest_dir` exists),
+ * CCR_ERR_INVALID_ARGUMENT also for an archive that is not a regular file,
  * CCR_ERR_NOT_FOUND (the archive or the parent of `dest_dir` is missing),
  * CCR_ERR_UNSAFE_PATH (`dest_dir` was replaced while it was being created),
  * CCR_ERR_SYSTEM (a write failed, e.g. the disk is full). */
 CCR_EXTERN ccr_error *ccr_archive_import(const char *archive_path, const char *dest_dir);
+
+/* ccr_archive_import() with `options` (may be NULL: the defaults): their
+ * import limits (ccr_options_set_import_limits()), their time limit
+ * (ccr_options_set_timeout_ms(): CCR_ERR_TIMEOUT) and their cancellation
+ * (ccr_options_cancel() from another thread: CCR_ERR_CANCELED), checked
+ * between entries and between blocks of data. A stopped import removes
+ * `dest_dir` as any failed one does. Every other option is ignored. */
+CCR_EXTERN ccr_error *ccr_archive_import_with_options(const char *archive_path, const char *dest_dir,
+						      const ccr_options *options);
 
 #ifdef __cplusplus
 }

@@ -81,11 +81,22 @@ const Command kCommands[] = {
 	 1},
 	{"import",
 	 "unpack a checkpoint archive into a new directory, refusing anything unsafe",
-	 "ccr import ARCHIVE DEST_DIR [--json]",
+	 "ccr import ARCHIVE DEST_DIR [--max-entries N] [--max-bytes N] [--max-ratio N] [--timeout-ms N] [--json]",
+	 {"--max-entries", "--max-bytes", "--max-ratio", "--timeout-ms"},
 	 {},
-	 {},
-	 "  DEST_DIR must not exist; it is made 0700. Restore from DEST_DIR/checkpoint\n"
-	 "  with the container's own bundle: mounts and devices never come from the archive.\n",
+	 "  ARCHIVE must be a regular file (a fifo or device is refused, not waited on).\n"
+	 "  DEST_DIR must not exist; it is made 0700. Only regular files (0600) and\n"
+	 "  directories (0700) are unpacked; links, devices, absolute or \"..\" paths and\n"
+	 "  duplicates stop the import and DEST_DIR is removed.\n"
+	 "  --max-entries N          entries allowed (default 131072)\n"
+	 "  --max-bytes N            bytes one entry, and all of them, may declare (default 64 GiB)\n"
+	 "  --max-ratio N            unpacked bytes per archive byte, past 256 MiB (default 1000)\n"
+	 "  --timeout-ms N           give up after N milliseconds\n"
+	 "  Restore from DEST_DIR/checkpoint with the container's own bundle. ccr checks\n"
+	 "  CRIU's files there (no symlinks but a parent beside it, no fifos) before a\n"
+	 "  restore, but does not yet verify the images against the bundle: CRIU restores\n"
+	 "  the namespaces, mounts and memory the images describe. Import only archives\n"
+	 "  whose origin you trust.\n",
 	 2},
 };
 

@@ -235,7 +235,19 @@ int export_archive(const Args &a)
 int import_archive(const Args &a)
 {
 	const std::string &archive = a.positionals.at(0), &dest = a.positionals.at(1);
-	if (ccr_error *e = ccr_archive_import(archive.c_str(), dest.c_str()))
+	ccr_options *o = nullptr;
+	if (ccr_error *e = ccr_options_new(&o))
+		return cli::report_error(e, a);
+	Setup step;
+	step(ccr_options_set_import_limits(o, a.number("--max-entries"), a.number("--max-bytes"),
+					   uint32_t(a.number("--max-ratio"))));
+	if (a.values.count("--timeout-ms"))
+		step(ccr_options_set_timeout_ms(o, uint32_t(a.number("--timeout-ms"))));
+	ccr_error *e = step.take();
+	if (!e)
+		e = ccr_archive_import_with_options(archive.c_str(), dest.c_str(), o);
+	ccr_options_free(o);
+	if (e)
 		return cli::report_error(e, a);
 	std::string images = dest + "/checkpoint";
 	if (a.json)

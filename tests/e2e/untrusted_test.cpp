@@ -347,3 +347,37 @@ TEST(Untrusted, TheToolParsesNumbersStrictly)
 	}
 }
 #endif
+
+#ifdef CCR_CLI_PATH
+// Special files: `ccr import FIFO DEST` and `--config FIFO` return at once
+// with a clear error (they hung for ever). `timeout` kills a hung tool, which
+// then fails the test with exit code 124 instead of hanging it.
+TEST(Untrusted, TheToolRefusesFifosWithoutHanging)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container c; // a real init, so checkpoint gets as far as the config
+	c.start();
+	TempDir dir;
+	const std::string fifo = dir / "fifo";
+	ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+	CmdResult im = run({"timeout", "20", CCR_CLI_PATH, "import", fifo, dir / "dest"});
+	ASSERT_TRUE(WIFEXITED(im.status));
+	EXPECT_EQ(WEXITSTATUS(im.status), 3) << im.output;
+	EXPECT_NE(im.output.find("is a fifo, not a regular file"), std::string::npos) << im.output;
+	EXPECT_FALSE(path_exists(dir / "dest"));
+
+	for (const char *command : {"checkpoint", "restore"}) {
+		std::vector<std::string> argv = {"timeout",  "20", CCR_CLI_PATH, command,
+						 "--id",     "x",  "--bundle",   dir.path(),
+						 "--config", fifo, "--images",   dir / "images"};
+		if (std::string(command) == "checkpoint")
+			argv.insert(argv.end(), {"--pid", std::to_string(c.pid())});
+		CmdResult r = run(argv);
+		ASSERT_TRUE(WIFEXITED(r.status));
+		EXPECT_NE(WEXITSTATUS(r.status), 124) << command << " hung on a fifo config: " << r.output;
+		EXPECT_NE(r.output.find("is a fifo, not a regular file"), std::string::npos)
+			<< command << ": " << r.output;
+	}
+	EXPECT_EQ(c.ask("a"), "a 1");
+}
+#endif

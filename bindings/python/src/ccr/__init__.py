@@ -532,6 +532,17 @@ def _page_server(fn: Any, p: Any, name: str, v: Any) -> None:
     fn(p, _c_text(name, v[0]), _c_int("page_server port", v[1]))
 
 
+def _import_limits(fn: Any, p: Any, name: str, v: Any) -> None:
+    if not isinstance(v, (tuple, list)) or len(v) != 3:
+        raise TypeError("import_limits must be (max_entries, max_bytes, max_ratio); 0 keeps a default")
+    fn(
+        p,
+        _c_int("import_limits max_entries", v[0], 0, 2**64 - 1),
+        _c_int("import_limits max_bytes", v[1], 0, 2**64 - 1),
+        _c_u32("import_limits max_ratio", v[2]),
+    )
+
+
 def _tls(fn: Any, p: Any, name: str, v: Any) -> None:
     if v is False:
         fn(p, 0, None, None, None, None, 0)
@@ -628,6 +639,7 @@ _SETTERS: Dict[str, Tuple[str, _Apply]] = {
     "display_stats": ("ccr_options_set_display_stats", _flag),
     "log_to_stderr": ("ccr_options_set_log_to_stderr", _flag),
     "exec_cmd": ("ccr_options_add_exec_cmd", _each_text),
+    "import_limits": ("ccr_options_set_import_limits", _import_limits),
 }
 
 
@@ -744,6 +756,9 @@ class Options:
         log_to_stderr: send CRIU's log to its stderr (both).
         exec_cmd: a command CRIU runs after the restore, as a list of
             arguments (restore).
+        import_limits: (max_entries, max_bytes, max_ratio) for
+            :func:`import_archive`; 0 keeps each default (131072 entries,
+            64 GiB, 1000 times the archive's size past 256 MiB).
     """
 
     def __init__(
@@ -815,6 +830,7 @@ class Options:
         display_stats: Optional[bool] = None,
         log_to_stderr: Optional[bool] = None,
         exec_cmd: Optional[Sequence[str]] = None,
+        import_limits: Optional[Tuple[int, int, int]] = None,
     ) -> None:
         given = {k: v for k, v in locals().items() if k != "self" and v is not None}
         self._ptr = _ffi.OptionsP()
@@ -1171,7 +1187,7 @@ def export_archive(
         _call_with(options, _lib.ccr_archive_export, archive, handle.ptr, options._handle, diff)
 
 
-def import_archive(path: PathLike, dest_dir: PathLike) -> None:
+def import_archive(path: PathLike, dest_dir: PathLike, options: Optional["Options"] = None) -> None:
     """Unpacks the checkpoint archive at `path` (tar, gzip or zstd; from ccr,
     CRI-O, Podman or containerd) into `dest_dir`, which must not exist (its
     parent must). Restore from ``<dest_dir>/checkpoint`` afterwards.
@@ -1179,8 +1195,20 @@ def import_archive(path: PathLike, dest_dir: PathLike) -> None:
     The archive is not trusted: only regular files and directories are
     unpacked, and an unsafe entry raises :class:`ImageError` with `dest_dir`
     removed again. Nothing in it is acted on (spec.dump, rootfs-diff.tar...).
+    `path` must be a regular file: a fifo is refused, not waited on.
+
+    `options`, when given, bound the import: ``import_limits``, ``timeout_ms``
+    (:class:`Timeout`) and ``options.cancel()`` from another thread
+    (:class:`Canceled`); every other option is ignored.
     """
-    _lib.ccr_archive_import(_c_text("path", path), _c_text("dest_dir", dest_dir))
+    archive = _c_text("path", path)
+    dest = _c_text("dest_dir", dest_dir)
+    if options is None:
+        _lib.ccr_archive_import(archive, dest)
+        return
+    if not isinstance(options, Options):
+        raise TypeError(f"options must be a ccr.Options, not {type(options).__name__}")
+    _call_with(options, _lib.ccr_archive_import_with_options, archive, dest, options._handle)
 
 
 # --- CRIU queries ---------------------------------------------------------------------

@@ -185,6 +185,7 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_options_set_display_stats", [OptionsP, c_int], ErrorP),
     ("ccr_options_set_log_to_stderr", [OptionsP, c_int], ErrorP),
     ("ccr_options_add_exec_cmd", [OptionsP, c_char_p], ErrorP),
+    ("ccr_options_set_import_limits", [OptionsP, c_uint64, c_uint64, c_uint32], ErrorP),
     # Operations
     ("ccr_result_free", [ResultP], None),
     ("ccr_result_pid", [ResultP], c_int),
@@ -200,6 +201,7 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     # Checkpoint archives
     ("ccr_archive_export", [c_char_p, ContainerP, OptionsP, c_char_p], ErrorP),
     ("ccr_archive_import", [c_char_p, c_char_p], ErrorP),
+    ("ccr_archive_import_with_options", [c_char_p, c_char_p, OptionsP], ErrorP),
 ]
 
 

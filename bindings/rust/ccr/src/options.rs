@@ -421,6 +421,16 @@ impl Options {
         })
     }
 
+    /// Limits for [`import_archive_with`](crate::import_archive_with)
+    /// (`ccr_options_set_import_limits`): entries, bytes one entry and all
+    /// of them may declare, and the expansion ratio over the archive's size
+    /// (past 256 MiB). 0 keeps each default (131072, 64 GiB, 1000).
+    pub fn import_limits(self, max_entries: u64, max_bytes: u64, max_ratio: u32) -> Options {
+        self.apply("ccr_options_set_import_limits", |raw| unsafe {
+            check(sys::ccr_options_set_import_limits(raw, max_entries, max_bytes, max_ratio))
+        })
+    }
+
     /// CRIU's own time limit for freezing and similar waits, in whole
     /// seconds (both).
     pub fn criu_timeout(self, limit: Duration) -> Options {
