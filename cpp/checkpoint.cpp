@@ -9,6 +9,7 @@
 #include "checkpoint_target.hpp"
 #include "stopwatch.hpp"
 #include "criu_config_file.hpp"
+#include "criu_dir_check.hpp"
 #include "criu_log.hpp"
 #include "criu_version.hpp"
 #include "descriptors.hpp"
@@ -77,6 +78,7 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	std::string identity = criu_binary_identity(opts.criu_path);
 	OperationDirs dirs = open_operation_dirs(opts, true);
 	require_parent_images(opts, dirs);
+	check_criu_dirs(dirs);
 
 	auto hierarchies = host_cgroup_hierarchies();
 	Freezer freezer = chosen_freezer(spec.pid, opts, hierarchies);

@@ -11,6 +11,7 @@
 #include "cgroups.hpp"
 #include "stopwatch.hpp"
 #include "criu_config_file.hpp"
+#include "criu_dir_check.hpp"
 #include "criu_version.hpp"
 #include "descriptors.hpp"
 #include "external_mounts.hpp"
@@ -86,6 +87,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	std::string rootfs = resolve_rootfs(spec, config);
 	std::string identity = criu_binary_identity(opts.criu_path);
 	OperationDirs dirs = open_operation_dirs(opts, false);
+	check_criu_dirs(dirs);
 	std::vector<std::string> descriptors = read_descriptors(dirs.images.get());
 
 	auto hierarchies = host_cgroup_hierarchies();

@@ -381,3 +381,66 @@ TEST(Untrusted, TheToolRefusesFifosWithoutHanging)
 	EXPECT_EQ(c.ask("a"), "a 1");
 }
 #endif
+
+// CRIU's own files in the images directory: a restore.log symlink would make
+// CRIU overwrite its target, a `parent` leading outside would make it read
+// images from anywhere. Both are refused before CRIU starts; with them gone
+// the same images restore.
+TEST(Untrusted, CriusFilesAreCheckedBeforeARestore)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	std::string images = c.dir() / "images";
+	ASSERT_FALSE(checkpoint(c, images));
+	ASSERT_TRUE(wait_gone(c.pid()));
+	c.delete_runc_container();
+
+	const std::string victim = c.dir() / "victim";
+	write_file(victim, "precious\n");
+	ASSERT_EQ(::symlink(victim.c_str(), (images + "/restore.log").c_str()), 0);
+	ErrorPtr err = restore(c, images);
+	EXPECT_EQ(code_of(err), CCR_ERR_UNSAFE_PATH) << describe(err);
+	EXPECT_NE(message_of(err).find("restore.log is a symlink"), std::string::npos) << message_of(err);
+	EXPECT_EQ(read_file(victim), "precious\n");
+	ASSERT_EQ(::unlink((images + "/restore.log").c_str()), 0);
+
+	TempDir elsewhere;
+	ASSERT_EQ(::symlink(elsewhere.path().c_str(), (images + "/parent").c_str()), 0);
+	err = restore(c, images);
+	EXPECT_EQ(code_of(err), CCR_ERR_UNSAFE_PATH) << describe(err);
+	EXPECT_NE(message_of(err).find("parent leads to " + elsewhere.path() + ", outside"), std::string::npos)
+		<< message_of(err);
+	ASSERT_EQ(::unlink((images + "/parent").c_str()), 0);
+
+	const std::string fifo = images + "/stats-restore";
+	ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+	err = restore(c, images);
+	EXPECT_EQ(code_of(err), CCR_ERR_UNSAFE_PATH) << describe(err);
+	EXPECT_NE(message_of(err).find("stats-restore is a fifo"), std::string::npos) << message_of(err);
+	ASSERT_EQ(::unlink(fifo.c_str()), 0);
+
+	ASSERT_CCR_OK(restore(c, images).release());
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
+// The same on a checkpoint: a dump.log symlink in the images directory is
+// refused and the container runs on, untouched.
+TEST(Untrusted, CriusFilesAreCheckedBeforeACheckpoint)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	std::string images = c.dir() / "images";
+	ASSERT_EQ(::mkdir(images.c_str(), 0700), 0);
+	const std::string victim = c.dir() / "victim";
+	write_file(victim, "precious\n");
+	ASSERT_EQ(::symlink(victim.c_str(), (images + "/dump.log").c_str()), 0);
+	ErrorPtr err = checkpoint(c, images);
+	EXPECT_EQ(code_of(err), CCR_ERR_UNSAFE_PATH) << describe(err);
+	EXPECT_NE(message_of(err).find("dump.log is a symlink"), std::string::npos) << message_of(err);
+	EXPECT_EQ(read_file(victim), "precious\n");
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
