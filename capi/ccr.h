@@ -691,11 +691,15 @@ CCR_EXTERN ccr_error *ccr_criu_features(unsigned *out, const ccr_options *option
  * file beside `archive_path` and renamed over it once complete, so a reader
  * never sees half an archive and a failure leaves an existing file as it
  * was. Images that need a parent pre-dump are refused: an archive holds one
- * self-contained checkpoint. ccr_options_cancel() stops an export between
+ * self-contained checkpoint. An `archive_path` inside the images, work or
+ * rootfs diff directory (by any path: compared by device and inode) is
+ * refused with CCR_ERR_INVALID_ARGUMENT: it could replace a file being
+ * archived. ccr_options_cancel() stops an export between
  * files. Thread-safe with respect to other handles; `container` and
  * `options` are only read.
  * Errors: CCR_ERR_INVALID_ARGUMENT (a NULL or empty argument, no images
- * directory set), CCR_ERR_NOT_FOUND (a directory or the config is missing),
+ * directory set, an archive path inside a directory it archives),
+ * CCR_ERR_NOT_FOUND (a directory or the config is missing),
  * CCR_ERR_UNSAFE_PATH (the images or work directory is a symlink or writable
  * by others), CCR_ERR_IMAGE (no inventory.img, a file in the images directory
  * that is not a regular file or that changed while it was read),
