@@ -444,3 +444,62 @@ TEST(Untrusted, CriusFilesAreCheckedBeforeACheckpoint)
 	EXPECT_EQ(read_file(victim), "precious\n");
 	EXPECT_EQ(c.ask("b"), "b 2");
 }
+
+namespace {
+
+const std::string kPidsRoot = "/sys/fs/cgroup/pids";
+
+} // namespace
+
+// Images whose processes sat in cgroups below the container's (here a
+// child of the init, in <cgroup>/inner/most): CRIU recreates those on
+// restore, below the container's cgroup. A restore that dies afterwards must
+// remove them too, children first (rmdir of the container's cgroup met
+// EBUSY and left the tree).
+TEST(Untrusted, AFailedRestoreRemovesNestedCgroups)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	ASSERT_TRUE(path_exists(kPidsRoot + "/cgroup.procs")) << "no v1 pids hierarchy at " << kPidsRoot;
+	ContainerOptions opts;
+	opts.args = {"sh", "-c", "sleep 100000 & i=0; while read line; do i=$((i+1)); echo \"$line $i\"; done"};
+	Container c(opts);
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	pid_t sleeper = only_child_of(c.pid());
+	ASSERT_GT(sleeper, 0);
+	const std::string own = kPidsRoot + proc_cgroups(c.pid())["pids"];
+	ASSERT_EQ(own, kPidsRoot + c.cgroup_path());
+	const std::string nested = own + "/inner/most";
+	ASSERT_EQ(::mkdir((own + "/inner").c_str(), 0755), 0);
+	ASSERT_EQ(::mkdir(nested.c_str(), 0755), 0);
+	write_file(nested + "/cgroup.procs", std::to_string(sleeper));
+	ASSERT_EQ(proc_cgroups(sleeper)["pids"], c.cgroup_path() + "/inner/most");
+
+	std::string images = c.dir() / "images";
+	ASSERT_FALSE(checkpoint(c, images));
+	ASSERT_TRUE(wait_gone(c.pid()));
+	for (int i = 0; i < 200 && ::rmdir(nested.c_str()) != 0; i++)
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	ASSERT_EQ(::rmdir((own + "/inner").c_str()), 0);
+	c.delete_runc_container();
+	ASSERT_FALSE(path_exists(own));
+
+	// CRIU killed once the tree (and its cgroups) exist: it cleans nothing
+	// up itself, so what is left is ccr's to remove.
+	bool nested_made = false;
+	NotifyRecorder rec;
+	rec.on_script = [&](const std::string &script) {
+		if (script == "post-restore") {
+			nested_made = path_exists(nested);
+			for (pid_t p : children_named("criu"))
+				::kill(p, SIGKILL);
+		}
+		return 0;
+	};
+	ErrorPtr err = restore(c, images, nullptr, [&](ccr_options *o) { expect_ok(rec.install(o)); });
+	ASSERT_EQ(code_of(err), CCR_ERR_CRIU_DIED) << describe(err);
+	ASSERT_TRUE(nested_made) << "CRIU did not recreate " << nested << ": the test proves nothing";
+	EXPECT_FALSE(path_exists(nested)) << "CRIU's nested cgroup was left behind";
+	EXPECT_FALSE(path_exists(own + "/inner")) << "CRIU's nested cgroup was left behind";
+	EXPECT_FALSE(path_exists(own)) << "the container's cgroup was left behind";
+}
