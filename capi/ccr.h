@@ -626,13 +626,47 @@ CCR_EXTERN ccr_error *ccr_stats_read(ccr_result **out, const char *work_dir);
  * CRIU's images and descriptors.json (0600); unless leave_running was set the
  * container's processes are gone. On failure the container is left running
  * and thawed. `out` may be NULL.
+ *
+ * Checked before CRIU starts, each a CCR_ERR_INVALID_ARGUMENT naming what is
+ * wrong: the pid is the init of a pid namespace of its own (unless
+ * ccr_container_set_process_tree()); the freezer cgroup is not the root of
+ * its hierarchy and does not hold the caller. CCR_ERR_UNSAFE_PATH: a
+ * symlink (but a `parent` leading beside the images directory), a fifo or a
+ * device in the images or work directory, where CRIU writes its images, log
+ * and statistics by name.
+ *
+ * Once CRIU has dumped the container the call succeeds: what fails after
+ * that (reading CRIU's statistics) is a warning on the result
+ * (ccr_result_warning()), never an error, since the container may be gone.
  * Errors: any code above; CCR_ERR_CRIU_FAILED carries CRIU's message and log. */
 CCR_EXTERN ccr_error *ccr_checkpoint(ccr_result **out, const ccr_container *container, const ccr_options *options);
 
 /* Restores `container` from the options' images directory, with one CRIU
  * process, into the container's cgroups and rootfs. On failure no process,
- * cgroup directory or mount made for the restore is left behind.
- * `out` may be NULL; ccr_result_pid() gives the new init's pid. */
+ * cgroup directory or mount made for the restore is left behind, nested
+ * cgroups CRIU made from the images included.
+ * `out` may be NULL; ccr_result_pid() gives the new init's pid.
+ *
+ * What ccr verifies before CRIU starts: the images and work directories are
+ * private (0700, owned by the caller, not symlinks); they hold no symlink
+ * but a `parent` leading to a directory beside the images directory (each
+ * parent checked the same way), and no fifo or device (CCR_ERR_UNSAFE_PATH);
+ * descriptors.json is a small regular file naming pipes only; the OCI config
+ * and the CRIU config file are regular files; the cgroup path has no "." or
+ * "..". Mounts ccr derives from the config resolve inside the rootfs.
+ *
+ * What it does NOT verify, and so trusts the images for: CRIU restores the
+ * process tree, namespaces, root, mounts, cgroups, memory and registers the
+ * images describe. ccr does not yet check them against the container
+ * description, so images from someone else (an imported archive) can give
+ * the restored processes host namespaces, a host root or host files, and
+ * run whatever code they carry. Restore only images whose origin you trust
+ * as you would trust a binary.
+ *
+ * Once CRIU has restored the container the call succeeds and gives its pid:
+ * what fails after that (reading CRIU's statistics) is a warning on the
+ * result (ccr_result_warning()), so a caller never retries a container that
+ * is in fact running. */
 CCR_EXTERN ccr_error *ccr_restore(ccr_result **out, const ccr_container *container, const ccr_options *options);
 
 /* ------------------------------------------------------------------------- */
@@ -736,9 +770,11 @@ CCR_EXTERN ccr_error *ccr_archive_export(const char *archive_path, const ccr_con
  * must hold checkpoint/inventory.img.
  *
  * Nothing in the archive is acted on: spec.dump and config.dump are not read,
- * deleted.files is not applied and rootfs-diff.tar is not unpacked. Mounts
- * and devices for a restore from the imported images come only from the
- * container description given to ccr_restore(), never from the archive.
+ * deleted.files is not applied and rootfs-diff.tar is not unpacked. But the
+ * images themselves are what CRIU restores: see ccr_restore() for what ccr
+ * checks in them before a restore and what it trusts them for (today: their
+ * namespaces, mounts, root and memory). A safe unpack does not make an
+ * archive from an untrusted source safe to restore.
  * Thread-safe.
  * Errors: CCR_ERR_IMAGE (a refused entry, named, with what is wrong with it;
  * a corrupt or truncated archive; no checkpoint/inventory.img),

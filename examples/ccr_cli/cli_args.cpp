@@ -65,6 +65,12 @@ const Command kCommands[] = {
 	  "--lazy-pages", "--leave-stopped", "--empty-ns-network", "--verbose", "--debug"},
 	 "  The restored container's stdin, stdout and stderr are ccr's own (as with\n"
 	 "  runc restore -d), so give ccr the pipes the container should have.\n"
+	 "  Checked before CRIU starts: the images and work directories are private and\n"
+	 "  hold no symlink (but a parent beside the images), fifo or device; the\n"
+	 "  config is a regular file. Trusted, not checked: the namespaces, root,\n"
+	 "  mounts, cgroups and memory the images describe are what CRIU restores, so\n"
+	 "  restore only images whose origin you trust. Once CRIU has restored the\n"
+	 "  container ccr exits 0 with its pid; later problems are warnings.\n"
 	 "  --pid-file FILE         write the restored init's pid here\n"
 	 "  --cgroup-path PATH      restore into this cgroup instead of the config's\n"
 	 "  --console-socket PATH   send a restored terminal's master to this socket\n"},
