@@ -1,5 +1,6 @@
 // Checkpoint archives in the C ABI: export to and import from the layout
 // kubelet, CRI-O, Podman and containerd use.
+#include <chrono>
 #include <optional>
 
 #include "archive_export.hpp"
@@ -31,6 +32,11 @@ ccr_error *ccr_archive_export(const char *archive_path, const ccr_container *con
 
 ccr_error *ccr_archive_import(const char *archive_path, const char *dest_dir)
 {
+	return ccr_archive_import_with_options(archive_path, dest_dir, nullptr);
+}
+
+ccr_error *ccr_archive_import_with_options(const char *archive_path, const char *dest_dir, const ccr_options *options)
+{
 	return firewall([&] {
 		std::string path = require_string(archive_path, "archive_path");
 		std::string dest = require_string(dest_dir, "dest_dir");
@@ -38,7 +44,21 @@ ccr_error *ccr_archive_import(const char *archive_path, const char *dest_dir)
 			invalid("archive_path is empty");
 		if (dest.empty())
 			invalid("dest_dir is empty");
-		ccr::import_archive(path, dest);
+		ccr::ImportLimits limits;
+		ccr::ImportControl control;
+		if (options) {
+			const ccr::Options &o = options->opts;
+			if (o.import_max_entries)
+				limits.max_entries = o.import_max_entries;
+			if (o.import_max_bytes)
+				limits.max_entry_bytes = limits.max_total_bytes = o.import_max_bytes;
+			if (o.import_max_ratio)
+				limits.max_ratio = o.import_max_ratio;
+			control.cancellation = o.cancellation;
+			if (o.timeout.count() > 0)
+				control.deadline = std::chrono::steady_clock::now() + o.timeout;
+		}
+		ccr::import_archive(path, dest, limits, control);
 	});
 }
 

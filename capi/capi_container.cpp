@@ -57,6 +57,11 @@ ccr_error *ccr_container_set_pid(ccr_container *container, int pid)
 	});
 }
 
+ccr_error *ccr_container_set_process_tree(ccr_container *container, int enable)
+{
+	return firewall([&] { require(container, "container").spec.process_tree = enable != 0; });
+}
+
 ccr_error *ccr_container_set_bundle(ccr_container *container, const char *path)
 {
 	return firewall([&] { require(container, "container").spec.bundle = require_absolute(path, "bundle"); });

@@ -6,6 +6,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ccr.h"
 #include "container_spec.hpp"
@@ -40,6 +41,7 @@ struct ccr_options {
 struct ccr_result {
 	int pid = 0;
 	ccr::OperationStats stats;
+	std::vector<std::string> warnings;
 };
 
 struct ccr_notify {

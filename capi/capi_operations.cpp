@@ -37,6 +37,18 @@ int ccr_result_pid(const ccr_result *result)
 	return result ? result->pid : 0;
 }
 
+size_t ccr_result_warning_count(const ccr_result *result)
+{
+	return result ? result->warnings.size() : 0;
+}
+
+const char *ccr_result_warning(const ccr_result *result, size_t index)
+{
+	if (!result || index >= result->warnings.size())
+		return nullptr;
+	return result->warnings[index].c_str();
+}
+
 int ccr_result_stat(uint64_t *out, const ccr_result *result, ccr_stat which)
 {
 	if (!out || !result)
@@ -127,6 +139,7 @@ ccr_error *ccr_checkpoint(ccr_result **out, const ccr_container *container, cons
 		auto r = ccr::checkpoint(c.spec, o.opts);
 		result->pid = r.pid;
 		result->stats = r.stats;
+		result->warnings = std::move(r.warnings);
 		if (out)
 			*out = result.release();
 	});
@@ -141,6 +154,7 @@ ccr_error *ccr_restore(ccr_result **out, const ccr_container *container, const c
 		auto r = ccr::restore(c.spec, o.opts);
 		result->pid = r.pid;
 		result->stats = r.stats;
+		result->warnings = std::move(r.warnings);
 		if (out)
 			*out = result.release();
 	});

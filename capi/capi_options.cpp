@@ -597,4 +597,15 @@ ccr_error *ccr_options_add_exec_cmd(ccr_options *options, const char *arg)
 	return add_text(options, &ccr::Options::exec_cmd, arg, "exec command argument");
 }
 
+ccr_error *ccr_options_set_import_limits(ccr_options *options, uint64_t max_entries, uint64_t max_bytes,
+					 uint32_t max_ratio)
+{
+	return firewall([&] {
+		auto &o = require(options, "options").opts;
+		o.import_max_entries = max_entries;
+		o.import_max_bytes = max_bytes;
+		o.import_max_ratio = max_ratio;
+	});
+}
+
 } // extern "C"

@@ -152,6 +152,18 @@ CCR_EXTERN void ccr_container_free(ccr_container *container);
  * Required for checkpoint; ignored by restore. */
 CCR_EXTERN ccr_error *ccr_container_set_pid(ccr_container *container, int pid);
 
+/* Checkpoint refuses a pid that is not a container (checkpoint): the pid
+ * must be the init of a pid namespace of its own (pid 1 inside it, not the
+ * caller's namespace's init), and the freezer cgroup CRIU would freeze must
+ * be neither the root of its hierarchy nor the caller's cgroup (or an
+ * ancestor of it); otherwise CCR_ERR_INVALID_ARGUMENT before CRIU starts.
+ * With `enable` non-zero the pid may be any process: the root of a plain
+ * process tree sharing the caller's pid namespace. The freezer rules still
+ * hold: a host process usually sits in its hierarchy's root, so name a
+ * freezer of its own with ccr_options_set_freeze_cgroup(), or "" to have
+ * CRIU stop the tree with ptrace. Default 0. */
+CCR_EXTERN ccr_error *ccr_container_set_process_tree(ccr_container *container, int enable);
+
 /* The OCI bundle directory. Its config.json is read unless
  * ccr_container_set_config_path() or ccr_container_set_config_json() says
  * otherwise, and a relative root.path is taken relative to it. */
@@ -541,6 +553,19 @@ CCR_EXTERN ccr_error *ccr_options_set_log_to_stderr(ccr_options *options, int en
  * restored tree frozen (restore). Empty arguments are refused. */
 CCR_EXTERN ccr_error *ccr_options_add_exec_cmd(ccr_options *options, const char *arg);
 
+/* --- Archive import ------------------------------------------------------------ */
+
+/* Limits for ccr_archive_import_with_options(); 0 keeps each default.
+ * `max_entries`: entries in the archive, directories included (default
+ * 131072). `max_bytes`: what one entry, and all of them together, may
+ * declare (default 64 GiB). `max_ratio`: what the entries declare in all
+ * may not pass this many times the archive file's size, once past 256 MiB
+ * (default 1000; gzip cannot compress better than about 1032:1, so only
+ * zstd or a sparse entry can pass it). Each is checked from an entry's
+ * header, before its data is written. */
+CCR_EXTERN ccr_error *ccr_options_set_import_limits(ccr_options *options, uint64_t max_entries, uint64_t max_bytes,
+						    uint32_t max_ratio);
+
 /* ------------------------------------------------------------------------- */
 /* Operations                                                                */
 /* ------------------------------------------------------------------------- */
@@ -554,6 +579,17 @@ CCR_EXTERN void ccr_result_free(ccr_result *result);
  * The restored init is a child of the calling process (CRIU's rst_sibling):
  * the caller, or its subreaper, must reap it. */
 CCR_EXTERN int ccr_result_pid(const ccr_result *result);
+
+/* Warnings of a successful operation: what failed after CRIU had dumped or
+ * restored the container, when failing the call would be a lie (the
+ * container would be gone, or running unbeknown to a caller who retries).
+ * Today: CRIU's statistics that could not be read (a stats-dump or
+ * stats-restore that is not a regular file, or is malformed). Each is one
+ * line naming what failed and why. ccr_result_warning_count() is 0 for a
+ * NULL result; ccr_result_warning() returns NULL for an index past the
+ * count. The strings live as long as the result. */
+CCR_EXTERN size_t ccr_result_warning_count(const ccr_result *result);
+CCR_EXTERN const char *ccr_result_warning(const ccr_result *result, size_t index);
 
 /* Statistics of an operation: CRIU's own (from its stats-dump and
  * stats-restore images) and ccr's clock. Times are microseconds. */
@@ -603,13 +639,47 @@ CCR_EXTERN ccr_error *ccr_stats_read(ccr_result **out, const char *work_dir);
  * CRIU's images and descriptors.json (0600); unless leave_running was set the
  * container's processes are gone. On failure the container is left running
  * and thawed. `out` may be NULL.
+ *
+ * Checked before CRIU starts, each a CCR_ERR_INVALID_ARGUMENT naming what is
+ * wrong: the pid is the init of a pid namespace of its own (unless
+ * ccr_container_set_process_tree()); the freezer cgroup is not the root of
+ * its hierarchy and does not hold the caller. CCR_ERR_UNSAFE_PATH: a
+ * symlink (but a `parent` leading beside the images directory), a fifo or a
+ * device in the images or work directory, where CRIU writes its images, log
+ * and statistics by name.
+ *
+ * Once CRIU has dumped the container the call succeeds: what fails after
+ * that (reading CRIU's statistics) is a warning on the result
+ * (ccr_result_warning()), never an error, since the container may be gone.
  * Errors: any code above; CCR_ERR_CRIU_FAILED carries CRIU's message and log. */
 CCR_EXTERN ccr_error *ccr_checkpoint(ccr_result **out, const ccr_container *container, const ccr_options *options);
 
 /* Restores `container` from the options' images directory, with one CRIU
  * process, into the container's cgroups and rootfs. On failure no process,
- * cgroup directory or mount made for the restore is left behind.
- * `out` may be NULL; ccr_result_pid() gives the new init's pid. */
+ * cgroup directory or mount made for the restore is left behind, nested
+ * cgroups CRIU made from the images included.
+ * `out` may be NULL; ccr_result_pid() gives the new init's pid.
+ *
+ * What ccr verifies before CRIU starts: the images and work directories are
+ * private (0700, owned by the caller, not symlinks); they hold no symlink
+ * but a `parent` leading to a directory beside the images directory (each
+ * parent checked the same way), and no fifo or device (CCR_ERR_UNSAFE_PATH);
+ * descriptors.json is a small regular file naming pipes only; the OCI config
+ * and the CRIU config file are regular files; the cgroup path has no "." or
+ * "..". Mounts ccr derives from the config resolve inside the rootfs.
+ *
+ * What it does NOT verify, and so trusts the images for: CRIU restores the
+ * process tree, namespaces, root, mounts, cgroups, memory and registers the
+ * images describe. ccr does not yet check them against the container
+ * description, so images from someone else (an imported archive) can give
+ * the restored processes host namespaces, a host root or host files, and
+ * run whatever code they carry. Restore only images whose origin you trust
+ * as you would trust a binary.
+ *
+ * Once CRIU has restored the container the call succeeds and gives its pid:
+ * what fails after that (reading CRIU's statistics) is a warning on the
+ * result (ccr_result_warning()), so a caller never retries a container that
+ * is in fact running. */
 CCR_EXTERN ccr_error *ccr_restore(ccr_result **out, const ccr_container *container, const ccr_options *options);
 
 /* ------------------------------------------------------------------------- */
@@ -697,11 +767,15 @@ CCR_EXTERN ccr_error *ccr_host_cgroup_layout(ccr_cgroup_layout *out, ccr_freezer
  * file beside `archive_path` and renamed over it once complete, so a reader
  * never sees half an archive and a failure leaves an existing file as it
  * was. Images that need a parent pre-dump are refused: an archive holds one
- * self-contained checkpoint. ccr_options_cancel() stops an export between
+ * self-contained checkpoint. An `archive_path` inside the images, work or
+ * rootfs diff directory (by any path: compared by device and inode) is
+ * refused with CCR_ERR_INVALID_ARGUMENT: it could replace a file being
+ * archived. ccr_options_cancel() stops an export between
  * files. Thread-safe with respect to other handles; `container` and
  * `options` are only read.
  * Errors: CCR_ERR_INVALID_ARGUMENT (a NULL or empty argument, no images
- * directory set), CCR_ERR_NOT_FOUND (a directory or the config is missing),
+ * directory set, an archive path inside a directory it archives),
+ * CCR_ERR_NOT_FOUND (a directory or the config is missing),
  * CCR_ERR_UNSAFE_PATH (the images or work directory is a symlink or writable
  * by others), CCR_ERR_IMAGE (no inventory.img, a file in the images directory
  * that is not a regular file or that changed while it was read),
@@ -717,30 +791,50 @@ CCR_EXTERN ccr_error *ccr_archive_export(const char *archive_path, const ccr_con
  * parent that must exist. Afterwards the images directory to restore from
  * is <dest_dir>/checkpoint; the other files are stored beside it, untouched.
  *
- * The archive is not trusted. Only regular files (made 0600) and directories
- * (made 0700) are unpacked, without their owners; every file is created
- * with O_CREAT | O_EXCL | O_NOFOLLOW relative to a directory made by this
- * call. The first entry that is a symlink, hard link, device, fifo or socket,
- * that has an absolute path or a ".." component, that appears twice, that
- * would put a file where a directory is (or the reverse), that has more
- * than 32 path components, that is one past 1048576 entries, or whose
- * declared size passes 64 GiB alone or with the entries before it (refused
- * from its header, before its data is read), stops the import:
- * `dest_dir` is removed with everything made in it, and nothing outside it
- * was touched. The archive must hold checkpoint/inventory.img.
+ * `archive_path` must be a regular file: it is opened without blocking and
+ * checked first, so a fifo or device is refused (CCR_ERR_INVALID_ARGUMENT),
+ * never waited on.
+ *
+ * The unpacking does not trust the archive. Only regular files (made 0600)
+ * and directories (made 0700) are unpacked, without their owners; every file
+ * is created with O_CREAT | O_EXCL | O_NOFOLLOW relative to a directory made
+ * by this call. The first entry that is a symlink, hard link, device, fifo
+ * or socket, that has an absolute path or a ".." component, that appears
+ * twice, that would put a file where a directory is (or the reverse), that
+ * has more than 32 path components, that is one past 131072 entries, whose
+ * declared size passes 64 GiB alone or with the entries before it, or that
+ * brings what the entries declare past 1000 times the archive file's size
+ * (once past 256 MiB; a few KiB of zstd or a sparse entry cannot fill a
+ * disk) stops the import: `dest_dir` is removed with everything made in it,
+ * and nothing outside it was touched. Sizes are refused from the entry's
+ * header, before its data is read; ccr_archive_import_with_options() raises
+ * the limits. Memory use grows with path depth, not entry count. The archive
+ * must hold checkpoint/inventory.img.
  *
  * Nothing in the archive is acted on: spec.dump and config.dump are not read,
- * deleted.files is not applied and rootfs-diff.tar is not unpacked. Mounts
- * and devices for a restore from the imported images come only from the
- * container description given to ccr_restore(), never from the archive.
+ * deleted.files is not applied and rootfs-diff.tar is not unpacked. But the
+ * images themselves are what CRIU restores: see ccr_restore() for what ccr
+ * checks in them before a restore and what it trusts them for (today: their
+ * namespaces, mounts, root and memory). A safe unpack does not make an
+ * archive from an untrusted source safe to restore.
  * Thread-safe.
  * Errors: CCR_ERR_IMAGE (a refused entry, named, with what is wrong with it;
  * a corrupt or truncated archive; no checkpoint/inventory.img),
  * CCR_ERR_INVALID_ARGUMENT (a NULL or empty path, `dest_dir` exists),
+ * CCR_ERR_INVALID_ARGUMENT also for an archive that is not a regular file,
  * CCR_ERR_NOT_FOUND (the archive or the parent of `dest_dir` is missing),
  * CCR_ERR_UNSAFE_PATH (`dest_dir` was replaced while it was being created),
  * CCR_ERR_SYSTEM (a write failed, e.g. the disk is full). */
 CCR_EXTERN ccr_error *ccr_archive_import(const char *archive_path, const char *dest_dir);
+
+/* ccr_archive_import() with `options` (may be NULL: the defaults): their
+ * import limits (ccr_options_set_import_limits()), their time limit
+ * (ccr_options_set_timeout_ms(): CCR_ERR_TIMEOUT) and their cancellation
+ * (ccr_options_cancel() from another thread: CCR_ERR_CANCELED), checked
+ * between entries and between blocks of data. A stopped import removes
+ * `dest_dir` as any failed one does. Every other option is ignored. */
+CCR_EXTERN ccr_error *ccr_archive_import_with_options(const char *archive_path, const char *dest_dir,
+						      const ccr_options *options);
 
 #ifdef __cplusplus
 }

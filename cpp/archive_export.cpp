@@ -279,6 +279,39 @@ SystemTime mtime_of(const struct stat &st)
 		duration_cast<SystemTime::duration>(seconds(st.st_mtim.tv_sec) + nanoseconds(st.st_mtim.tv_nsec)));
 }
 
+// An archive written inside the images (or work, or rootfs diff) directory
+// could replace a file being archived, and the next export would sweep it
+// in. Compared by device and inode from the archive's directory up to /, so
+// another path to the same directory (a symlink, a bind mount) is caught.
+void refuse_destination_inside(const std::string &archive_path, int dirfd, const std::string &dir_path,
+			       const std::string &what)
+{
+	struct stat dir_st {};
+	if (::fstat(dirfd, &dir_st) < 0)
+		throw_errno("cannot stat " + what + " " + dir_path);
+	UniqueFd cur(::open(parent_of(archive_path).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (!cur)
+		return; // a missing directory: writing the archive fails with its own message
+	for (int level = 0; level < 4096; level++) {
+		struct stat st {};
+		if (::fstat(cur.get(), &st) < 0)
+			throw_errno("cannot stat a directory above " + archive_path);
+		if (st.st_dev == dir_st.st_dev && st.st_ino == dir_st.st_ino)
+			throw Error(CCR_ERR_INVALID_ARGUMENT,
+				    "the archive " + archive_path + " would be written inside the " + what + " " +
+					    dir_path + ": it could replace what it archives; write it elsewhere");
+		UniqueFd up(::openat(cur.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+		if (!up)
+			throw_errno("cannot open a directory above " + archive_path);
+		struct stat up_st {};
+		if (::fstat(up.get(), &up_st) < 0)
+			throw_errno("cannot stat a directory above " + archive_path);
+		if (up_st.st_dev == st.st_dev && up_st.st_ino == st.st_ino)
+			return; // the root
+		cur = std::move(up);
+	}
+}
+
 } // namespace
 
 void export_archive(const std::string &archive_path, const ContainerSpec &spec, const Options &opts,
@@ -303,6 +336,14 @@ void export_archive(const std::string &archive_path, const ContainerSpec &spec, 
 						      : open_private_dir(opts.work_dir, false, "work directory");
 		if (!work)
 			throw_errno("cannot duplicate the images directory descriptor");
+		refuse_destination_inside(archive_path, images.get(), opts.images_dir, "images directory");
+		refuse_destination_inside(archive_path, work.get(), work_path, "work directory");
+		if (rootfs_diff_dir) {
+			UniqueFd diff(::open(rootfs_diff_dir->c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+			if (diff)
+				refuse_destination_inside(archive_path, diff.get(), *rootfs_diff_dir,
+							  "rootfs diff directory");
+		}
 		const std::vector<std::string> names = image_files(images.get(), opts.images_dir, opts);
 
 		CheckpointMetadata meta;

@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,13 +11,14 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstring>
 #include <memory>
-#include <map>
 #include <string_view>
 #include <vector>
 
 #include "archive_metadata.hpp"
 #include "error.hpp"
+#include "regular_file.hpp"
 #include "secure_dir.hpp"
 #include "unique_fd.hpp"
 
@@ -83,15 +85,52 @@ bool write_all_at(int fd, const char *data, size_t size, uint64_t offset)
 	return true;
 }
 
+// Directories made as the parent of an entry, not by an entry of their own,
+// carry this mode while the import runs: an entry for one of them later is
+// fine, a second entry for a directory is a duplicate. The destination is
+// 0700, so nobody else can reach inside meanwhile; finish() restores 0700.
+constexpr mode_t kImplicitDirMode = S_ISVTX | 0700;
+
+// Clears kImplicitDirMode below `dirfd`, one open directory per level: memory
+// grows with depth (bounded by max_depth), not with the number of entries.
+void clear_implicit_marks(int dirfd, unsigned depth_left)
+{
+	int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (dup < 0)
+		throw_errno("cannot duplicate a directory descriptor");
+	std::unique_ptr<DIR, int (*)(DIR *)> dir(::fdopendir(dup), ::closedir);
+	if (!dir) {
+		::close(dup);
+		throw_errno("cannot list an unpacked directory");
+	}
+	while (struct dirent *de = ::readdir(dir.get())) {
+		if (!std::strcmp(de->d_name, ".") || !std::strcmp(de->d_name, ".."))
+			continue;
+		struct stat st {};
+		if (de->d_type != DT_DIR &&
+		    (de->d_type != DT_UNKNOWN || ::fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		     !S_ISDIR(st.st_mode)))
+			continue;
+		UniqueFd sub(::openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+		if (!sub || ::fchmod(sub.get(), 0700) < 0)
+			throw_errno(std::string("cannot set the mode of unpacked directory ") + de->d_name);
+		if (depth_left > 0)
+			clear_implicit_marks(sub.get(), depth_left - 1);
+	}
+}
+
 class Unpacker {
 public:
-	Unpacker(std::string archive_path, std::string dest, int root, const ImportLimits &limits)
-	    : archive_(std::move(archive_path)), dest_(std::move(dest)), root_(root), limits_(limits)
+	Unpacker(std::string archive_path, std::string dest, int root, const ImportLimits &limits,
+		 uint64_t archive_size, const ImportControl &control)
+	    : archive_(std::move(archive_path)), dest_(std::move(dest)), root_(root), limits_(limits),
+	      archive_size_(archive_size), control_(control)
 	{}
 
 	void run(struct archive *a)
 	{
 		for (;;) {
+			check_interrupted();
 			struct archive_entry *entry = nullptr;
 			int r = archive_read_next_header(a, &entry);
 			if (r == ARCHIVE_EOF)
@@ -107,9 +146,28 @@ public:
 		if (::fstatat(root_, inventory.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			throw Error(CCR_ERR_IMAGE, "archive " + archive_ + " holds no " + inventory +
 							   ": it is not a checkpoint archive");
+		clear_implicit_marks(root_, limits_.max_depth);
 	}
 
 private:
+	void check_interrupted() const
+	{
+		if (control_.cancellation && control_.cancellation->canceled())
+			throw Error(CCR_ERR_CANCELED, "import of " + archive_ + " was canceled");
+		if (control_.deadline && std::chrono::steady_clock::now() >= *control_.deadline)
+			throw Error(CCR_ERR_TIMEOUT, "import of " + archive_ + " did not finish within the time limit");
+	}
+
+	// What the entries may declare in all: the byte limit, and the archive's
+	// size times the expansion ratio (never below the floor).
+	uint64_t expansion_cap() const
+	{
+		uint64_t by_ratio = archive_size_ > UINT64_MAX / std::max<uint64_t>(limits_.max_ratio, 1)
+					    ? UINT64_MAX
+					    : archive_size_ * limits_.max_ratio;
+		return std::max(by_ratio, limits_.ratio_floor);
+	}
+
 	[[noreturn]] void refuse(std::string_view name, const std::string &why)
 	{
 		throw Error(CCR_ERR_IMAGE, "archive " + archive_ + ": entry \"" + shown(name) + "\" refused: " + why);
@@ -175,7 +233,7 @@ private:
 				if (::mkdirat(cur.get(), c, 0700) < 0)
 					throw_errno("cannot create directory " + shown(so_far) + " in " + dest_hint());
 				next.reset(::openat(cur.get(), c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-				if (next && ::fchmod(next.get(), 0700) < 0)
+				if (next && ::fchmod(next.get(), kImplicitDirMode) < 0)
 					throw_errno("cannot set the mode of " + shown(so_far));
 			}
 			if (!next) {
@@ -233,16 +291,13 @@ private:
 		if (declared > limits_.max_total_bytes - total_)
 			refuse(name, "it brings the archive past the limit of " +
 					     std::to_string(limits_.max_total_bytes) + " bytes in all");
+		if (const uint64_t cap = expansion_cap(); declared > cap - std::min(cap, total_))
+			refuse(name, "it brings what the archive unpacks to past " + std::to_string(cap) + " bytes, " +
+					     std::to_string(limits_.max_ratio) + " times the archive's " +
+					     std::to_string(archive_size_) +
+					     " bytes (raise the expansion ratio if this archive is trusted)");
 
 		const std::vector<std::string> parts = components(name);
-		std::string key;
-		for (const auto &p : parts)
-			key += "/" + p;
-		// Also catches a file and a directory under one name ("a" and
-		// "a/"), whichever comes first.
-		if (auto [it, fresh] = seen_.emplace(key, type); !fresh)
-			refuse(name, std::string("it appears twice in the archive (first as a ") +
-					     (it->second == AE_IFDIR ? "directory" : "file") + ")");
 
 		if (parts.empty()) {
 			// "./": the destination itself.
@@ -258,10 +313,12 @@ private:
 				if (errno != EEXIST)
 					throw_errno("cannot create directory " + shown(name) + " in " + dest_hint());
 				// Made earlier as the parent of another entry: fine.
-				// Anything else there is a file an entry made.
+				// A directory an entry made, or a file: a duplicate.
 				struct stat st {};
 				if (::fstatat(parent.get(), last, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-					refuse(name, "a file of that name came earlier in the archive");
+					refuse(name, "it appears twice in the archive (first as a file)");
+				if ((st.st_mode & 07777) != kImplicitDirMode)
+					refuse(name, "it appears twice in the archive (first as a directory)");
 			}
 			UniqueFd dir(::openat(parent.get(), last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 			if (!dir || ::fchmod(dir.get(), 0700) < 0)
@@ -271,9 +328,14 @@ private:
 
 		UniqueFd out(::openat(parent.get(), last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
 		if (!out) {
-			if (errno == EEXIST)
+			if (errno != EEXIST)
+				throw_errno("cannot create " + shown(name) + " in " + dest_hint());
+			struct stat st {};
+			if (::fstatat(parent.get(), last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+			    (st.st_mode & 07777) == kImplicitDirMode)
 				refuse(name, "a directory of that name came earlier in the archive");
-			throw_errno("cannot create " + shown(name) + " in " + dest_hint());
+			refuse(name, std::string("it appears twice in the archive (first as a ") +
+					     (S_ISDIR(st.st_mode) ? "directory" : "file") + ")");
 		}
 		if (::fchmod(out.get(), 0600) < 0)
 			throw_errno("cannot set the mode of " + shown(name));
@@ -288,6 +350,7 @@ private:
 			const void *block = nullptr;
 			size_t size = 0;
 			la_int64_t offset = 0;
+			check_interrupted();
 			int r = archive_read_data_block(a, &block, &size, &offset);
 			if (r == ARCHIVE_EOF)
 				break;
@@ -308,7 +371,8 @@ private:
 	std::string dest_;
 	int root_;
 	ImportLimits limits_;
-	std::map<std::string, mode_t> seen_; // path -> type of its entry
+	uint64_t archive_size_;
+	ImportControl control_;
 	uint64_t entries_ = 0;
 	uint64_t total_ = 0;
 };
@@ -358,24 +422,24 @@ TempDir make_destination(const std::string &dest)
 
 } // namespace
 
-void import_archive(const std::string &archive_path, const std::string &dest_dir, const ImportLimits &limits)
+void import_archive(const std::string &archive_path, const std::string &dest_dir, const ImportLimits &limits,
+		    const ImportControl &control)
 {
 	if (archive_path.empty())
 		throw Error(CCR_ERR_INVALID_ARGUMENT, "the archive path is empty");
 	if (dest_dir.empty())
 		throw Error(CCR_ERR_INVALID_ARGUMENT, "the import directory path is empty");
+	// Options canceled before the call: fail at once, as the operations do.
+	if (control.cancellation && control.cancellation->canceled())
+		throw Error(CCR_ERR_CANCELED, "import of " + archive_path + " was canceled");
 
-	UniqueFd in(::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC));
-	if (!in) {
-		if (errno == ENOENT)
-			throw Error(CCR_ERR_NOT_FOUND, "archive " + archive_path + " does not exist", errno);
-		throw_errno("cannot open archive " + archive_path);
-	}
+	// A fifo would block open() until a writer comes, and a silent one
+	// read() for ever: only a regular file is read, checked without blocking.
+	UniqueFd in =
+		open_regular_file(AT_FDCWD, archive_path, true, CCR_ERR_INVALID_ARGUMENT, "archive " + archive_path);
 	struct stat st {};
 	if (::fstat(in.get(), &st) < 0)
 		throw_errno("cannot stat archive " + archive_path);
-	if (S_ISDIR(st.st_mode))
-		throw Error(CCR_ERR_INVALID_ARGUMENT, "archive " + archive_path + " is a directory");
 
 	std::unique_ptr<struct archive, ReaderDeleter> a(archive_read_new());
 	if (!a)
@@ -390,7 +454,7 @@ void import_archive(const std::string &archive_path, const std::string &dest_dir
 		throw Error(CCR_ERR_IMAGE, "archive " + archive_path + " cannot be read: " + error_string(a.get()));
 
 	TempDir dest = make_destination(dest_dir);
-	Unpacker(archive_path, dest_dir, dest.fd(), limits).run(a.get());
+	Unpacker(archive_path, dest_dir, dest.fd(), limits, static_cast<uint64_t>(st.st_size), control).run(a.get());
 	dest.release();
 }
 

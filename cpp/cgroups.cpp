@@ -1,5 +1,6 @@
 #include "cgroups.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -309,6 +311,37 @@ void CgroupPlacement::join(int pid)
 	}
 }
 
+namespace {
+
+// Empties and removes the cgroups CRIU made below `dir` (the images may
+// describe a tree of them), deepest first: a directory with children cannot
+// be removed, and one with processes neither. One open directory per level.
+void remove_cgroup_children(const std::string &dir) noexcept
+{
+	std::vector<std::string> children;
+	if (DIR *d = ::opendir(dir.c_str())) {
+		while (struct dirent *de = ::readdir(d))
+			if (de->d_type == DT_DIR && std::strcmp(de->d_name, ".") && std::strcmp(de->d_name, ".."))
+				children.push_back(dir + "/" + de->d_name);
+		::closedir(d);
+	}
+	for (const auto &child : children) {
+		remove_cgroup_children(child);
+		write_control(child + "/freezer.state", "THAWED"); // v1 freezer only
+		try {
+			std::istringstream procs(read_small_file(child + "/cgroup.procs"));
+			for (std::string line; std::getline(procs, line);)
+				if (!line.empty())
+					::kill(std::stoi(line), SIGKILL);
+		} catch (...) {
+		}
+		for (int i = 0; i < 200 && ::rmdir(child.c_str()) != 0 && errno == EBUSY; i++)
+			std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+}
+
+} // namespace
+
 void CgroupPlacement::rollback() noexcept
 {
 	// Processes left in cgroups this placement made (a restore killed
@@ -325,6 +358,11 @@ void CgroupPlacement::rollback() noexcept
 		} catch (...) {
 		}
 	}
+	// Below the container's own cgroups, everything was made for this
+	// restore (by CRIU, from the images): remove it, children first.
+	for (const auto &dir : joined_dirs_)
+		if (std::find(created_dirs_.begin(), created_dirs_.end(), dir) != created_dirs_.end())
+			remove_cgroup_children(dir);
 	for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it) {
 		// A killed process leaves its cgroup a moment after the signal.
 		for (int i = 0; i < 200 && ::rmdir(it->c_str()) != 0 && errno == EBUSY; i++)

@@ -6,8 +6,10 @@
 
 #include "builtin_notify.hpp"
 #include "cgroups.hpp"
+#include "checkpoint_target.hpp"
 #include "stopwatch.hpp"
 #include "criu_config_file.hpp"
+#include "criu_dir_check.hpp"
 #include "criu_log.hpp"
 #include "criu_version.hpp"
 #include "descriptors.hpp"
@@ -72,14 +74,17 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	log_info(log, "{} of container {} (pid {}) into {}", opts.pre_dump ? "pre-dump" : "checkpoint", spec.id,
 		 spec.pid, opts.images_dir);
 	require_live_process(spec);
+	require_container_init(spec);
 	OciConfig config = load_oci_config(spec);
 	std::string rootfs = resolve_rootfs(spec, config);
 	std::string identity = criu_binary_identity(opts.criu_path);
 	OperationDirs dirs = open_operation_dirs(opts, true);
 	require_parent_images(opts, dirs);
+	check_criu_dirs(dirs);
 
 	auto hierarchies = host_cgroup_hierarchies();
 	Freezer freezer = chosen_freezer(spec.pid, opts, hierarchies);
+	require_private_freezer(spec, freezer, hierarchies);
 	// A container the caller had paused stays paused if we fail.
 	bool was_frozen = freezer && freezer.frozen();
 	if (freezer)
@@ -104,9 +109,6 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 				    (outside.size() > 1 ? "them" : "it") + "; stop " +
 				    (outside.size() > 1 ? "them" : "it") +
 				    " first, or allow it with ccr_options_set_allow_processes_outside_tree()");
-	for (const auto &p : outside)
-		log_warning(log, "process {} ({}) is not in the init's tree: the checkpoint leaves it out", p.pid,
-			    p.command);
 
 	DumpPlan plan;
 	plan.pid = spec.pid;
@@ -200,8 +202,21 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		err.prefixed("checkpoint of container " + spec.id + " (pid " + std::to_string(spec.pid) + ")");
 		throw;
 	}
-	check_cgroup2_options(cgroup2_options, opts);
-	read_dump_stats(dirs.work.get(), result.stats);
+	check_cgroup2_options(cgroup2_options, opts, &result.warnings);
+	try {
+		for (const auto &p : outside) {
+			result.warnings.push_back(
+				"process " + std::to_string(p.pid) + " (" + p.command +
+				") was left out: it is not in the process tree of the container's init");
+			log_warning(log, "{}", result.warnings.back());
+		}
+	} catch (...) {
+		// Out of memory for a note: the checkpoint stands.
+	}
+	// The container is dumped (and, without leave_running, gone): nothing
+	// from here on may turn that into a failure.
+	after_success(result.warnings, log, "CRIU's dump statistics could not be read",
+		      [&] { read_dump_stats(dirs.work.get(), result.stats); });
 	result.stats.wall_time_us = wall.elapsed_us();
 	log_info(log, "{} done in {} ms, {} ms of it in CRIU", what, result.stats.wall_time_us.value_or(0) / 1000,
 		 result.stats.criu_time_us.value_or(0) / 1000);

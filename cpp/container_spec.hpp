@@ -21,6 +21,9 @@ struct ContainerSpec {
 	// Cgroup path per v1 hierarchy; the key "" applies to every hierarchy.
 	std::map<std::string, std::string> cgroup_paths;
 	int stdio[3] = {-1, -1, -1};
+	// Checkpoint a plain process tree in the caller's pid namespace: the
+	// pid need not be a pid namespace's init (checkpoint_target.hpp).
+	bool process_tree = false;
 };
 
 } // namespace ccr

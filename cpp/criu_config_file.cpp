@@ -1,6 +1,9 @@
 #include "criu_config_file.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+
+#include "regular_file.hpp"
 
 namespace ccr {
 namespace {
@@ -16,12 +19,23 @@ bool file_exists(const std::string &path)
 std::optional<std::string> choose_criu_config_file(const Options &opts, const OciConfig &config,
 						   bool (*exists)(const std::string &))
 {
+	// CRIU opens the file it is given: a fifo there would hang CRIU in
+	// open() before it answers. Checked here, without blocking, unless a
+	// test stands in for the file system.
+	const bool check = !exists;
 	if (!exists)
 		exists = file_exists;
+	auto checked = [&](const std::string &path) -> std::optional<std::string> {
+		if (path.empty())
+			return std::nullopt;
+		if (check)
+			open_regular_file(AT_FDCWD, path, true, CCR_ERR_INVALID_ARGUMENT, "CRIU config file " + path);
+		return path;
+	};
 	if (opts.criu_config_file)
-		return opts.criu_config_file->empty() ? std::nullopt : opts.criu_config_file;
+		return checked(*opts.criu_config_file);
 	if (auto it = config.annotations.find(kCriuConfigAnnotation); it != config.annotations.end())
-		return it->second.empty() ? std::nullopt : std::optional<std::string>(it->second);
+		return checked(it->second);
 	for (const char *path : {"/etc/criu/ccr.conf", "/etc/criu/runc.conf"})
 		if (exists(path))
 			return std::string(path);

@@ -5,12 +5,18 @@
 #include <fstream>
 #include <sstream>
 
+#include <fcntl.h>
+
 #include "error.hpp"
+#include "regular_file.hpp"
 
 namespace ccr {
 namespace {
 
 using nlohmann::json;
+
+// Real configs are a few KiB; this only stops a huge file early.
+constexpr size_t kMaxConfigBytes = 16u << 20;
 
 std::string field_name(const std::string &where, const char *key)
 {
@@ -164,10 +170,10 @@ OciConfig load_oci_config(const ContainerSpec &spec)
 				    "container " + spec.id + " has no bundle and no config: set one");
 		path = spec.bundle + "/config.json";
 	}
-	std::ifstream in(path);
-	if (!in)
-		throw_errno_as(CCR_ERR_CONFIG, "cannot read OCI config " + path);
-	json doc = json::parse(in, nullptr, false);
+	// The caller's path, followed like any path it gives; but a fifo or a
+	// device there must not hang the operation before it starts.
+	UniqueFd fd = open_regular_file(AT_FDCWD, path, true, CCR_ERR_CONFIG, "OCI config " + path, CCR_ERR_CONFIG);
+	json doc = json::parse(read_whole_file(fd.get(), kMaxConfigBytes, "OCI config " + path), nullptr, false);
 	if (doc.is_discarded())
 		bad(path, "not valid JSON");
 	return parse_oci_config(doc, path);

@@ -101,11 +101,40 @@ CgroupYard operation_cgroup_yard(const Options &opts, const std::string &state_d
 	return yard;
 }
 
-void check_cgroup2_options(Cgroup2OptionsGuard &guard, const Options &opts)
+void check_cgroup2_options(Cgroup2OptionsGuard &guard, const Options &opts, std::vector<std::string> *warnings) noexcept
 {
-	std::string what = guard.restore();
-	if (!what.empty())
+	try {
+		std::string what = guard.restore();
+		if (what.empty())
+			return;
 		log_warning(opts.log, "{}", what);
+		if (warnings)
+			warnings->push_back(what);
+	} catch (...) {
+		// Out of memory for the note: the operation's outcome stands.
+	}
+}
+
+void after_success(std::vector<std::string> &warnings, const std::shared_ptr<spdlog::logger> &log,
+		   const std::string &what, const std::function<void()> &step) noexcept
+{
+	std::string why;
+	try {
+		step();
+		return;
+	} catch (const Error &e) {
+		why = e.message();
+	} catch (const std::exception &e) {
+		why = e.what();
+	} catch (...) {
+		why = "unknown error";
+	}
+	try {
+		warnings.push_back(what + ": " + why);
+		log_warning(log, "{}", warnings.back());
+	} catch (...) {
+		// Out of memory for the warning itself: the operation stands.
+	}
 }
 
 } // namespace ccr

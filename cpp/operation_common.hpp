@@ -3,8 +3,11 @@
 // callback, and quoting CRIU's log into an error.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cgroup2_options.hpp"
 #include "cgroup_yard.hpp"
@@ -50,7 +53,16 @@ CgroupYard operation_cgroup_yard(const Options &opts, const std::string &state_d
 				 const std::vector<CgroupHierarchy> &hierarchies,
 				 const std::vector<CgroupMembership> &memberships);
 
-// Logs (warning) what the cgroup2 guard had to put back after a CRIU run.
-void check_cgroup2_options(Cgroup2OptionsGuard &guard, const Options &opts);
+// Logs (warning) what the cgroup2 guard had to put back after a CRIU run,
+// and adds it to `warnings` when given (a successful operation's result).
+void check_cgroup2_options(Cgroup2OptionsGuard &guard, const Options &opts,
+			   std::vector<std::string> *warnings = nullptr) noexcept;
+
+// Runs a step that follows CRIU's success (reading its statistics, say).
+// Whatever it throws becomes a warning naming `what`, never a failure: the
+// container was dumped or restored, and a caller told otherwise would retry
+// and run it twice.
+void after_success(std::vector<std::string> &warnings, const std::shared_ptr<spdlog::logger> &log,
+		   const std::string &what, const std::function<void()> &step) noexcept;
 
 } // namespace ccr

@@ -138,6 +138,10 @@ struct Options {
 	bool display_stats = false;
 	bool log_to_stderr = false;
 	std::vector<std::string> exec_cmd;
+	// Archive import limits; 0 keeps ImportLimits' default.
+	uint64_t import_max_entries = 0;
+	uint64_t import_max_bytes = 0;
+	uint32_t import_max_ratio = 0;
 };
 
 } // namespace ccr

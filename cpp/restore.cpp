@@ -12,6 +12,7 @@
 #include "cgroups.hpp"
 #include "stopwatch.hpp"
 #include "criu_config_file.hpp"
+#include "criu_dir_check.hpp"
 #include "criu_version.hpp"
 #include "descriptors.hpp"
 #include "external_mounts.hpp"
@@ -87,6 +88,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	std::string rootfs = resolve_rootfs(spec, config);
 	std::string identity = criu_binary_identity(opts.criu_path);
 	OperationDirs dirs = open_operation_dirs(opts, false);
+	check_criu_dirs(dirs);
 	std::vector<std::string> descriptors = read_descriptors(dirs.images.get());
 
 	auto hierarchies = host_cgroup_hierarchies();
@@ -186,10 +188,13 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 		err.prefixed("restore of container " + spec.id + " from " + dirs.images_path);
 		throw;
 	}
-	check_cgroup2_options(cgroup2_options, opts);
+	check_cgroup2_options(cgroup2_options, opts, &result.warnings);
 	placement.commit();
 	result.pid = restored_pid;
-	read_restore_stats(dirs.work.get(), result.stats);
+	// The container runs: nothing from here on may turn that into a
+	// failure, or a retry would start a second copy of it.
+	after_success(result.warnings, log, "CRIU's restore statistics could not be read",
+		      [&] { read_restore_stats(dirs.work.get(), result.stats); });
 	result.stats.wall_time_us = wall.elapsed_us();
 	log_info(log, "restored container {} as pid {} in {} ms, {} ms of it in CRIU", spec.id, restored_pid,
 		 result.stats.wall_time_us.value_or(0) / 1000, result.stats.criu_time_us.value_or(0) / 1000);

@@ -9,6 +9,7 @@ import "C"
 import (
 	"context"
 	"runtime"
+	"time"
 )
 
 // ExportArchive writes a checkpoint archive of c at path (ccr_archive_export):
@@ -86,4 +87,64 @@ func ImportArchive(path, destDir string) error {
 	defer freeCString(cpath)
 	defer freeCString(cdest)
 	return takeError(C.ccr_archive_import(cpath, cdest))
+}
+
+// ImportLimits bound an import (ccr_options_set_import_limits); a zero
+// field keeps libccr's default: 131072 entries, 64 GiB per entry and in
+// all, and 1000 times the archive's size (past 256 MiB).
+type ImportLimits struct {
+	MaxEntries uint64
+	MaxBytes   uint64
+	MaxRatio   uint32
+	// Timeout is the whole import's time limit (ccr_options_set_timeout_ms):
+	// CodeTimeout when it runs out. Zero: none.
+	Timeout time.Duration
+}
+
+// ImportArchiveWith is ImportArchive with limits and a context
+// (ccr_archive_import_with_options): when ctx ends the import stops between
+// entries with CodeCanceled wrapping ctx.Err(), and destDir is removed.
+func ImportArchiveWith(ctx context.Context, path, destDir string, limits *ImportLimits) error {
+	if err := checkLibraryVersion(); err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return canceledBeforeStart(err)
+	}
+	o, err := newOptions()
+	if err != nil {
+		return err
+	}
+	defer C.ccr_options_free(o)
+	s := setter{}
+	if limits != nil {
+		s.call(func() *C.ccr_error {
+			return C.ccr_options_set_import_limits(o, C.uint64_t(limits.MaxEntries), C.uint64_t(limits.MaxBytes),
+				C.uint32_t(limits.MaxRatio))
+		})
+		if limits.Timeout != 0 {
+			ms, err := durationUnits(limits.Timeout, time.Millisecond, "Timeout")
+			s.fail(err)
+			s.call(func() *C.ccr_error { return C.ccr_options_set_timeout_ms(o, C.uint32_t(ms)) })
+		}
+	}
+	if s.err != nil {
+		return s.err
+	}
+	cpath, cdest := C.CString(path), C.CString(destDir)
+	defer freeCString(cpath)
+	defer freeCString(cdest)
+	var cerr *C.ccr_error
+	watch(ctx, o, func() { cerr = C.ccr_archive_import_with_options(cpath, cdest, o) })
+	if cerr == nil {
+		return nil
+	}
+	e := takeError(cerr).(*Error)
+	if e.Code == CodeCanceled && ctx.Err() != nil {
+		e.Err = ctx.Err()
+	}
+	return e
 }

@@ -46,6 +46,11 @@ type Container struct {
 	// its images say those were pipes (Restore). nil keeps this process's
 	// own descriptor of that number. ccr does not close them.
 	Stdin, Stdout, Stderr *os.File
+	// ProcessTree lets Checkpoint take a Pid that is not a container's init:
+	// the root of a plain process tree in this process's pid namespace
+	// (ccr_container_set_process_tree). Without it such a pid is refused
+	// with CodeInvalidArgument. The freezer rules hold either way.
+	ProcessTree bool
 }
 
 // toC builds the C description. The caller frees it with
@@ -73,6 +78,9 @@ func (c *Container) toC() (*C.ccr_container, error) {
 	s.str(c.CgroupPath, func(v *C.char) *C.ccr_error { return C.ccr_container_set_cgroup_path(cc, nil, v) })
 	for ctrl, path := range c.CgroupPaths {
 		s.str2(ctrl, path, func(k, v *C.char) *C.ccr_error { return C.ccr_container_set_cgroup_path(cc, k, v) })
+	}
+	if c.ProcessTree {
+		s.call(func() *C.ccr_error { return C.ccr_container_set_process_tree(cc, 1) })
 	}
 	if c.Stdin != nil || c.Stdout != nil || c.Stderr != nil {
 		s.call(func() *C.ccr_error {

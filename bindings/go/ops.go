@@ -22,6 +22,10 @@ type Result struct {
 	// Stats are the operation's statistics (ccr_result_stat): CRIU's own
 	// and ccr's clock. Those not reported are absent from the map.
 	Stats Stats
+	// Warnings say what failed after CRIU had dumped or restored the
+	// container (its statistics could not be read, say), one line each
+	// (ccr_result_warning). The operation succeeded all the same.
+	Warnings []string
 }
 
 // Checkpoint checkpoints the running container c into opts.ImagesDir with
@@ -109,9 +113,11 @@ func operate(ctx context.Context, c *Container, common *Options, apply func(*set
 
 	pid := 0
 	var stats Stats
+	var warnings []string
 	if res != nil {
 		pid = int(C.ccr_result_pid(res))
 		stats = statsOf(res)
+		warnings = warningsOf(res)
 		C.ccr_result_free(res)
 	}
 	if st.panicked {
@@ -119,7 +125,7 @@ func operate(ctx context.Context, c *Container, common *Options, apply func(*set
 		panic(st.panicValue) // the deferred frees still run
 	}
 	if cerr == nil {
-		return &Result{Pid: pid, Stats: stats}, nil
+		return &Result{Pid: pid, Stats: stats, Warnings: warnings}, nil
 	}
 	e := takeError(cerr).(*Error)
 	switch {
@@ -230,4 +236,17 @@ func query(ctx context.Context, criuPath string, call func(*C.ccr_options) *C.cc
 		e.Err = ctx.Err()
 	}
 	return e
+}
+
+// warningsOf copies a result's warnings (ccr_result_warning_count,
+// ccr_result_warning).
+func warningsOf(res *C.ccr_result) []string {
+	n := C.ccr_result_warning_count(res)
+	var out []string
+	for i := C.size_t(0); i < n; i++ {
+		if w := C.ccr_result_warning(res, i); w != nil {
+			out = append(out, C.GoString(w))
+		}
+	}
+	return out
 }

@@ -108,6 +108,11 @@ type CheckpointOptions struct {
 	// LeaveRunning keeps the container running after the checkpoint.
 	// (set_leave_running)
 	LeaveRunning bool
+	// AllowProcessesOutsideTree checkpoints although processes in the
+	// container's cgroup are not in its init's tree (runc exec): they are
+	// left out, each named in Result.Warnings. Without it the checkpoint
+	// fails naming them. (set_allow_processes_outside_tree)
+	AllowProcessesOutsideTree bool
 	// PreDump takes a memory-only pre-dump; the container keeps running.
 	// Needs FeatureMemTrack. (set_pre_dump)
 	PreDump bool

@@ -99,6 +99,9 @@ func (opts *Options) apply(s *setter, o *C.ccr_options) {
 func (opts *CheckpointOptions) apply(s *setter, o *C.ccr_options) {
 	opts.Options.apply(s, o)
 	s.flag(opts.LeaveRunning, func(v C.int) *C.ccr_error { return C.ccr_options_set_leave_running(o, v) })
+	s.flag(opts.AllowProcessesOutsideTree, func(v C.int) *C.ccr_error {
+		return C.ccr_options_set_allow_processes_outside_tree(o, v)
+	})
 	s.flag(opts.PreDump, func(v C.int) *C.ccr_error { return C.ccr_options_set_pre_dump(o, v) })
 	if opts.PreDumpMode != PreDumpDefault {
 		s.call(func() *C.ccr_error {

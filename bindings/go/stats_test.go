@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	ccr "github.com/ccr-project/ccr/bindings/go"
 )
@@ -121,6 +123,21 @@ func TestStatsAndArchiveErrors(t *testing.T) {
 	}
 	if err := ccr.ImportArchive("", dest); !errors.Is(err, ccr.ErrInvalidArgument) {
 		t.Errorf("ImportArchive(\"\"): %s, want invalid-argument", describe(err))
+	}
+	// A fifo is refused at once, not waited on; a canceled context stops an
+	// import before it starts.
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := ccr.ImportArchiveWith(context.Background(), fifo, dest, &ccr.ImportLimits{MaxEntries: 10,
+		MaxBytes: 1 << 20, MaxRatio: 5, Timeout: time.Second}); !errors.Is(err, ccr.ErrInvalidArgument) {
+		t.Errorf("ImportArchiveWith of a fifo: %s, want invalid-argument", describe(err))
+	}
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	if err := ccr.ImportArchiveWith(stopped, bogus, dest, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("ImportArchiveWith with a canceled context: %s, want canceled", describe(err))
 	}
 
 	ctx := context.Background()

@@ -39,6 +39,8 @@ struct Args {
 	bool quiet = false;
 	bool has(const std::string &flag) const;
 	std::string get(const std::string &name, const std::string &fallback = "") const;
+	// A numeric option's value (parse_args checked it), or `fallback`.
+	unsigned long long number(const std::string &name, unsigned long long fallback = 0) const;
 };
 
 // Parses argv against the command's known options; unknown ones are errors.
@@ -69,6 +71,8 @@ const char *freezer_description(ccr_freezer_kind freezer);
 // The statistics of a result as a JSON object, or as aligned text lines.
 std::string stats_json(const ccr_result *result);
 std::string stats_text(const ccr_result *result);
+// The warnings of a result as a JSON array of strings.
+std::string warnings_json(const ccr_result *result);
 
 // A one-line progress display on a terminal: the phase CRIU is in, and while
 // memory is written, bytes written so far against the container's resident

@@ -1,5 +1,8 @@
 // The command line: commands, their options, and their help.
+#include <climits>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -34,9 +37,13 @@ const Command kCommands[] = {
 	  "--manage-cgroups-mode", "--timeout-ms", "--page-server", "--network-lock", "--log-level"},
 	 {"--leave-running", "--tcp-established", "--ext-unix-sk", "--shell-job", "--file-locks", "--pre-dump",
 	  "--auto-dedup", "--lazy-pages", "--tcp-skip-in-flight", "--link-remap", "--empty-ns-network", "--verbose",
-	  "--debug"},
+	  "--debug", "--process-tree", "--allow-processes-outside-tree"},
 	 "  --id ID                 the container's name (letters, digits, . _ -)\n"
-	 "  --pid PID               its init process\n"
+	 "  --pid PID               its init: pid 1 of a pid namespace of its own, in a freezer\n"
+	 "                          cgroup that is not a hierarchy root and does not hold ccr;\n"
+	 "                          anything else is refused before CRIU starts\n"
+	 "  --process-tree          allow a --pid that is a plain process tree in ccr's pid\n"
+	 "                          namespace, not a container (the freezer rules still hold)\n"
 	 "  --bundle DIR            its OCI bundle (config.json is read from it)\n"
 	 "  --config FILE           the OCI config, if not <bundle>/config.json\n"
 	 "  --rootfs DIR            its rootfs, if not the config's root.path\n"
@@ -45,6 +52,10 @@ const Command kCommands[] = {
 	 "  --parent-path DIR       a pre-dump to build on, relative to --images\n"
 	 "  --pre-dump              take a pre-dump only (needs MemTrack)\n"
 	 "  --leave-running         keep the container running afterwards\n"
+	 "  --allow-processes-outside-tree\n"
+	 "                          go on although processes in the container's cgroup are\n"
+	 "                          not in its init's tree (runc exec): they are left out,\n"
+	 "                          each named in a warning; without it the checkpoint fails\n"
 	 "  --page-server HOST:PORT send memory to a CRIU page server\n"
 	 "  --lazy-pages            leave memory to be served lazily\n"
 	 "  --network-lock MODE     iptables, nftables or skip\n"},
@@ -58,6 +69,12 @@ const Command kCommands[] = {
 	  "--lazy-pages", "--leave-stopped", "--empty-ns-network", "--verbose", "--debug"},
 	 "  The restored container's stdin, stdout and stderr are ccr's own (as with\n"
 	 "  runc restore -d), so give ccr the pipes the container should have.\n"
+	 "  Checked before CRIU starts: the images and work directories are private and\n"
+	 "  hold no symlink (but a parent beside the images), fifo or device; the\n"
+	 "  config is a regular file. Trusted, not checked: the namespaces, root,\n"
+	 "  mounts, cgroups and memory the images describe are what CRIU restores, so\n"
+	 "  restore only images whose origin you trust. Once CRIU has restored the\n"
+	 "  container ccr exits 0 with its pid; later problems are warnings.\n"
 	 "  --pid-file FILE         write the restored init's pid here\n"
 	 "  --cgroup-path PATH      restore into this cgroup instead of the config's\n"
 	 "  --console-socket PATH   send a restored terminal's master to this socket\n"},
@@ -74,11 +91,22 @@ const Command kCommands[] = {
 	 1},
 	{"import",
 	 "unpack a checkpoint archive into a new directory, refusing anything unsafe",
-	 "ccr import ARCHIVE DEST_DIR [--json]",
+	 "ccr import ARCHIVE DEST_DIR [--max-entries N] [--max-bytes N] [--max-ratio N] [--timeout-ms N] [--json]",
+	 {"--max-entries", "--max-bytes", "--max-ratio", "--timeout-ms"},
 	 {},
-	 {},
-	 "  DEST_DIR must not exist; it is made 0700. Restore from DEST_DIR/checkpoint\n"
-	 "  with the container's own bundle: mounts and devices never come from the archive.\n",
+	 "  ARCHIVE must be a regular file (a fifo or device is refused, not waited on).\n"
+	 "  DEST_DIR must not exist; it is made 0700. Only regular files (0600) and\n"
+	 "  directories (0700) are unpacked; links, devices, absolute or \"..\" paths and\n"
+	 "  duplicates stop the import and DEST_DIR is removed.\n"
+	 "  --max-entries N          entries allowed (default 131072)\n"
+	 "  --max-bytes N            bytes one entry, and all of them, may declare (default 64 GiB)\n"
+	 "  --max-ratio N            unpacked bytes per archive byte, past 256 MiB (default 1000)\n"
+	 "  --timeout-ms N           give up after N milliseconds\n"
+	 "  Restore from DEST_DIR/checkpoint with the container's own bundle. ccr checks\n"
+	 "  CRIU's files there (no symlinks but a parent beside it, no fifos) before a\n"
+	 "  restore, but does not yet verify the images against the bundle: CRIU restores\n"
+	 "  the namespaces, mounts and memory the images describe. Import only archives\n"
+	 "  whose origin you trust.\n",
 	 2},
 };
 
@@ -88,6 +116,67 @@ const Command *find(const std::string &name)
 		if (name == c.name)
 			return &c;
 	return nullptr;
+}
+
+// Options whose value is a number, with the range they accept. Checked
+// strictly: digits only, in range, nothing after them. strtoul would wrap
+// "4294971584" to pid 4288, take "-1" as about 49 days and "4288xyz" as 4288.
+struct NumberRange {
+	const char *option;
+	unsigned long long min, max;
+};
+const NumberRange kNumbers[] = {
+	{"--pid", 1, INT_MAX},          {"--timeout-ms", 0, UINT32_MAX},
+	{"--log-level", 0, 4},          {"--max-entries", 1, UINT64_MAX},
+	{"--max-bytes", 1, UINT64_MAX}, {"--max-ratio", 1, UINT32_MAX},
+};
+
+bool parse_unsigned(const std::string &text, unsigned long long min, unsigned long long max, unsigned long long &out)
+{
+	if (text.empty() || text.size() > 20)
+		return false;
+	unsigned long long v = 0;
+	for (char c : text) {
+		if (c < '0' || c > '9')
+			return false;
+		unsigned digit = unsigned(c - '0');
+		if (v > (UINT64_MAX - digit) / 10)
+			return false;
+		v = v * 10 + digit;
+	}
+	if (v < min || v > max)
+		return false;
+	out = v;
+	return true;
+}
+
+// Checks every numeric option given; prints why and returns false on the
+// first bad one.
+bool numbers_ok(const Command &c, const Args &a)
+{
+	for (const auto &n : kNumbers) {
+		auto it = a.values.find(n.option);
+		if (it == a.values.end())
+			continue;
+		unsigned long long v;
+		if (!parse_unsigned(it->second, n.min, n.max, v)) {
+			std::fprintf(stderr, "ccr %s: %s takes a whole number from %llu to %llu, not \"%s\"\n", c.name,
+				     n.option, n.min, n.max, it->second.c_str());
+			return false;
+		}
+	}
+	auto ps = a.values.find("--page-server");
+	if (ps != a.values.end()) {
+		size_t colon = ps->second.rfind(':');
+		unsigned long long port;
+		if (colon == std::string::npos || !parse_unsigned(ps->second.substr(colon + 1), 1, 65535, port)) {
+			std::fprintf(stderr,
+				     "ccr %s: --page-server takes HOST:PORT with a port from 1 to 65535, not \"%s\"\n",
+				     c.name, ps->second.c_str());
+			return false;
+		}
+	}
+	return true;
 }
 
 const char *kShared = "  --criu PATH             the CRIU binary (default: criu in PATH)\n"
@@ -113,6 +202,12 @@ std::string Args::get(const std::string &name, const std::string &fallback) cons
 {
 	auto it = values.find(name);
 	return it == values.end() ? fallback : it->second;
+}
+
+unsigned long long Args::number(const std::string &name, unsigned long long fallback) const
+{
+	auto it = values.find(name);
+	return it == values.end() ? fallback : std::strtoull(it->second.c_str(), nullptr, 10);
 }
 
 int usage(const std::string &command, bool to_stdout)
@@ -167,6 +262,8 @@ bool parse_args(int argc, char **argv, Args &out)
 			     c->name);
 		return false;
 	}
+	if (!numbers_ok(*c, out))
+		return false;
 	out.json = out.has("--json");
 	// Log lines and a redrawn progress line would garble each other.
 	out.quiet = out.has("--quiet") || out.json || out.has("--verbose") || out.has("--debug");

@@ -140,6 +140,14 @@ std::string stats_json(const ccr_result *result)
 	return out + "}";
 }
 
+std::string warnings_json(const ccr_result *result)
+{
+	std::string out = "[";
+	for (size_t i = 0; i < ccr_result_warning_count(result); i++)
+		out += (i ? "," : "") + json_string(ccr_result_warning(result, i));
+	return out + "]";
+}
+
 std::string stats_text(const ccr_result *result)
 {
 	std::ostringstream out;

@@ -91,7 +91,7 @@ void print_log(ccr_log_level level, const char *message, void *)
 void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 {
 	if (a.values.count("--pid"))
-		step(ccr_container_set_pid(c, std::atoi(a.get("--pid").c_str())));
+		step(ccr_container_set_pid(c, int(a.number("--pid"))));
 	if (a.values.count("--bundle"))
 		step(ccr_container_set_bundle(c, a.get("--bundle").c_str()));
 	if (a.values.count("--config"))
@@ -113,9 +113,9 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 	if (a.values.count("--network-lock"))
 		step(ccr_options_set_network_lock(o, network_lock(a.get("--network-lock"))));
 	if (a.values.count("--timeout-ms"))
-		step(ccr_options_set_timeout_ms(o, uint32_t(std::strtoul(a.get("--timeout-ms").c_str(), nullptr, 10))));
+		step(ccr_options_set_timeout_ms(o, uint32_t(a.number("--timeout-ms"))));
 	if (a.values.count("--log-level"))
-		step(ccr_options_set_log_level(o, std::atoi(a.get("--log-level").c_str())));
+		step(ccr_options_set_log_level(o, int(a.number("--log-level"))));
 	if (a.has("--verbose") || a.has("--debug"))
 		step(ccr_options_set_log(o, a.has("--debug") ? CCR_LOG_DEBUG : CCR_LOG_INFO, print_log, nullptr,
 					 nullptr));
@@ -128,8 +128,7 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 	if (a.values.count("--page-server")) {
 		std::string hp = a.get("--page-server");
 		auto colon = hp.rfind(':');
-		step(ccr_options_set_page_server(o, hp.substr(0, colon).c_str(),
-						 colon == std::string::npos ? 0 : std::atoi(hp.c_str() + colon + 1)));
+		step(ccr_options_set_page_server(o, hp.substr(0, colon).c_str(), std::atoi(hp.c_str() + colon + 1)));
 	}
 	step(ccr_options_set_leave_running(o, a.has("--leave-running")));
 	step(ccr_options_set_tcp_established(o, a.has("--tcp-established")));
@@ -143,6 +142,10 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 	step(ccr_options_set_lazy_pages(o, a.has("--lazy-pages")));
 	step(ccr_options_set_link_remap(o, a.has("--link-remap")));
 	step(ccr_options_set_leave_stopped(o, a.has("--leave-stopped")));
+	if (a.command == "checkpoint")
+		step(ccr_options_set_allow_processes_outside_tree(o, a.has("--allow-processes-outside-tree")));
+	if (a.has("--process-tree"))
+		step(ccr_container_set_process_tree(c, 1));
 	if (a.has("--empty-ns-network"))
 		step(ccr_options_set_empty_ns(o, 0x40000000 /* CLONE_NEWNET */));
 }
@@ -242,7 +245,19 @@ int export_archive(const Args &a)
 int import_archive(const Args &a)
 {
 	const std::string &archive = a.positionals.at(0), &dest = a.positionals.at(1);
-	if (ccr_error *e = ccr_archive_import(archive.c_str(), dest.c_str()))
+	ccr_options *o = nullptr;
+	if (ccr_error *e = ccr_options_new(&o))
+		return cli::report_error(e, a);
+	Setup step;
+	step(ccr_options_set_import_limits(o, a.number("--max-entries"), a.number("--max-bytes"),
+					   uint32_t(a.number("--max-ratio"))));
+	if (a.values.count("--timeout-ms"))
+		step(ccr_options_set_timeout_ms(o, uint32_t(a.number("--timeout-ms"))));
+	ccr_error *e = step.take();
+	if (!e)
+		e = ccr_archive_import_with_options(archive.c_str(), dest.c_str(), o);
+	ccr_options_free(o);
+	if (e)
 		return cli::report_error(e, a);
 	std::string images = dest + "/checkpoint";
 	if (a.json)
@@ -265,7 +280,7 @@ int operate(const Args &a)
 		ccr_container_free(c);
 		return cli::report_error(e, a);
 	}
-	uint64_t expected = restore ? 0 : cli::resident_bytes(std::atoi(a.get("--pid", "0").c_str()));
+	uint64_t expected = restore ? 0 : cli::resident_bytes(int(a.number("--pid")));
 	cli::Progress progress(!a.quiet, restore ? "" : a.get("--images"), expected);
 	Setup step;
 	configure(step, c, o, a);
@@ -281,6 +296,10 @@ int operate(const Args &a)
 		rc = cli::report_error(e, a);
 	} else {
 		int pid = ccr_result_pid(r);
+		// The operation happened: a warning is news, not a failure.
+		if (!a.json)
+			for (size_t i = 0; i < ccr_result_warning_count(r); i++)
+				std::fprintf(stderr, "ccr: warning: %s\n", ccr_result_warning(r, i));
 		std::string pid_file = a.get("--pid-file");
 		if (restore && !pid_file.empty()) {
 			FILE *f = std::fopen(pid_file.c_str(), "w");
@@ -295,7 +314,8 @@ int operate(const Args &a)
 				    cli::json_string(a.get("--images")).c_str());
 			if (restore)
 				std::printf("\"pid\":%d,", pid);
-			std::printf("\"stats\":%s}\n", cli::stats_json(r).c_str());
+			std::printf("\"stats\":%s,\"warnings\":%s}\n", cli::stats_json(r).c_str(),
+				    cli::warnings_json(r).c_str());
 		} else if (restore) {
 			std::fprintf(stderr, "ccr: restored container %s, init pid %d\n", id.c_str(), pid);
 		} else {

@@ -302,6 +302,32 @@ TEST_F(ArchiveExport, FailureMidwayLeavesNoFile)
 	EXPECT_TRUE(fs::is_empty(base_ + "/out"));
 }
 
+// An archive written inside what it archives would replace an image file
+// (here core-1.img) or be swept into the next export: refused, by any path
+// to the directory, and nothing there changes.
+TEST_F(ArchiveExport, DestinationInsideTheImagesOrWorkDirIsRefused)
+{
+	const std::string work = base_ + "/work";
+	fs::create_directory(work);
+	fs::permissions(work, fs::perms::owner_all, fs::perm_options::replace);
+	fs::create_directory(work + "/sub");
+	fs::create_directory_symlink(images_, base_ + "/images-link");
+	opts_.work_dir = work;
+	for (const std::string &target :
+	     {images_ + "/core-1.img", base_ + "/images-link/new.tar", work + "/ckpt.tar", work + "/sub/ckpt.tar"}) {
+		ccr::Error e = error_of([&] { ccr::export_archive(target, spec_, opts_, std::nullopt); });
+		EXPECT_EQ(e.code(), CCR_ERR_INVALID_ARGUMENT) << target << ": " << e.message();
+		EXPECT_NE(e.message().find("would be written inside the"), std::string::npos) << e.message();
+	}
+	EXPECT_EQ(read_file(images_ + "/core-1.img"), "core");
+	EXPECT_FALSE(fs::exists(images_ + "/new.tar"));
+	EXPECT_TRUE(fs::is_empty(work + "/sub"));
+	EXPECT_FALSE(fs::exists(work + "/ckpt.tar"));
+	// Beside the images directory is fine.
+	ccr::export_archive(base_ + "/ckpt.tar", spec_, opts_, std::nullopt);
+	EXPECT_TRUE(fs::is_regular_file(base_ + "/ckpt.tar"));
+}
+
 TEST_F(ArchiveExport, ParentImagesAreRefused)
 {
 	fs::create_directory_symlink("../pre", images_ + "/parent");

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <sstream>
 #include <string>
@@ -605,6 +606,139 @@ TEST_F(ArchiveImport, CApiReportsRefusals)
 	write_tar(tar_, minimal_checkpoint());
 	EXPECT_EQ(ccr_archive_import(tar_.c_str(), dest_.c_str()), nullptr);
 	EXPECT_TRUE(fs::is_regular_file(dest_ + "/checkpoint/inventory.img"));
+}
+
+// A fifo given as the archive: refused at once, not waited on (today's
+// open() blocked until a writer came). Should the import hang anyway, the
+// test opens the fifo's other end after 10 s so the thread returns, and fails.
+TEST_F(ArchiveImport, AFifoIsRefusedWithoutBlocking)
+{
+	ASSERT_EQ(::mkfifo(tar_.c_str(), 0600), 0);
+	auto import = std::async(std::launch::async, [&] {
+		ccr_error *err = ccr_archive_import(tar_.c_str(), dest_.c_str());
+		std::pair<ccr_error_code, std::string> out{ccr_error_code_of(err), err ? ccr_error_message(err) : ""};
+		ccr_error_free(err);
+		return out;
+	});
+	if (import.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+		ADD_FAILURE() << "import of a fifo did not return within 10 s";
+		int w = ::open(tar_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (w >= 0)
+			::close(w);
+	}
+	auto [code, message] = import.get();
+	EXPECT_EQ(code, CCR_ERR_INVALID_ARGUMENT) << message;
+	EXPECT_NE(message.find("is a fifo, not a regular file"), std::string::npos) << message;
+	EXPECT_FALSE(fs::exists(fs::symlink_status(dest_)));
+}
+
+// A sparse entry declaring 1 GiB in an archive of a few KiB (a 131 KB zstd
+// archive of zeros does the same): refused from its header by the expansion
+// ratio, nothing written. Raising the ratio through the options lets it in.
+TEST_F(ArchiveImport, ExpansionBeyondTheRatioIsRefusedUnlessRaised)
+{
+	const std::string src = base_ + "/src";
+	fs::create_directories(src + "/checkpoint");
+	write_file(src + "/checkpoint/inventory.img", "inv");
+	{
+		int fd = ::open((src + "/checkpoint/pages-1.img").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(::pwrite(fd, "data", 4, 0), 4);
+		ASSERT_EQ(::ftruncate(fd, off_t(1) << 30), 0);
+		::close(fd);
+	}
+	const std::string cmd = "tar --sparse --format=gnu -C " + src + " -cf " + tar_ + " checkpoint";
+	ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+	fs::remove_all(src);
+	ASSERT_LT(fs::file_size(tar_), 64u << 10);
+	// Not expect_refused(): its snapshot would read a wrongly unpacked GiB.
+	try {
+		ccr::import_archive(tar_, dest_);
+		ADD_FAILURE() << "the archive was accepted";
+	} catch (const ccr::Error &e) {
+		EXPECT_EQ(e.code(), CCR_ERR_IMAGE) << e.message();
+		EXPECT_NE(e.message().find("checkpoint/pages-1.img"), std::string::npos) << e.message();
+		EXPECT_NE(e.message().find("1000 times the archive's"), std::string::npos) << e.message();
+	}
+	EXPECT_FALSE(fs::exists(fs::symlink_status(dest_))) << dest_ << " was left behind";
+	fs::remove_all(dest_);
+
+	ccr_options *o = nullptr;
+	ASSERT_EQ(ccr_options_new(&o), nullptr);
+	ASSERT_EQ(ccr_options_set_import_limits(o, 0, 0, 1000000), nullptr);
+	ccr_error *err = ccr_archive_import_with_options(tar_.c_str(), dest_.c_str(), o);
+	EXPECT_EQ(err, nullptr) << ccr_error_message(err);
+	ccr_error_free(err);
+	ccr_options_free(o);
+	EXPECT_EQ(fs::file_size(dest_ + "/checkpoint/pages-1.img"), uintmax_t(1) << 30);
+}
+
+// The limits set through the C ABI apply: entries and bytes.
+TEST_F(ArchiveImport, LimitsComeFromTheOptions)
+{
+	auto entries = minimal_checkpoint();
+	entries.push_back(file("checkpoint/pages-1.img", std::string(5000, 'p')));
+	write_tar(tar_, entries);
+	ccr_options *o = nullptr;
+	ASSERT_EQ(ccr_options_new(&o), nullptr);
+	ASSERT_EQ(ccr_options_set_import_limits(o, 3, 0, 0), nullptr);
+	ccr_error *err = ccr_archive_import_with_options(tar_.c_str(), dest_.c_str(), o);
+	EXPECT_EQ(ccr_error_code_of(err), CCR_ERR_IMAGE);
+	EXPECT_NE(std::string(ccr_error_message(err)).find("more than 3 entries"), std::string::npos)
+		<< ccr_error_message(err);
+	ccr_error_free(err);
+	ASSERT_EQ(ccr_options_set_import_limits(o, 0, 4096, 0), nullptr);
+	err = ccr_archive_import_with_options(tar_.c_str(), dest_.c_str(), o);
+	EXPECT_EQ(ccr_error_code_of(err), CCR_ERR_IMAGE);
+	EXPECT_NE(std::string(ccr_error_message(err)).find("4096 bytes per entry"), std::string::npos)
+		<< ccr_error_message(err);
+	ccr_error_free(err);
+	ccr_options_free(o);
+	EXPECT_FALSE(fs::exists(fs::symlink_status(dest_)));
+}
+
+// ccr_options_cancel() and the time limit stop an import like an operation,
+// and the destination goes with it.
+TEST_F(ArchiveImport, ImportCanBeCanceledAndTimedOut)
+{
+	auto entries = minimal_checkpoint();
+	write_tar(tar_, entries);
+	ccr_options *o = nullptr;
+	ASSERT_EQ(ccr_options_new(&o), nullptr);
+	ASSERT_EQ(ccr_options_cancel(o), nullptr);
+	ccr_error *err = ccr_archive_import_with_options(tar_.c_str(), dest_.c_str(), o);
+	EXPECT_EQ(ccr_error_code_of(err), CCR_ERR_CANCELED) << (err ? ccr_error_message(err) : "");
+	ccr_error_free(err);
+	ccr_options_free(o);
+	EXPECT_FALSE(fs::exists(fs::symlink_status(dest_)));
+
+	// 20000 files take far longer than 1 ms to make.
+	for (int i = 0; i < 20000; i++)
+		entries.push_back(file("checkpoint/f" + std::to_string(i), ""));
+	write_tar(tar_, entries);
+	ASSERT_EQ(ccr_options_new(&o), nullptr);
+	ASSERT_EQ(ccr_options_set_timeout_ms(o, 1), nullptr);
+	err = ccr_archive_import_with_options(tar_.c_str(), dest_.c_str(), o);
+	EXPECT_EQ(ccr_error_code_of(err), CCR_ERR_TIMEOUT) << (err ? ccr_error_message(err) : "");
+	ccr_error_free(err);
+	ccr_options_free(o);
+	EXPECT_FALSE(fs::exists(fs::symlink_status(dest_)));
+}
+
+// Directories an entry names twice are duplicates; a directory first made as
+// a parent and then named by its own entry is not, and every directory ends
+// 0700 (no mark left from the import).
+TEST_F(ArchiveImport, ImplicitThenExplicitDirectoryIsFine)
+{
+	auto entries = minimal_checkpoint();
+	entries.push_back(file("x/y/z"));
+	entries.push_back(dir("x/y/"));
+	entries.push_back(dir("x/"));
+	write_tar(tar_, entries);
+	ccr::import_archive(tar_, dest_);
+	EXPECT_EQ(mode_of(dest_ + "/x"), 0700u);
+	EXPECT_EQ(mode_of(dest_ + "/x/y"), 0700u);
+	EXPECT_EQ(read_file(dest_ + "/x/y/z"), "x");
 }
 
 } // namespace

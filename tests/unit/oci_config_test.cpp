@@ -3,16 +3,20 @@
 // message alone.
 #include "oci_config.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "container_spec.hpp"
 #include "error.hpp"
 
 namespace fs = std::filesystem;
@@ -266,3 +270,29 @@ TEST_F(OciConfigFiles, RootfsErrors)
 }
 
 } // namespace
+
+// A fifo (or any file that is not a regular one) given as the config is
+// refused at once: open() of a fifo without a writer blocked the whole
+// checkpoint or restore before. After 10 s the test opens the other end so a
+// hung load returns, and fails.
+TEST(OciConfig, AFifoAsTheConfigIsRefusedWithoutBlocking)
+{
+	char tmpl[] = "/tmp/ccr-oci-fifo-XXXXXX";
+	ASSERT_NE(::mkdtemp(tmpl), nullptr);
+	const std::string fifo = std::string(tmpl) + "/config.json";
+	ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+	ccr::ContainerSpec spec;
+	spec.id = "web1";
+	spec.config_path = fifo;
+	auto load = std::async(std::launch::async, [&] { return error_of([&] { ccr::load_oci_config(spec); }); });
+	if (load.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+		ADD_FAILURE() << "loading a fifo as the OCI config did not return within 10 s";
+		int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (w >= 0)
+			::close(w);
+	}
+	ccr::Error e = load.get();
+	EXPECT_EQ(e.code(), CCR_ERR_CONFIG) << e.message();
+	EXPECT_NE(e.message().find(fifo + " is a fifo, not a regular file"), std::string::npos) << e.message();
+	fs::remove_all(tmpl);
+}

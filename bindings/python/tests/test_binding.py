@@ -421,6 +421,24 @@ def test_import_archive_errors(tmp_path: Path):
         ccr.import_archive("", tmp_path / "dest")
 
 
+def test_import_archive_refuses_a_fifo_and_takes_options(tmp_path: Path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ccr.InvalidArgument, match="is a fifo, not a regular file"):
+        ccr.import_archive(fifo, tmp_path / "dest")  # refused at once, not waited on
+    bogus = tmp_path / "bogus.tar"
+    bogus.write_bytes(b"not a tar" * 100)
+    canceled = ccr.Options(import_limits=(10, 1 << 20, 5))
+    canceled.cancel()
+    with pytest.raises(ccr.Canceled):
+        ccr.import_archive(bogus, tmp_path / "dest", canceled)
+    assert not (tmp_path / "dest").exists()
+    with pytest.raises(TypeError):
+        ccr.Options(import_limits=(1, 2))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ccr.import_archive(bogus, tmp_path / "dest", "fast")  # type: ignore[arg-type]
+
+
 def test_export_archive_errors(tmp_path: Path):
     c = ccr.Container("ok", config={"ociVersion": "1.0.2"})
     with pytest.raises(ccr.InvalidArgument):  # no images directory

@@ -360,6 +360,31 @@ def test_leave_running_and_restore_as_second_container(make_container):
     assert c.ask("z") == "z 3"
 
 
+def test_a_dump_whose_statistics_cannot_be_read_succeeds_with_a_warning(container):
+    """A stats-dump directory where CRIU's statistics go: the checkpoint
+    happened, so it is a success with a warning, not an error."""
+    c = container  # started, its counter at 1
+    img = Path(c.images())
+    img.mkdir(mode=0o700)
+    (img / "stats-dump").mkdir()
+    result = c.checkpoint(ccr.Options(images_dir=img, leave_running=True))
+    assert len(result.warnings) == 1 and "stats-dump" in result.warnings[0]
+    assert c.ask("b") == "b 2"
+
+
+def test_a_host_process_is_not_a_container(make_container, tmp_path: Path):
+    bundle = make_container().bundle  # a bundle only: nothing started
+    sleeper = subprocess.Popen(["sleep", "1000"])
+    try:
+        c = ccr.Container("host-sleep", pid=sleeper.pid, bundle=bundle)
+        with pytest.raises(ccr.InvalidArgument, match="pid namespace"):
+            ccr.checkpoint(c, ccr.Options(images_dir=tmp_path / "img"))
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 def test_example_migrate(container):
     """examples/migrate.py checkpoints and restores; the restored container
     takes the script's stdin and stdout, here fresh pipes."""

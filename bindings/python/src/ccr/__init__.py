@@ -395,6 +395,10 @@ class Container:
             stdio when its images say those were pipes: ints, objects with
             fileno(), or None/-1 to keep the caller's descriptor of that number.
             ccr does not close them.
+        process_tree: let checkpoint take a pid that is not a container's
+            init, the root of a plain process tree in the caller's pid
+            namespace (``ccr_container_set_process_tree``); without it such a
+            pid is refused with InvalidArgumentError.
     """
 
     id: str
@@ -406,6 +410,7 @@ class Container:
     state_dir: Optional[PathLike] = None
     cgroup_paths: Optional[Union[PathLike, Mapping[Optional[str], PathLike]]] = None
     stdio: Optional[Sequence[Any]] = None
+    process_tree: bool = False
 
     def _build(self) -> "_ContainerHandle":
         """A new ``ccr_container`` with these fields; the caller frees it."""
@@ -414,6 +419,8 @@ class Container:
             p = handle.ptr
             if self.pid is not None:
                 _lib.ccr_container_set_pid(p, _c_int("pid", self.pid))
+            if self.process_tree:
+                _lib.ccr_container_set_process_tree(p, 1)
             if self.bundle is not None:
                 _lib.ccr_container_set_bundle(p, _c_text("bundle", self.bundle))
             if self.config_path is not None:
@@ -545,6 +552,17 @@ def _page_server(fn: Any, p: Any, name: str, v: Any) -> None:
     fn(p, _c_text(name, v[0]), _c_int("page_server port", v[1]))
 
 
+def _import_limits(fn: Any, p: Any, name: str, v: Any) -> None:
+    if not isinstance(v, (tuple, list)) or len(v) != 3:
+        raise TypeError("import_limits must be (max_entries, max_bytes, max_ratio); 0 keeps a default")
+    fn(
+        p,
+        _c_int("import_limits max_entries", v[0], 0, 2**64 - 1),
+        _c_int("import_limits max_bytes", v[1], 0, 2**64 - 1),
+        _c_u32("import_limits max_ratio", v[2]),
+    )
+
+
 def _tls(fn: Any, p: Any, name: str, v: Any) -> None:
     if v is False:
         fn(p, 0, None, None, None, None, 0)
@@ -584,6 +602,7 @@ _SETTERS: Dict[str, Tuple[str, _Apply]] = {
     "parent_path": ("ccr_options_set_parent_path", _text),
     "pre_dump": ("ccr_options_set_pre_dump", _flag),
     "leave_running": ("ccr_options_set_leave_running", _flag),
+    "allow_processes_outside_tree": ("ccr_options_set_allow_processes_outside_tree", _flag),
     "tcp_established": ("ccr_options_set_tcp_established", _flag),
     "ext_unix_sk": ("ccr_options_set_ext_unix_sk", _flag),
     "shell_job": ("ccr_options_set_shell_job", _flag),
@@ -641,6 +660,7 @@ _SETTERS: Dict[str, Tuple[str, _Apply]] = {
     "display_stats": ("ccr_options_set_display_stats", _flag),
     "log_to_stderr": ("ccr_options_set_log_to_stderr", _flag),
     "exec_cmd": ("ccr_options_add_exec_cmd", _each_text),
+    "import_limits": ("ccr_options_set_import_limits", _import_limits),
 }
 
 
@@ -672,6 +692,10 @@ class Options:
             (checkpoint). Needs Feature.MEM_TRACK.
         leave_running: keep the container running after the checkpoint
             (checkpoint).
+        allow_processes_outside_tree: checkpoint although processes in the
+            container's cgroup are not in its init's tree (``runc exec``);
+            they are left out, each named in ``Result.warnings``. Default:
+            the checkpoint fails naming them (checkpoint).
         tcp_established: checkpoint and restore established TCP connections (both).
         ext_unix_sk: allow external unix sockets (both).
         shell_job: the container is a shell job (both).
@@ -757,6 +781,9 @@ class Options:
         log_to_stderr: send CRIU's log to its stderr (both).
         exec_cmd: a command CRIU runs after the restore, as a list of
             arguments (restore).
+        import_limits: (max_entries, max_bytes, max_ratio) for
+            :func:`import_archive`; 0 keeps each default (131072 entries,
+            64 GiB, 1000 times the archive's size past 256 MiB).
     """
 
     def __init__(
@@ -768,6 +795,7 @@ class Options:
         parent_path: Optional[PathLike] = None,
         pre_dump: Optional[bool] = None,
         leave_running: Optional[bool] = None,
+        allow_processes_outside_tree: Optional[bool] = None,
         tcp_established: Optional[bool] = None,
         ext_unix_sk: Optional[bool] = None,
         shell_job: Optional[bool] = None,
@@ -828,6 +856,7 @@ class Options:
         display_stats: Optional[bool] = None,
         log_to_stderr: Optional[bool] = None,
         exec_cmd: Optional[Sequence[str]] = None,
+        import_limits: Optional[Tuple[int, int, int]] = None,
     ) -> None:
         given = {k: v for k, v in locals().items() if k != "self" and v is not None}
         self._ptr = _ffi.OptionsP()
@@ -1009,10 +1038,15 @@ class Result:
             :class:`Stat` name in lower case ("frozen_time_us",
             "pages_written", "wall_time_us", ...). Those CRIU did not report,
             or that belong to the other operation, are absent.
+        warnings: what failed after CRIU had dumped or restored the container
+            (its statistics could not be read, say), one line each. The
+            operation succeeded all the same: the container was dumped, or
+            runs as ``pid``.
     """
 
     pid: Optional[int] = None
     stats: Mapping[str, int] = field(default_factory=dict)
+    warnings: Tuple[str, ...] = ()
 
 
 def _read_stats(result: Any) -> Dict[str, int]:
@@ -1022,6 +1056,12 @@ def _read_stats(result: Any) -> Dict[str, int]:
         if _lib.ccr_result_stat(ctypes.byref(value), result, int(which)) == 1:
             stats[which.name.lower()] = int(value.value)
     return stats
+
+
+def _read_warnings(result: Any) -> Tuple[str, ...]:
+    count = int(_lib.ccr_result_warning_count(result))
+    texts = (_lib.ccr_result_warning(result, i) for i in range(count))
+    return tuple(t.decode("utf-8", "replace") for t in texts if t is not None)
 
 
 def _operation(cfunc: Any, container: Container, options: Options) -> Result:
@@ -1044,7 +1084,9 @@ def _operation(cfunc: Any, container: Container, options: Options) -> Result:
     if out:
         try:
             pid = int(_lib.ccr_result_pid(out))
-            result = Result(pid=pid if pid > 0 else None, stats=_read_stats(out))
+            result = Result(
+                pid=pid if pid > 0 else None, stats=_read_stats(out), warnings=_read_warnings(out)
+            )
         finally:
             _lib.ccr_result_free(out)
     _finish_call(options, failure, result)
@@ -1171,7 +1213,7 @@ def export_archive(
         _call_with(options, _lib.ccr_archive_export, archive, handle.ptr, options._handle, diff)
 
 
-def import_archive(path: PathLike, dest_dir: PathLike) -> None:
+def import_archive(path: PathLike, dest_dir: PathLike, options: Optional["Options"] = None) -> None:
     """Unpacks the checkpoint archive at `path` (tar, gzip or zstd; from ccr,
     CRI-O, Podman or containerd) into `dest_dir`, which must not exist (its
     parent must). Restore from ``<dest_dir>/checkpoint`` afterwards.
@@ -1179,8 +1221,20 @@ def import_archive(path: PathLike, dest_dir: PathLike) -> None:
     The archive is not trusted: only regular files and directories are
     unpacked, and an unsafe entry raises :class:`ImageError` with `dest_dir`
     removed again. Nothing in it is acted on (spec.dump, rootfs-diff.tar...).
+    `path` must be a regular file: a fifo is refused, not waited on.
+
+    `options`, when given, bound the import: ``import_limits``, ``timeout_ms``
+    (:class:`Timeout`) and ``options.cancel()`` from another thread
+    (:class:`Canceled`); every other option is ignored.
     """
-    _lib.ccr_archive_import(_c_text("path", path), _c_text("dest_dir", dest_dir))
+    archive = _c_text("path", path)
+    dest = _c_text("dest_dir", dest_dir)
+    if options is None:
+        _lib.ccr_archive_import(archive, dest)
+        return
+    if not isinstance(options, Options):
+        raise TypeError(f"options must be a ccr.Options, not {type(options).__name__}")
+    _call_with(options, _lib.ccr_archive_import_with_options, archive, dest, options._handle)
 
 
 # --- CRIU queries ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ import ctypes
 import os
 import shutil
 import subprocess
-from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_uint, c_uint32, c_uint64, c_void_p
+from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_size_t, c_uint, c_uint32, c_uint64, c_void_p
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from . import errors
@@ -93,6 +93,7 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_container_new", [POINTER(ContainerP), c_char_p], ErrorP),
     ("ccr_container_free", [ContainerP], None),
     ("ccr_container_set_pid", [ContainerP, c_int], ErrorP),
+    ("ccr_container_set_process_tree", [ContainerP, c_int], ErrorP),
     ("ccr_container_set_bundle", [ContainerP, c_char_p], ErrorP),
     ("ccr_container_set_config_path", [ContainerP, c_char_p], ErrorP),
     ("ccr_container_set_config_json", [ContainerP, c_char_p], ErrorP),
@@ -113,6 +114,7 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_options_set_parent_path", [OptionsP, c_char_p], ErrorP),
     ("ccr_options_set_pre_dump", [OptionsP, c_int], ErrorP),
     ("ccr_options_set_leave_running", [OptionsP, c_int], ErrorP),
+    ("ccr_options_set_allow_processes_outside_tree", [OptionsP, c_int], ErrorP),
     ("ccr_options_set_tcp_established", [OptionsP, c_int], ErrorP),
     ("ccr_options_set_ext_unix_sk", [OptionsP, c_int], ErrorP),
     ("ccr_options_set_shell_job", [OptionsP, c_int], ErrorP),
@@ -184,10 +186,13 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_options_set_display_stats", [OptionsP, c_int], ErrorP),
     ("ccr_options_set_log_to_stderr", [OptionsP, c_int], ErrorP),
     ("ccr_options_add_exec_cmd", [OptionsP, c_char_p], ErrorP),
+    ("ccr_options_set_import_limits", [OptionsP, c_uint64, c_uint64, c_uint32], ErrorP),
     # Operations
     ("ccr_result_free", [ResultP], None),
     ("ccr_result_pid", [ResultP], c_int),
     ("ccr_result_stat", [POINTER(c_uint64), ResultP, c_enum], c_int),
+    ("ccr_result_warning_count", [ResultP], c_size_t),
+    ("ccr_result_warning", [ResultP, c_size_t], c_char_p),
     ("ccr_stats_read", [POINTER(ResultP), c_char_p], ErrorP),
     ("ccr_checkpoint", [POINTER(ResultP), ContainerP, OptionsP], ErrorP),
     ("ccr_restore", [POINTER(ResultP), ContainerP, OptionsP], ErrorP),
@@ -199,6 +204,7 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     # Checkpoint archives
     ("ccr_archive_export", [c_char_p, ContainerP, OptionsP, c_char_p], ErrorP),
     ("ccr_archive_import", [c_char_p, c_char_p], ErrorP),
+    ("ccr_archive_import_with_options", [c_char_p, c_char_p, OptionsP], ErrorP),
 ]
 
 

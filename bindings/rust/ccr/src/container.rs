@@ -98,6 +98,17 @@ impl Container {
         })
     }
 
+    /// Lets checkpoint take a pid that is not a container's init: the root
+    /// of a plain process tree in the caller's pid namespace
+    /// (`ccr_container_set_process_tree`). Without it such a pid is refused
+    /// with [`ErrorCode::InvalidArgument`](crate::ErrorCode::InvalidArgument).
+    /// The freezer rules hold either way.
+    pub fn process_tree(self, enable: bool) -> Container {
+        self.apply("ccr_container_set_process_tree", |raw| unsafe {
+            check(sys::ccr_container_set_process_tree(raw, i32::from(enable)))
+        })
+    }
+
     /// The OCI bundle directory; its `config.json` is read unless
     /// [`config_path`](Self::config_path) or [`config_json`](Self::config_json)
     /// says otherwise.

@@ -154,6 +154,30 @@ pub fn import_archive(archive_path: impl AsRef<Path>, dest_dir: impl AsRef<Path>
     unsafe { check(sys::ccr_archive_import(path.as_ptr(), dest.as_ptr())) }
 }
 
+/// [`import_archive`] bounded by `options`
+/// (`ccr_archive_import_with_options`): their
+/// [`import_limits`](Options::import_limits), their
+/// [`timeout`](Options::timeout) ([`ErrorCode::Timeout`]) and their
+/// [`Canceller`] ([`ErrorCode::Canceled`]); every other option is ignored.
+/// A stopped import removes `dest_dir` like any failed one.
+pub fn import_archive_with(
+    archive_path: impl AsRef<Path>,
+    dest_dir: impl AsRef<Path>,
+    options: &Options,
+) -> Result<()> {
+    let o = options.ready_ptr()?;
+    let path = c_path(archive_path.as_ref(), "archive path")?;
+    let dest = c_path(dest_dir.as_ref(), "destination directory")?;
+    // SAFETY: valid C strings and a live options handle, only read.
+    options.logged(|| unsafe {
+        check(sys::ccr_archive_import_with_options(
+            path.as_ptr(),
+            dest.as_ptr(),
+            o,
+        ))
+    })
+}
+
 /// A CRIU version (`MAJOR * 10000 + MINOR * 100 + SUBLEVEL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CriuVersion(u32);
@@ -427,6 +451,33 @@ mod tests {
         assert_eq!(drops.load(Ordering::SeqCst), 4);
         assert!(o.error().is_some());
         assert!(format!("{o:?}").contains("log: false"), "{o:?}");
+    }
+
+    #[test]
+    fn import_refuses_a_fifo_and_stops_when_canceled() {
+        let dir = std::env::temp_dir().join(format!("ccr-rs-import-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc_mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = crate::import_archive(&fifo, dir.join("dest")).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidArgument, "{err}");
+        assert!(err.message().contains("is a fifo"), "{err}");
+
+        let bogus = dir.join("bogus.tar");
+        std::fs::write(&bogus, b"not a tar ".repeat(100)).unwrap();
+        let o = Options::new().unwrap().import_limits(10, 1 << 20, 5);
+        o.canceller().cancel().unwrap();
+        let err = crate::import_archive_with(&bogus, dir.join("dest"), &o).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::Canceled, "{err}");
+        assert!(!dir.join("dest").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    extern "C" {
+        #[link_name = "mkfifo"]
+        fn libc_mkfifo(path: *const std::ffi::c_char, mode: u32) -> i32;
     }
 
     #[test]

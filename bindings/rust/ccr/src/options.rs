@@ -298,6 +298,11 @@ impl Options {
         pre_dump => ccr_options_set_pre_dump;
         /// Keeps the container running after the checkpoint (checkpoint).
         leave_running => ccr_options_set_leave_running;
+        /// Checkpoints although processes in the container's cgroup are not
+        /// in its init's tree, as `runc exec` leaves them (checkpoint): they
+        /// are left out, each named in a warning. Default: the checkpoint
+        /// fails naming them.
+        allow_processes_outside_tree => ccr_options_set_allow_processes_outside_tree;
         /// Checkpoints and restores established TCP connections (both).
         tcp_established => ccr_options_set_tcp_established;
         /// Allows external unix sockets (both).
@@ -418,6 +423,16 @@ impl Options {
         let ms = u32::try_from(limit.as_millis()).unwrap_or(u32::MAX);
         self.apply("ccr_options_set_timeout_ms", |raw| unsafe {
             check(sys::ccr_options_set_timeout_ms(raw, ms))
+        })
+    }
+
+    /// Limits for [`import_archive_with`](crate::import_archive_with)
+    /// (`ccr_options_set_import_limits`): entries, bytes one entry and all
+    /// of them may declare, and the expansion ratio over the archive's size
+    /// (past 256 MiB). 0 keeps each default (131072, 64 GiB, 1000).
+    pub fn import_limits(self, max_entries: u64, max_bytes: u64, max_ratio: u32) -> Options {
+        self.apply("ccr_options_set_import_limits", |raw| unsafe {
+            check(sys::ccr_options_set_import_limits(raw, max_entries, max_bytes, max_ratio))
         })
     }
 
@@ -907,12 +922,13 @@ impl std::fmt::Debug for Canceller {
     }
 }
 
-/// What an operation produced (`ccr_result`, copied out): the restored pid
-/// and the operation's statistics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What an operation produced (`ccr_result`, copied out): the restored pid,
+/// the operation's statistics and its warnings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Outcome {
     pid: i32,
     stats: Stats,
+    warnings: Vec<String>,
 }
 
 impl Outcome {
@@ -922,10 +938,25 @@ impl Outcome {
     ///
     /// `result` is a live `ccr_result` no one modifies meanwhile.
     pub(crate) unsafe fn from_result(result: *const sys::ccr_result) -> Outcome {
+        let count = sys::ccr_result_warning_count(result);
+        let warnings = (0..count)
+            .filter_map(|i| {
+                let text = sys::ccr_result_warning(result, i);
+                (!text.is_null()).then(|| std::ffi::CStr::from_ptr(text).to_string_lossy().into_owned())
+            })
+            .collect();
         Outcome {
             pid: sys::ccr_result_pid(result),
             stats: Stats::from_result(result),
+            warnings,
         }
+    }
+
+    /// What failed after CRIU had dumped or restored the container (its
+    /// statistics could not be read, say), one line each
+    /// (`ccr_result_warning`). The operation succeeded all the same.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// One statistic of the operation (`ccr_result_stat`), or `None` when
