@@ -236,16 +236,23 @@ TEST(NetworkLock, KilledCriuLeavesNoNftablesLock)
 
 class RestoreFault : public ::testing::TestWithParam<const char *> {};
 
+// Starts `c`, checkpoints it into `images` (which stops it) and has runc
+// forget it: what a restore test starts from.
+void start_checkpoint_and_stop(Container &c, const std::string &images)
+{
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	ASSERT_FALSE(checkpoint(c, images));
+	ASSERT_TRUE(wait_gone(c.pid()));
+	c.delete_runc_container();
+}
+
 TEST_P(RestoreFault, NothingIsLeftBehindAndARetryWorks)
 {
 	require_prerequisites();
 	Container c;
-	c.start();
-	ASSERT_EQ(c.ask("a"), "a 1");
 	std::string images = c.dir().path() + "/images";
-	ASSERT_FALSE(checkpoint(c, images));
-	ASSERT_TRUE(wait_gone(c.pid()));
-	c.delete_runc_container();
+	ASSERT_NO_FATAL_FAILURE(start_checkpoint_and_stop(c, images));
 	ASSERT_TRUE(cgroup_dirs(c.cgroup_path()).empty());
 
 	NotifyRecorder rec;
@@ -288,12 +295,8 @@ TEST(ErrorCause, RestoreIntoARootfsWithoutTheBinaryNamesTheMissingFile)
 {
 	require_prerequisites();
 	Container c;
-	c.start();
-	ASSERT_EQ(c.ask("a"), "a 1");
 	std::string images = c.dir().path() + "/images";
-	ASSERT_FALSE(checkpoint(c, images));
-	ASSERT_TRUE(wait_gone(c.pid()));
-	c.delete_runc_container();
+	ASSERT_NO_FATAL_FAILURE(start_checkpoint_and_stop(c, images));
 	ASSERT_EQ(::rename((c.rootfs() + "/bin/busybox").c_str(), (c.rootfs() + "/bin/busybox.gone").c_str()), 0);
 
 	ErrorPtr err = restore(c, images);
@@ -512,12 +515,8 @@ TEST(HostileInput, GarbageDescriptorsAreRefusedAndHostPathsInThemAreNeverOpened)
 {
 	require_prerequisites();
 	Container c;
-	c.start();
-	ASSERT_EQ(c.ask("a"), "a 1");
 	std::string images = c.dir().path() + "/images";
-	ASSERT_FALSE(checkpoint(c, images));
-	ASSERT_TRUE(wait_gone(c.pid()));
-	c.delete_runc_container();
+	ASSERT_NO_FATAL_FAILURE(start_checkpoint_and_stop(c, images));
 	std::string good = read_file(images + "/descriptors.json");
 
 	write_file(images + "/descriptors.json", "{not json");
