@@ -9,6 +9,7 @@
 #include "checkpoint_target.hpp"
 #include "stopwatch.hpp"
 #include "criu_config_file.hpp"
+#include "criu_host_hints.hpp"
 #include "criu_dir_check.hpp"
 #include "criu_log.hpp"
 #include "criu_version.hpp"
@@ -78,6 +79,12 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	OciConfig config = load_oci_config(spec);
 	std::string rootfs = resolve_rootfs(spec, config);
 	std::string identity = criu_binary_identity(opts.criu_path);
+	// A lazy dump serves pages from its own page server: refuse it before
+	// the container is frozen where CRIU could not serve a single page.
+	if (opts.lazy_pages && !opts.pre_dump)
+		if (std::string limit = lazy_pages_host_limit(read_host_facts()); !limit.empty())
+			throw Error(CCR_ERR_UNSUPPORTED,
+				    "container " + spec.id + ": a lazy checkpoint cannot work here: " + limit);
 	OperationDirs dirs = open_operation_dirs(opts, true);
 	require_parent_images(opts, dirs);
 	check_criu_dirs(dirs);

@@ -23,6 +23,13 @@ HostFacts read_host_facts();
 // first page request in "page-pipe: splice: ... Bad file descriptor".
 long criu_lazy_pipe_bytes(long page_size);
 
+// Why CRIU could not serve lazy pages from a dump on this host, with the
+// setting that fixes it, or "" when it can (CAP_SYS_RESOURCE, or pipes
+// large enough). Checked before a lazy dump starts: CRIU would otherwise
+// freeze and seize the container first and fail only at the first page
+// asked for, and a lazy restore fed by it could wait for pages forever.
+std::string lazy_pages_host_limit(const HostFacts &facts);
+
 // The hint for a CRIU failure whose log excerpt is `log`, or "" when none
 // applies. `lazy_dump`: the failed operation served lazy pages.
 std::string host_hint(std::string_view log, bool lazy_dump, const HostFacts &facts);

@@ -57,3 +57,20 @@ TEST(CriuHostHints, MissingIptablesRestoreIsNamed)
 }
 
 } // namespace
+
+TEST(CriuHostHints, ALazyDumpIsRefusedUpFrontOnlyWhereCriuCannotServePages)
+{
+	ccr::HostFacts small;
+	small.page_size = 4096;
+	small.pipe_max_size = 1048576;
+	EXPECT_NE(ccr::lazy_pages_host_limit(small).find("sysctl -w fs.pipe-max-size=3354624"), std::string::npos);
+	ccr::HostFacts roomy = small;
+	roomy.pipe_max_size = 4194304;
+	EXPECT_EQ(ccr::lazy_pages_host_limit(roomy), "");
+	ccr::HostFacts capable = small;
+	capable.cap_sys_resource = true;
+	EXPECT_EQ(ccr::lazy_pages_host_limit(capable), "");
+	ccr::HostFacts unknown = small;
+	unknown.pipe_max_size = -1;
+	EXPECT_EQ(ccr::lazy_pages_host_limit(unknown), "");
+}
