@@ -75,8 +75,9 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	log_info(log, "{} of container {} (pid {}) into {}", opts.pre_dump ? "pre-dump" : "checkpoint", spec.id,
 		 spec.pid, opts.images_dir);
 	require_live_process(spec);
-	require_container_init(spec);
 	OciConfig config = load_oci_config(spec);
+	const OciNamespace *pid_ns = config.find_namespace("pid");
+	require_container_init(spec, pid_ns ? pid_ns->path : "");
 	std::string rootfs = resolve_rootfs(spec, config);
 	std::string identity = criu_binary_identity(opts.criu_path);
 	// A lazy dump serves pages from its own page server: refuse it before

@@ -1,6 +1,7 @@
 #include "checkpoint_target.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -63,7 +64,7 @@ std::string without_trailing_slashes(std::string p)
 
 } // namespace
 
-void require_container_init(const ContainerSpec &spec)
+void require_container_init(const ContainerSpec &spec, const std::string &joined_pid_ns)
 {
 	if (spec.process_tree)
 		return;
@@ -73,6 +74,23 @@ void require_container_init(const ContainerSpec &spec)
 		throw Error(CCR_ERR_INVALID_ARGUMENT,
 			    who + " shares the caller's pid namespace: it is not a container's init (set "
 				  "ccr_container_set_process_tree() to checkpoint a plain process tree)");
+	if (!joined_pid_ns.empty()) {
+		// A container in a namespace it joined (Kubernetes'
+		// shareProcessNamespace, a CRI pod's POD pid mode): its init is not
+		// pid 1 there, but it must be in that very namespace.
+		struct stat joined {
+		}, own{};
+		std::string own_path = "/proc/" + std::to_string(spec.pid) + "/ns/pid";
+		if (::stat(joined_pid_ns.c_str(), &joined) != 0)
+			throw_errno("container " + spec.id + ": cannot read the pid namespace its config joins, " +
+				    joined_pid_ns);
+		if (::stat(own_path.c_str(), &own) != 0)
+			throw_errno("cannot read " + own_path);
+		if (joined.st_dev != own.st_dev || joined.st_ino != own.st_ino)
+			throw Error(CCR_ERR_INVALID_ARGUMENT, who + " is not in the pid namespace its config joins (" +
+								      joined_pid_ns + "): it is not this container's");
+		return;
+	}
 	if (pids.back() != "1")
 		throw Error(CCR_ERR_INVALID_ARGUMENT, who + " is pid " + pids.back() +
 							      " in its pid namespace, not its init: give the "

@@ -17,7 +17,10 @@ namespace ccr {
 // NSpid in /proc/<pid>/status is 1, and it is not the caller's namespace's
 // init), unless spec.process_tree says the caller means a plain process tree.
 // Throws CCR_ERR_INVALID_ARGUMENT naming the pid and what it is instead.
-void require_container_init(const ContainerSpec &spec);
+// `joined_pid_ns`: the pid namespace the container's config joins by path
+// (a pod's shared one, say), "" when the container has its own. The pid must
+// then be in that namespace rather than its init.
+void require_container_init(const ContainerSpec &spec, const std::string &joined_pid_ns);
 
 // The freezer CRIU will freeze must hold the container alone: not the root
 // of its hierarchy (every process on the host), and neither the caller's

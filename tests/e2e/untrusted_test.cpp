@@ -277,6 +277,43 @@ TEST(Untrusted, AProcessTreeIsCheckpointedWhenTheCallerSaysSo)
 	kill_and_reap(sleeper);
 }
 
+// A container that joins another's pid namespace by path (a pod that shares
+// one, as Kubernetes' shareProcessNamespace and CRI's POD pid mode do) is a
+// container although its init is not pid 1 there; a pid in another namespace
+// than the one its config joins is not this container's and is refused.
+TEST(Untrusted, AContainerInAJoinedPidNamespaceIsOneButNotAnyPid)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container pod;
+	pod.start();
+	ASSERT_EQ(pod.ask("a"), "a 1");
+	ContainerOptions shared;
+	shared.namespace_paths["pid"] = "/proc/" + std::to_string(pod.pid()) + "/ns/pid";
+	Container c(shared);
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+
+	ErrorPtr err = checkpoint(c, c.dir() / "images",
+				  [](ccr_options *o) { expect_ok(ccr_options_set_leave_running(o, 1)); });
+	EXPECT_FALSE(err) << describe(err);
+	EXPECT_EQ(c.ask("b"), "b 2");
+
+	Container other;
+	other.start();
+	ASSERT_EQ(other.ask("a"), "a 1");
+	ContainerPtr h = c.handle();
+	expect_ok(ccr_container_set_pid(h.get(), other.pid()));
+	OptionsPtr o = make_options(c.dir() / "images-other");
+	err.reset(ccr_checkpoint(nullptr, h.get(), o.get()));
+	ASSERT_TRUE(err) << "checkpointed a pid outside the pid namespace the config joins";
+	EXPECT_EQ(code_of(err), CCR_ERR_INVALID_ARGUMENT) << describe(err);
+	EXPECT_NE(std::string(ccr_error_message(err.get())).find("not in the pid namespace its config joins"),
+		  std::string::npos)
+		<< describe(err);
+	EXPECT_EQ(other.ask("b"), "b 2");
+	EXPECT_EQ(pod.ask("b"), "b 2");
+}
+
 #ifdef CCR_CLI_PATH
 // ccr run from inside the container's own freezer cgroup: refused at once
 // (today's CRIU froze the caller and the call never returned, time limit or
