@@ -154,7 +154,8 @@ CCR_EXTERN ccr_error *ccr_container_set_pid(ccr_container *container, int pid);
 
 /* Checkpoint refuses a pid that is not a container (checkpoint): the pid
  * must be the init of a pid namespace of its own (pid 1 inside it, not the
- * caller's namespace's init), and the freezer cgroup CRIU would freeze must
+ * caller's namespace's init) or, when the container's config joins a pid
+ * namespace by path (a pod sharing one), in that very namespace; the freezer cgroup CRIU would freeze must
  * be neither the root of its hierarchy nor the caller's cgroup (or an
  * ancestor of it); otherwise CCR_ERR_INVALID_ARGUMENT before CRIU starts.
  * With `enable` non-zero the pid may be any process: the root of a plain
