@@ -237,13 +237,13 @@ TEST(Untrusted, CheckpointRefusesAFreezerSharedWithTheHost)
 	ASSERT_GT(unshare, 0);
 	pid_t init = only_child_of(unshare);
 	ASSERT_GT(init, 0);
-	const std::string own_freezer = proc_cgroups(::getpid())["freezer"];
+	const std::string own_freezer = proc_cgroups(::getpid())[cgroup_v2_host() ? "" : "freezer"];
 	for (bool tree : {false, true}) {
 		ErrorPtr err = checkpoint_pid(
 			c, init, [](ccr_options *o) { expect_ok(ccr_options_set_criu_path(o, "/bin/false")); }, tree);
 		EXPECT_EQ(code_of(err), CCR_ERR_INVALID_ARGUMENT) << describe(err);
 		const std::string msg = message_of(err);
-		EXPECT_NE(msg.find("freezer cgroup /sys/fs/cgroup/freezer"), std::string::npos) << msg;
+		EXPECT_NE(msg.find("freezer cgroup " + cgroup_dir("freezer", "")), std::string::npos) << msg;
 		if (own_freezer == "/")
 			EXPECT_NE(msg.find("is the root of its hierarchy"), std::string::npos) << msg;
 		else
@@ -324,7 +324,7 @@ TEST(Untrusted, CheckpointRefusesACallerInTheTargetsFreezer)
 	Container c;
 	c.start();
 	ASSERT_EQ(c.ask("a"), "a 1");
-	const std::string freezer = "/sys/fs/cgroup/freezer" + proc_cgroups(c.pid())["freezer"];
+	const std::string freezer = cgroup_dir("freezer", proc_cgroups(c.pid())[cgroup_v2_host() ? "" : "freezer"]);
 	const std::string out = c.dir() / "cli.out";
 	int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ASSERT_GE(fd, 0);
@@ -347,7 +347,10 @@ TEST(Untrusted, CheckpointRefusesACallerInTheTargetsFreezer)
 			std::this_thread::sleep_for(std::chrono::milliseconds(100));
 	}
 	if (!exited) {
-		write_file(freezer + "/freezer.state", "THAWED");
+		if (cgroup_v2_host())
+			write_file(freezer + "/cgroup.freeze", "0");
+		else
+			write_file(freezer + "/freezer.state", "THAWED");
 		kill_and_reap(cli);
 		FAIL() << "ccr checkpoint from inside the container's freezer did not return in 60 s";
 	}
@@ -482,12 +485,6 @@ TEST(Untrusted, CriusFilesAreCheckedBeforeACheckpoint)
 	EXPECT_EQ(c.ask("b"), "b 2");
 }
 
-namespace {
-
-const std::string kPidsRoot = "/sys/fs/cgroup/pids";
-
-} // namespace
-
 // Images whose processes sat in cgroups below the container's (here a
 // child of the init, in <cgroup>/inner/most): CRIU recreates those on
 // restore, below the container's cgroup. A restore that dies afterwards must
@@ -496,7 +493,10 @@ const std::string kPidsRoot = "/sys/fs/cgroup/pids";
 TEST(Untrusted, AFailedRestoreRemovesNestedCgroups)
 {
 	E2E_REQUIRE_PREREQUISITES();
-	ASSERT_TRUE(path_exists(kPidsRoot + "/cgroup.procs")) << "no v1 pids hierarchy at " << kPidsRoot;
+	// One hierarchy to watch: v1's pids, or the v2 one.
+	const std::string root = cgroup_dir("pids", "");
+	const std::string key = cgroup_v2_host() ? "" : "pids";
+	ASSERT_TRUE(path_exists(root + "/cgroup.procs")) << "no cgroup hierarchy at " << root;
 	ContainerOptions opts;
 	opts.args = {"sh", "-c", "sleep 100000 & i=0; while read line; do i=$((i+1)); echo \"$line $i\"; done"};
 	Container c(opts);
@@ -504,13 +504,13 @@ TEST(Untrusted, AFailedRestoreRemovesNestedCgroups)
 	ASSERT_EQ(c.ask("a"), "a 1");
 	pid_t sleeper = only_child_of(c.pid());
 	ASSERT_GT(sleeper, 0);
-	const std::string own = kPidsRoot + proc_cgroups(c.pid())["pids"];
-	ASSERT_EQ(own, kPidsRoot + c.cgroup_path());
+	const std::string own = root + proc_cgroups(c.pid())[key];
+	ASSERT_EQ(own, root + c.cgroup_path());
 	const std::string nested = own + "/inner/most";
 	ASSERT_EQ(::mkdir((own + "/inner").c_str(), 0755), 0);
 	ASSERT_EQ(::mkdir(nested.c_str(), 0755), 0);
 	write_file(nested + "/cgroup.procs", std::to_string(sleeper));
-	ASSERT_EQ(proc_cgroups(sleeper)["pids"], c.cgroup_path() + "/inner/most");
+	ASSERT_EQ(proc_cgroups(sleeper)[key], c.cgroup_path() + "/inner/most");
 
 	std::string images = c.dir() / "images";
 	ASSERT_FALSE(checkpoint(c, images));
