@@ -17,7 +17,7 @@
 namespace {
 
 const char *const kNames[] = {"pstree.img", "inventory.img", "cgroup.img", "ids-1.img",
-			      "ids-2.img",  "ids-3.img",     "ids-7.img",  "ids-42.img"};
+			      "ids-2.img",  "ids-3.img",     "ids-7.img",  "ids-8.img"};
 constexpr size_t kNameCount = sizeof(kNames) / sizeof(kNames[0]);
 
 int images_dir()

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <string>
 #include <vector>
@@ -176,6 +178,38 @@ bool has(const std::string &s, const std::string &part)
 TEST_F(ImageVerifier, AContainerCheckpointPasses)
 {
 	EXPECT_NO_THROW(ccr::verify_images(fd_.get(), expect_));
+}
+
+// The fuzz seed holds pstree.img, inventory.img, cgroup.img and ids-*.img of
+// a real checkpoint of the e2e busybox container (runc, new pid, network,
+// ipc, uts and mount namespaces; CRIU 4.1.1), each behind a byte naming the
+// file and a 16-bit length. It passes with the config's namespaces, and is
+// refused when the config also asks for a user namespace (the container
+// had none: its tasks are in the dumping host's).
+TEST_F(ImageVerifier, ARealContainerCheckpointPasses)
+{
+	const char *names[] = {"pstree.img", "inventory.img", "cgroup.img", "ids-1.img",
+			       "ids-2.img",  "ids-3.img",     "ids-7.img",  "ids-8.img"};
+	for (const char *n : names)
+		::unlink((dir_ + "/" + n).c_str());
+	std::ifstream in(std::string(CCR_SOURCE_DIR) + "/tests/fuzz/corpus/image_verifier/busybox-container.bin",
+			 std::ios::binary);
+	ASSERT_TRUE(in);
+	std::string seed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	size_t pos = 0, files = 0;
+	while (pos + 3 <= seed.size()) {
+		size_t len = size_t(uint8_t(seed[pos + 1])) | (size_t(uint8_t(seed[pos + 2])) << 8);
+		ASSERT_LE(pos + 3 + len, seed.size());
+		write(names[uint8_t(seed[pos]) % 8], seed.substr(pos + 3, len));
+		pos += 3 + len;
+		files++;
+	}
+	ASSERT_EQ(files, 5u);
+	expect_.new_namespaces = {"pid", "network", "ipc", "uts", "mount"};
+	EXPECT_NO_THROW(ccr::verify_images(fd_.get(), expect_));
+	expect_.new_namespaces.push_back("user");
+	EXPECT_TRUE(has(refusal(), "ids-1.img: ids.user_ns_id is the dumping host's user namespace"))
+		<< "runc made no user namespace here";
 }
 
 TEST_F(ImageVerifier, TwoRootTasksAreRefused)
