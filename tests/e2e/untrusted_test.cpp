@@ -526,7 +526,8 @@ size_t mounts_naming(const std::string &part)
 } // namespace
 
 // The reproduction: a plain host process, checkpointed as a process
-// tree (no freezer), restored "into" the busybox bundle, whose config asks
+// tree (no freezer), restored (directly, and exported then imported) "into"
+// the busybox bundle, whose config asks
 // for new pid, network, ipc, uts and mount namespaces. CRIU would put it
 // back in the restoring host's namespaces with the host's / as its root.
 // The images say the task lived in the dumping CRIU's own namespaces:
@@ -563,20 +564,35 @@ TEST(Untrusted, ARestoreOfAHostProcessIntoNewNamespacesIsRefused)
 	const std::string images = c.dir() / "images";
 	ASSERT_TRUE(path_exists(images + "/ids-" + std::to_string(sleeper) + ".img"));
 
-	const std::vector<pid_t> sleeps_before = children_named("sleep");
-	const size_t mounts_before = mounts_naming(c.id());
-	err = restore(c, images);
-	ASSERT_TRUE(err) << "a host process was restored into the container's namespaces";
-	EXPECT_EQ(code_of(err), CCR_ERR_IMAGE) << describe(err);
-	EXPECT_NE(message_of(err).find("ids-" + std::to_string(sleeper) +
-				       ".img: ids.pid_ns_id is the dumping host's pid namespace, but the config asks "
-				       "for a new one"),
-		  std::string::npos)
-		<< message_of(err);
-	EXPECT_EQ(children_named("sleep"), sleeps_before) << "a process was restored";
-	EXPECT_EQ(children_named("criu"), std::vector<pid_t>{}) << "CRIU was started";
-	for (const char *controller : {"pids", "memory", "freezer", "cpu,cpuacct"})
-		EXPECT_FALSE(path_exists(cgroup_dir(controller, c.cgroup_path())))
-			<< controller << " cgroup " << c.cgroup_path() << " was created";
-	EXPECT_EQ(mounts_naming(c.id()), mounts_before) << "a mount was left";
+	// The same images as they come out of an exported and imported archive,
+	// the path: import accepts them (it checks the unpacking only).
+	const std::string archive = c.dir() / "host-process.tar";
+	const std::string imported = c.dir() / "imported";
+	{
+		ContainerPtr h = c.handle();
+		OptionsPtr o = make_options(images);
+		ASSERT_CCR_OK(ccr_archive_export(archive.c_str(), h.get(), o.get(), nullptr));
+	}
+	ASSERT_CCR_OK(ccr_archive_import(archive.c_str(), imported.c_str()));
+
+	for (const std::string &from : {images, imported + "/checkpoint"}) {
+		SCOPED_TRACE(from);
+		const std::vector<pid_t> sleeps_before = children_named("sleep");
+		const size_t mounts_before = mounts_naming(c.id());
+		err = restore(c, from);
+		ASSERT_TRUE(err) << "a host process was restored into the container's namespaces";
+		EXPECT_EQ(code_of(err), CCR_ERR_IMAGE) << describe(err);
+		EXPECT_NE(
+			message_of(err).find("ids-" + std::to_string(sleeper) +
+					     ".img: ids.pid_ns_id is the dumping host's pid namespace, but the config "
+					     "asks for a new one"),
+			std::string::npos)
+			<< message_of(err);
+		EXPECT_EQ(children_named("sleep"), sleeps_before) << "a process was restored";
+		EXPECT_EQ(children_named("criu"), std::vector<pid_t>{}) << "CRIU was started";
+		for (const char *controller : {"pids", "memory", "freezer", "cpu,cpuacct"})
+			EXPECT_FALSE(path_exists(cgroup_dir(controller, c.cgroup_path())))
+				<< controller << " cgroup " << c.cgroup_path() << " was created";
+		EXPECT_EQ(mounts_naming(c.id()), mounts_before) << "a mount was left";
+	}
 }
