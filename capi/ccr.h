@@ -668,14 +668,23 @@ CCR_EXTERN ccr_error *ccr_checkpoint(ccr_result **out, const ccr_container *cont
  * descriptors.json is a small regular file naming pipes only; the OCI config
  * and the CRIU config file are regular files; the cgroup path has no "." or
  * "..". Mounts ccr derives from the config resolve inside the rootfs.
+ * The images are checked against the container description
+ * (CCR_ERR_IMAGE naming the image file and the field, before anything is
+ * created): pstree.img holds one process tree (one root task, every parent
+ * a task of the tree, no pid twice, at most 65536 tasks); for each namespace
+ * the config creates (listed without a path), no task of the tree was in
+ * the dumping CRIU's own namespace of that type (ids-<pid>.img against
+ * inventory.img root_ids): the checkpoint of a host process is refused
+ * rather than restored into the host's namespaces; cgroup.img's paths and
+ * directory names have no ".", ".." or empty component (nesting and count
+ * capped), so CRIU creates cgroups only below the hierarchies' roots.
  *
- * What it does NOT verify, and so trusts the images for: CRIU restores the
- * process tree, namespaces, root, mounts, cgroups, memory and registers the
- * images describe. ccr does not yet check them against the container
- * description, so images from someone else (an imported archive) can give
- * the restored processes host namespaces, a host root or host files, and
- * run whatever code they carry. Restore only images whose origin you trust
- * as you would trust a binary.
+ * What it does NOT verify, and so trusts the images for: the mounts and
+ * root the images describe (a checkpoint whose tasks had their own mount
+ * namespace may still hold binds of host paths), devices and files, that
+ * cgroup paths stay below the container's own cgroup, memory, registers and
+ * whatever code the images carry: an image is a program. Restore only
+ * images whose origin you trust as you would trust a binary.
  *
  * Once CRIU has restored the container the call succeeds and gives its pid:
  * what fails after that (reading CRIU's statistics) is a warning on the
@@ -815,9 +824,10 @@ CCR_EXTERN ccr_error *ccr_archive_export(const char *archive_path, const ccr_con
  * Nothing in the archive is acted on: spec.dump and config.dump are not read,
  * deleted.files is not applied and rootfs-diff.tar is not unpacked. But the
  * images themselves are what CRIU restores: see ccr_restore() for what ccr
- * checks in them before a restore and what it trusts them for (today: their
- * namespaces, mounts, root and memory). A safe unpack does not make an
- * archive from an untrusted source safe to restore.
+ * checks in them before a restore (one process tree, namespaces new where
+ * the config asks, cgroup paths without "..") and what it trusts them for
+ * (mounts, root, devices, memory). A safe unpack does not make an archive
+ * from an untrusted source safe to restore.
  * Thread-safe.
  * Errors: CCR_ERR_IMAGE (a refused entry, named, with what is wrong with it;
  * a corrupt or truncated archive; no checkpoint/inventory.img),

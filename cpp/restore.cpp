@@ -17,6 +17,7 @@
 #include "descriptors.hpp"
 #include "external_mounts.hpp"
 #include "log.hpp"
+#include "image_verifier.hpp"
 #include "namespaces.hpp"
 #include "oci_config.hpp"
 #include "operation_common.hpp"
@@ -77,6 +78,16 @@ void explain_missing_lazy_pages_daemon(Error &err, const Options &opts, const Op
 		     "/lazy-pages.socket (start `criu lazy-pages` with this work directory first)");
 }
 
+// What the images must agree with: the namespaces the config creates.
+ImageExpectations image_expectations(const OciConfig &config)
+{
+	ImageExpectations e;
+	for (const auto &ns : config.namespaces)
+		if (ns.path.empty())
+			e.new_namespaces.push_back(ns.type);
+	return e;
+}
+
 } // namespace
 
 OperationResult restore(const ContainerSpec &spec, const Options &opts)
@@ -90,6 +101,9 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	OperationDirs dirs = open_operation_dirs(opts, false);
 	check_criu_dirs(dirs);
 	std::vector<std::string> descriptors = read_descriptors(dirs.images.get());
+	// Before anything is created: images that do not fit the container
+	// description are refused with nothing to undo.
+	verify_images(dirs.images.get(), image_expectations(config));
 
 	auto hierarchies = host_cgroup_hierarchies();
 	auto cgroup_paths = cgroup_paths_of(spec, config);

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 build=${CCR_FUZZ_BUILD_DIR:-$top/build-fuzz}
-all_targets=(oci_config descriptors criu_response criu_image archive_import)
+all_targets=(oci_config descriptors criu_response criu_image archive_import image_verifier)
 usage="usage: $0 [--seconds N | --runs N] [target...]; targets: ${all_targets[*]}"
 limit=(-max_total_time=20)
 case "${1:-}" in

@@ -71,10 +71,12 @@ const Command kCommands[] = {
 	 "  runc restore -d), so give ccr the pipes the container should have.\n"
 	 "  Checked before CRIU starts: the images and work directories are private and\n"
 	 "  hold no symlink (but a parent beside the images), fifo or device; the\n"
-	 "  config is a regular file. Trusted, not checked: the namespaces, root,\n"
-	 "  mounts, cgroups and memory the images describe are what CRIU restores, so\n"
-	 "  restore only images whose origin you trust. Once CRIU has restored the\n"
-	 "  container ccr exits 0 with its pid; later problems are warnings.\n"
+	 "  config is a regular file; the images hold one process tree, no task in the\n"
+	 "  dumping host's namespace of a type the config makes new, and no \".\" or\n"
+	 "  \"..\" in cgroup paths. Trusted, not checked: the root, mounts, devices and\n"
+	 "  memory the images describe are what CRIU restores, so restore only images\n"
+	 "  whose origin you trust. Once CRIU has restored the container ccr exits 0\n"
+	 "  with its pid; later problems are warnings.\n"
 	 "  --pid-file FILE         write the restored init's pid here\n"
 	 "  --cgroup-path PATH      restore into this cgroup instead of the config's\n"
 	 "  --console-socket PATH   send a restored terminal's master to this socket\n"},
@@ -103,10 +105,10 @@ const Command kCommands[] = {
 	 "  --max-ratio N            unpacked bytes per archive byte, past 256 MiB (default 1000)\n"
 	 "  --timeout-ms N           give up after N milliseconds\n"
 	 "  Restore from DEST_DIR/checkpoint with the container's own bundle. ccr checks\n"
-	 "  CRIU's files there (no symlinks but a parent beside it, no fifos) before a\n"
-	 "  restore, but does not yet verify the images against the bundle: CRIU restores\n"
-	 "  the namespaces, mounts and memory the images describe. Import only archives\n"
-	 "  whose origin you trust.\n",
+	 "  CRIU's files there (no symlinks but a parent beside it, no fifos) and the\n"
+	 "  images' process tree, namespaces and cgroup paths against the bundle before\n"
+	 "  a restore (see ccr restore --help), but CRIU restores the root, mounts and\n"
+	 "  memory the images describe. Import only archives whose origin you trust.\n",
 	 2},
 };
 

@@ -540,3 +540,96 @@ TEST(Untrusted, AFailedRestoreRemovesNestedCgroups)
 	EXPECT_FALSE(path_exists(own + "/inner")) << "CRIU's nested cgroup was left behind";
 	EXPECT_FALSE(path_exists(own)) << "the container's cgroup was left behind";
 }
+
+namespace {
+
+// Lines of /proc/self/mountinfo naming `part`.
+size_t mounts_naming(const std::string &part)
+{
+	size_t n = 0;
+	std::string all = read_file("/proc/self/mountinfo");
+	size_t pos = 0;
+	while (pos < all.size()) {
+		size_t end = all.find('\n', pos);
+		if (end == std::string::npos)
+			end = all.size();
+		if (all.substr(pos, end - pos).find(part) != std::string::npos)
+			n++;
+		pos = end + 1;
+	}
+	return n;
+}
+
+} // namespace
+
+// The reproduction: a plain host process, checkpointed as a process
+// tree (no freezer), restored (directly, and exported then imported) "into"
+// the busybox bundle, whose config asks
+// for new pid, network, ipc, uts and mount namespaces. CRIU would put it
+// back in the restoring host's namespaces with the host's / as its root.
+// The images say the task lived in the dumping CRIU's own namespaces:
+// refused before CRIU starts, naming the image and the field, with nothing
+// created (no process, no cgroup directory, no mount).
+TEST(Untrusted, ARestoreOfAHostProcessIntoNewNamespacesIsRefused)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container c;
+	// Only stdio (/dev/null): a descriptor the test inherited (tests/cgroup2/
+	// view.sh leaves one on a mount of its private namespace) would make
+	// CRIU fail the dump.
+	pid_t sleeper = ::fork();
+	if (sleeper == 0) {
+		int null = ::open("/dev/null", O_RDWR);
+		::dup2(null, 0);
+		::dup2(null, 1);
+		::dup2(null, 2);
+		::close_range(3, ~0u, 0);
+		::execlp("sleep", "sleep", "1000", nullptr);
+		::_exit(127);
+	}
+	ASSERT_GT(sleeper, 0);
+	ErrorPtr err = checkpoint_pid(
+		c, sleeper,
+		[](ccr_options *o) {
+			expect_ok(ccr_options_set_freeze_cgroup(o, ""));
+			expect_ok(ccr_options_set_shell_job(o, 1));
+		},
+		true);
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_TRUE(wait_gone(sleeper)) << "CRIU dumped the host process: it is gone";
+	kill_and_reap(sleeper);
+	const std::string images = c.dir() / "images";
+	ASSERT_TRUE(path_exists(images + "/ids-" + std::to_string(sleeper) + ".img"));
+
+	// The same images as they come out of an exported and imported archive,
+	// the path: import accepts them (it checks the unpacking only).
+	const std::string archive = c.dir() / "host-process.tar";
+	const std::string imported = c.dir() / "imported";
+	{
+		ContainerPtr h = c.handle();
+		OptionsPtr o = make_options(images);
+		ASSERT_CCR_OK(ccr_archive_export(archive.c_str(), h.get(), o.get(), nullptr));
+	}
+	ASSERT_CCR_OK(ccr_archive_import(archive.c_str(), imported.c_str()));
+
+	for (const std::string &from : {images, imported + "/checkpoint"}) {
+		SCOPED_TRACE(from);
+		const std::vector<pid_t> sleeps_before = children_named("sleep");
+		const size_t mounts_before = mounts_naming(c.id());
+		err = restore(c, from);
+		ASSERT_TRUE(err) << "a host process was restored into the container's namespaces";
+		EXPECT_EQ(code_of(err), CCR_ERR_IMAGE) << describe(err);
+		EXPECT_NE(
+			message_of(err).find("ids-" + std::to_string(sleeper) +
+					     ".img: ids.pid_ns_id is the dumping host's pid namespace, but the config "
+					     "asks for a new one"),
+			std::string::npos)
+			<< message_of(err);
+		EXPECT_EQ(children_named("sleep"), sleeps_before) << "a process was restored";
+		EXPECT_EQ(children_named("criu"), std::vector<pid_t>{}) << "CRIU was started";
+		for (const char *controller : {"pids", "memory", "freezer", "cpu,cpuacct"})
+			EXPECT_FALSE(path_exists(cgroup_dir(controller, c.cgroup_path())))
+				<< controller << " cgroup " << c.cgroup_path() << " was created";
+		EXPECT_EQ(mounts_naming(c.id()), mounts_before) << "a mount was left";
+	}
+}
