@@ -283,7 +283,9 @@ TEST(CgroupV2, HostMountOptionsStayAsTheyWereThroughCcrNotThroughRunc)
 	// Runs `op` (which returns false on a failure it reported) with the
 	// options set just before; `keeps`: whether they must be as set after.
 	auto step = [&](const std::string &what, bool keeps, const std::function<bool(int)> &op) {
-		for (int attempt = 0; attempt < 5; attempt++) {
+		for (int attempt = 0; attempt < 20; attempt++) {
+			if (attempt > 0)
+				std::this_thread::sleep_for(250ms); // let the other run's CRIU finish
 			set_cgroup2_options(original.mountpoint, wanted);
 			ASSERT_EQ(joined(cgroup2_mount().options), joined(wanted));
 			ForeignCriuWatch watch;
