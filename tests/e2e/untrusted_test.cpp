@@ -577,8 +577,12 @@ TEST(Untrusted, ARestoreOfAHostProcessIntoNewNamespacesIsRefused)
 	// Only stdio (/dev/null): a descriptor the test inherited (tests/cgroup2/
 	// view.sh leaves one on a mount of its private namespace) would make
 	// CRIU fail the dump.
+	// Its own session too: CRIU refuses a task whose session leader lies
+	// outside its pid namespace, which is the case when the test itself runs
+	// in a pid namespace entered without a new session (CI does).
 	pid_t sleeper = ::fork();
 	if (sleeper == 0) {
+		::setsid();
 		int null = ::open("/dev/null", O_RDWR);
 		::dup2(null, 0);
 		::dup2(null, 1);
