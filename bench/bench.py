@@ -1470,24 +1470,6 @@ class Report:
         return True
 
 
-def update_readme(readme, out, md):
-    """Puts the latest table into bench/README.md between its markers, when
-    the results went to bench/results (the default)."""
-    begin, end = "<!-- latest results: begin -->", "<!-- latest results: end -->"
-    if os.path.abspath(out) != os.path.join(os.path.dirname(readme), "results"):
-        return
-    try:
-        text = open(readme).read()
-    except OSError:
-        return
-    if begin not in text or end not in text:
-        return
-    body = md.split("\n", 1)[1].replace("\n## ", "\n### ")  # under the README's own headings
-    new = text[:text.index(begin) + len(begin)] + "\n" + body.strip() + "\n" + text[text.index(end):]
-    with open(readme, "w") as f:
-        f.write(new)
-
-
 def host_facts(bench):
     def out(cmd):
         try:
@@ -1630,7 +1612,6 @@ def main():
                        "lazy": lazy,
                        "errors": b.errors}, f, indent=1)
         rep.chart(os.path.join(a.out, "latest.png"))
-        update_readme(os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md"), a.out, md)
         print(md)
         return 1 if b.errors and not b.results else 0
     except KeyboardInterrupt:
