@@ -8,13 +8,19 @@
 #   bash scripts/fuzz.sh --seconds 300
 #   bash scripts/fuzz.sh --runs 10000000  # the figure docs/reliability.md quotes
 #   bash scripts/fuzz.sh --runs 10000000 archive_import   # named targets only
+#   bash scripts/fuzz.sh --grow --seconds 600 oci_config  # a long run that keeps
+#       what it found: the new inputs are merged (minimized, libFuzzer's
+#       -merge=1) into tests/fuzz/corpus/<target>/, to be committed, so that
+#       CI's bounded run starts where the long runs ended.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 build=${CCR_FUZZ_BUILD_DIR:-$top/build-fuzz}
 all_targets=(oci_config descriptors criu_response criu_image archive_import image_verifier)
-usage="usage: $0 [--seconds N | --runs N] [target...]; targets: ${all_targets[*]}"
+usage="usage: $0 [--grow] [--seconds N | --runs N] [target...]; targets: ${all_targets[*]}"
 limit=(-max_total_time=20)
+grow=0
+if [ "${1:-}" = --grow ]; then grow=1; shift; fi
 case "${1:-}" in
   --seconds) limit=(-max_total_time="${2:?$usage}"); shift 2 ;;
   --runs) limit=(-runs="${2:?$usage}"); shift 2 ;;
@@ -49,4 +55,11 @@ for target in "${targets[@]}"; do
     { tail -n 40 "$out/$target.log" >&2; echo "fuzz: $target crashed; input in $out/$target/" >&2; exit 1; }
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$target.log" | tail -n1)
   echo "fuzz: $target ran ${runs:-?} inputs without a finding"
+  if [ "$grow" = 1 ]; then
+    mkdir -p "$seeds"
+    before=$(find "$seeds" -type f | wc -l)
+    "$build/tests/fuzz/fuzz_$target" -merge=1 "$seeds" "$out/$target" >"$out/$target.merge.log" 2>&1 ||
+      { tail -n 20 "$out/$target.merge.log" >&2; echo "fuzz: merging $target's inputs failed" >&2; exit 1; }
+    echo "fuzz: $target corpus grew from $before to $(find "$seeds" -type f | wc -l) inputs ($seeds)"
+  fi
 done

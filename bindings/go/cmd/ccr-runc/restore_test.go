@@ -7,6 +7,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,7 +205,8 @@ func TestCcrRuncRestoreForeground(t *testing.T) {
 			mustRun(t, nil, gen.path, "--root", c.runcRoot, "delete", c.id)
 
 			cIn, cOut, cErr := c.pipes()
-			cmd := exec.Command(ccrRuncBinary(t), "--root", c.runcRoot, "restore", "--image-path", img,
+			logFile := filepath.Join(c.dir, "ccr-runc-restore.log")
+			cmd := exec.Command(ccrRuncBinary(t), "--root", c.runcRoot, "--log", logFile, "restore", "--image-path", img,
 				"--bundle", c.bundle, c.id)
 			cmd.Env = append(os.Environ(), "CCR_RUNC_REAL="+gen.path)
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = cIn, cOut, cErr
@@ -225,7 +227,23 @@ func TestCcrRuncRestoreForeground(t *testing.T) {
 					<-done
 				}
 			})
-			c.wantAnswer("b", "b 2")
+			if got := c.ask("b"); got != "b 2" {
+				// Say why: ccr-runc's outcome and log, and the end of CRIU's.
+				outcome := "still running"
+				select {
+				case err := <-done:
+					outcome = fmt.Sprintf("exited: %v", err)
+					done <- err // for the cleanup
+				case <-time.After(10 * time.Second):
+				}
+				logged, _ := os.ReadFile(logFile)
+				criuLog, _ := os.ReadFile(filepath.Join(img, "restore.log"))
+				if len(criuLog) > 3000 {
+					criuLog = criuLog[len(criuLog)-3000:]
+				}
+				t.Fatalf("container answered %q to \"b\", want \"b 2\"; ccr-runc %s; its log: %s\nCRIU's restore log ends:\n%s",
+					got, outcome, logged, criuLog)
+			}
 			// The container runs as soon as CRIU resumes it; ccr-runc
 			// records it for runc when ccr's restore has returned.
 			if !waitFor(20*time.Second, func() bool { st, pid := c.runcState(); return st == "running" && pid > 0 }) {
