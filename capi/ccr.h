@@ -36,6 +36,15 @@
 #define CCR_EXTERN
 #endif
 
+/* Marks a function that stays in the ABI but should not be used in new code
+ * (docs/api-stability.md). A wrapper that exposes it on purpose (a binding)
+ * defines CCR_NO_DEPRECATED_WARNINGS before including this header. */
+#if defined(CCR_BUILDING_LIBRARY) || defined(CCR_NO_DEPRECATED_WARNINGS)
+#define CCR_DEPRECATED(why)
+#else
+#define CCR_DEPRECATED(why) __attribute__((deprecated(why)))
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -431,6 +440,7 @@ CCR_EXTERN ccr_error *ccr_options_set_network_lock(ccr_options *options, ccr_net
 
 /* Adds a veth pair: `inside` in the container, `outside` on the host
  * (restore). CRIU calls this deprecated in favour of external entries. */
+CCR_DEPRECATED("CRIU deprecates veth pairs: use ccr_options_add_external(\"veth[inside]:outside\")")
 CCR_EXTERN ccr_error *ccr_options_add_veth_pair(ccr_options *options, const char *inside, const char *outside);
 
 /* --- Files and mounts ------------------------------------------------------ */
@@ -482,6 +492,7 @@ CCR_EXTERN ccr_error *ccr_options_add_external(ccr_options *options, const char 
 
 /* Marks an external unix socket by inode (checkpoint). Deprecated by CRIU in
  * favour of ccr_options_add_external("unix[ino]"). */
+CCR_DEPRECATED("CRIU deprecates this: use ccr_options_add_external(\"unix[ino]\")")
 CCR_EXTERN ccr_error *ccr_options_add_unix_sk_inode(ccr_options *options, uint32_t inode);
 
 /* Hands CRIU the caller's descriptor `fd` for the resource named `key` in

@@ -2,6 +2,7 @@ package ccr
 
 /*
 #include <stdlib.h>
+#define CCR_NO_DEPRECATED_WARNINGS // the binding offers every setter, these two included
 #include <ccr.h>
 */
 import "C"
