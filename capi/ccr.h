@@ -676,7 +676,8 @@ CCR_EXTERN ccr_error *ccr_checkpoint(ccr_result **out, const ccr_container *cont
  *  - namespaces (ids-<pid>.img against inventory.img root_ids, the dumping
  *    CRIU's own): a type the config creates (no path) is not the dumper's,
  *    for any task; network or pid given by path is recorded as external
- *    under the key ccr hands back; a type the config does not list is the
+ *    under the key ccr hands back (or, when the path is the caller's own
+ *    namespace, the dumper's); a type the config does not list is the
  *    dumper's (time and cgroup aside); ipc, uts, user and time given by
  *    path, and types joined with ccr_options_add_join_ns(), are joined by
  *    CRIU whatever the images say. The checkpoint of a host process is

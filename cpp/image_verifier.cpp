@@ -243,7 +243,9 @@ void check_external_namespace(int dirfd, const ExternalKind &kind, uint32_t id)
 //     and no other task's is;
 //   - network or pid by path: not the dumper's, and the namespace is
 //     recorded as external under the key ccr hands back (else CRIU would
-//     make a new one);
+//     make a new one); or the dumper's when the path names the restoring
+//     side's own namespace (CRIU leaves the task there, which is where the
+//     config asks for it: a host-network pod's container);
 //   - ipc, uts, time or user by path, or any type the caller joins with
 //     join_ns: nothing (CRIU moves the root task into the joined one
 //     whatever the images say);
@@ -297,6 +299,8 @@ NamespaceFacts check_namespaces(int dirfd, const std::vector<Task> &tasks, const
 		if (listed(expect.joined_namespaces, type)) {
 			for (const auto &kind : kExternalKinds) {
 				if (type != kind.oci_type)
+					continue;
+				if (dumpers && listed(expect.joined_own_namespaces, type))
 					continue;
 				if (!has || dumpers)
 					refuse(root_name,

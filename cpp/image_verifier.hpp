@@ -70,6 +70,11 @@ struct ImageExpectations {
 	std::vector<std::string> new_namespaces;
 	// OCI types the config gives by path.
 	std::vector<std::string> joined_namespaces;
+	// Of those, the ones whose path names the restoring process's own
+	// namespace (a host-network pod's containers join the host's network
+	// namespace by path): a task CRIU leaves in the restoring side's
+	// namespace is then in the one the config names.
+	std::vector<std::string> joined_own_namespaces;
 	// OCI types the caller's own join_ns options join.
 	std::vector<std::string> caller_joined_namespaces;
 

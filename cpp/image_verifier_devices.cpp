@@ -30,13 +30,14 @@ inline constexpr uint32_t kTtyPty = 1, kTtyVt = 3, kTtySerial = 6;
 inline constexpr size_t kMaxTarEntries = 1u << 20;
 
 // A path below /dev a task may have open: a device the config gives, or a
-// file on one of the config's mounts below /dev (a pty, shared memory).
+// file on or at one of the config's mounts below /dev (a pty, shared
+// memory, a file the config binds there such as /dev/termination-log).
 bool allowed_dev_path(const std::string &name, const ImageExpectations &expect)
 {
 	if (expect.devices.count(name))
 		return true;
 	for (const auto &d : expect.dev_mounts)
-		if (at_or_below(name, d) && name != d)
+		if (at_or_below(name, d))
 			return true;
 	return false;
 }
@@ -50,6 +51,12 @@ void check_reg(const std::string &image, const criu::reg_file_entry &r, const Im
 	       OpenFiles &files)
 {
 	files.regs[r.id()] = r.name();
+	// The kernel names open files without "." or ".." (CRIU records what
+	// /proc says); one with them could reach /dev unnoticed.
+	const std::string padded = "/" + r.name() + "/";
+	if (padded.find("/../") != std::string::npos || padded.find("/./") != std::string::npos)
+		refuse(image,
+		       "reg file " + std::to_string(r.id()) + " name " + r.name() + " has a \".\" or \"..\" component");
 	if (at_or_below(r.name(), "/dev") && r.name() != "/dev" && !allowed_dev_path(r.name(), expect))
 		refuse(image, "reg file " + std::to_string(r.id()) + " name " + r.name() +
 				      " is no device the config lists (linux.devices and runc's defaults)");

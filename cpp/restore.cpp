@@ -90,6 +90,18 @@ std::string oci_namespace_type(const std::string &criu_name)
 	return criu_name;
 }
 
+// Whether the namespace the config names by path is this process's own
+// (what CRIU's restore is in) of that type; false when either cannot be
+// stat'ed (the restore then opens the path and says why).
+bool is_own_namespace(const OciNamespace &ns)
+{
+	const std::string name = ns.type == "network" ? "net" : ns.type == "mount" ? "mnt" : ns.type;
+	struct stat named, own;
+	if (::stat(ns.path.c_str(), &named) != 0 || ::stat(("/proc/self/ns/" + name).c_str(), &own) != 0)
+		return false;
+	return named.st_dev == own.st_dev && named.st_ino == own.st_ino;
+}
+
 // The device nodes runc gives every container, with their numbers.
 void add_default_devices(ImageExpectations &e)
 {
@@ -109,8 +121,11 @@ ImageExpectations image_expectations(const OciConfig &config, const Options &opt
 				     const std::vector<ExtMount> &ext_mounts)
 {
 	ImageExpectations e;
-	for (const auto &ns : config.namespaces)
+	for (const auto &ns : config.namespaces) {
 		(ns.path.empty() ? e.new_namespaces : e.joined_namespaces).push_back(ns.type);
+		if (!ns.path.empty() && is_own_namespace(ns))
+			e.joined_own_namespaces.push_back(ns.type);
+	}
 	for (const auto &j : opts.join_ns)
 		e.caller_joined_namespaces.push_back(oci_namespace_type(j[0]));
 	for (const auto &m : ext_mounts)
