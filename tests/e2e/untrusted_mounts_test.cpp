@@ -1,8 +1,9 @@
 // Images that would bring a host mount into the container (issue 19, case
 // 1): a real checkpoint of the busybox container, with one mount added to
 // its mountpoints image the way CRIU records a mount of a disk, is refused
-// before CRIU starts, naming the image and the mount, with nothing created;
-// the same images untouched restore.
+// before CRIU starts (directly, and exported then imported), naming the
+// image and the mount, with nothing created; the same images untouched
+// restore.
 #include <dirent.h>
 #include <sys/statfs.h>
 
@@ -182,20 +183,33 @@ TEST(Untrusted, ARestoreOfImagesWithAHostMountIsRefused)
 	put_string(disk, 14, root_fs_type());
 	write_file(path, original + le32(uint32_t(disk.size())) + disk);
 
-	const size_t mounts_before = mountinfo_lines_naming(c.id());
-	ErrorPtr err = restore(c, images);
-	ASSERT_TRUE(err) << "images mounting the host's disk were restored";
-	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_IMAGE) << describe(err);
-	const std::string msg = ccr_error_message(err.get());
-	EXPECT_NE(msg.find(name + ": mount " + std::to_string(max_id + 1000) + " at /data: a " + root_fs_type() +
-			   " file system from \"" + root->strings.at(8) + "\""),
-		  std::string::npos)
-		<< msg;
-	EXPECT_EQ(children_named("criu"), std::vector<pid_t>{}) << "CRIU was started";
-	for (const char *controller : {"pids", "memory", "freezer"})
-		EXPECT_FALSE(path_exists(cgroup_dir(controller, c.cgroup_path())))
-			<< controller << " cgroup " << c.cgroup_path() << " was created";
-	EXPECT_EQ(mountinfo_lines_naming(c.id()), mounts_before) << "a mount was left";
+	// The same images as an exported and imported archive carries them.
+	const std::string archive = c.dir() / "host-mount.tar";
+	const std::string imported = c.dir() / "imported";
+	{
+		ContainerPtr h = c.handle();
+		OptionsPtr o = make_options(images);
+		ASSERT_CCR_OK(ccr_archive_export(archive.c_str(), h.get(), o.get(), nullptr));
+	}
+	ASSERT_CCR_OK(ccr_archive_import(archive.c_str(), imported.c_str()));
+
+	for (const std::string &from : {images, imported + "/checkpoint"}) {
+		SCOPED_TRACE(from);
+		const size_t mounts_before = mountinfo_lines_naming(c.id());
+		ErrorPtr err = restore(c, from);
+		ASSERT_TRUE(err) << "images mounting the host's disk were restored";
+		EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_IMAGE) << describe(err);
+		const std::string msg = ccr_error_message(err.get());
+		EXPECT_NE(msg.find(name + ": mount " + std::to_string(max_id + 1000) + " at /data: a " +
+				   root_fs_type() + " file system from \"" + root->strings.at(8) + "\""),
+			  std::string::npos)
+			<< msg;
+		EXPECT_EQ(children_named("criu"), std::vector<pid_t>{}) << "CRIU was started";
+		for (const char *controller : {"pids", "memory", "freezer"})
+			EXPECT_FALSE(path_exists(cgroup_dir(controller, c.cgroup_path())))
+				<< controller << " cgroup " << c.cgroup_path() << " was created";
+		EXPECT_EQ(mountinfo_lines_naming(c.id()), mounts_before) << "a mount was left";
+	}
 
 	write_file(path, original);
 	ASSERT_CCR_OK(restore(c, images).release());
