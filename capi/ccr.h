@@ -679,23 +679,45 @@ CCR_EXTERN ccr_error *ccr_checkpoint(ccr_result **out, const ccr_container *cont
  * descriptors.json is a small regular file naming pipes only; the OCI config
  * and the CRIU config file are regular files; the cgroup path has no "." or
  * "..". Mounts ccr derives from the config resolve inside the rootfs.
- * The images are checked against the container description
- * (CCR_ERR_IMAGE naming the image file and the field, before anything is
- * created): pstree.img holds one process tree (one root task, every parent
- * a task of the tree, no pid twice, at most 65536 tasks); for each namespace
- * the config creates (listed without a path), no task of the tree was in
- * the dumping CRIU's own namespace of that type (ids-<pid>.img against
- * inventory.img root_ids): the checkpoint of a host process is refused
- * rather than restored into the host's namespaces; cgroup.img's paths and
- * directory names have no ".", ".." or empty component (nesting and count
- * capped), so CRIU creates cgroups only below the hierarchies' roots.
+ * The images are checked against the container description (the OCI config
+ * and these options), before anything is created; a mismatch is
+ * CCR_ERR_IMAGE naming the image file and the field:
+ *  - pstree.img holds one process tree (one root task, every parent a task
+ *    of the tree, no pid twice, at most 65536 tasks);
+ *  - namespaces (ids-<pid>.img against inventory.img root_ids, the dumping
+ *    CRIU's own): a type the config creates (no path) is not the dumper's,
+ *    for any task; network or pid given by path is recorded as external
+ *    under the key ccr hands back (or, when the path is the caller's own
+ *    namespace, the dumper's); a type the config does not list is the
+ *    dumper's (time and cgroup aside); ipc, uts, user and time given by
+ *    path, and types joined with ccr_options_add_join_ns(), are joined by
+ *    CRIU whatever the images say. The checkpoint of a host process is
+ *    refused rather than restored into the host's namespaces;
+ *  - root: the root task has a mount namespace of its own (never the
+ *    dumper's) whose one root mount is at "/"; CRIU mounts the container's
+ *    rootfs there;
+ *  - mounts (mountpoints-<id>.img): each is external with a key ccr or the
+ *    caller provides (the config's binds, devices, masked files, cgroup
+ *    binds; ccr_options_add_ext_mount(); CRIU's autodetected ones only with
+ *    auto_ext_mnt), a bind from the rootfs or from such an external mount, a
+ *    new proc, sysfs, tmpfs, devpts or mqueue, or a mount the config lists
+ *    (read-only where it says "ro"): no disk, overlay, devtmpfs or bind of a
+ *    host path comes from the images;
+ *  - devices: device nodes in tmpfs contents, files open below /dev, and
+ *    virtual terminals or serial lines are ones the config lists
+ *    (linux.devices with their numbers, runc's defaults);
+ *  - cgroups (cgroup.img): no ".", ".." or empty path component, nesting
+ *    and count capped, and every task's cgroup and every directory CRIU
+ *    makes at or below the cgroup this restore gives the container.
  *
- * What it does NOT verify, and so trusts the images for: the mounts and
- * root the images describe (a checkpoint whose tasks had their own mount
- * namespace may still hold binds of host paths), devices and files, that
- * cgroup paths stay below the container's own cgroup, memory, registers and
- * whatever code the images carry: an image is a program. Restore only
- * images whose origin you trust as you would trust a binary.
+ * What it does NOT verify, and so trusts the images for: memory, registers,
+ * open files' contents and positions, signal state, and the credentials
+ * the tasks had (uids, capabilities, no_new_privs, seccomp, LSM labels are
+ * restored as written, not compared with the config's process section), as
+ * well as cgroup properties (limits, v1 device rules), namespace sysctls and
+ * a new network namespace's interfaces and rules. An image is a program
+ * that runs with the capabilities it carries: restore only images whose
+ * origin you trust as you would trust a binary you run as root.
  *
  * Once CRIU has restored the container the call succeeds and gives its pid:
  * what fails after that (reading CRIU's statistics) is a warning on the
@@ -834,11 +856,13 @@ CCR_EXTERN ccr_error *ccr_archive_export(const char *archive_path, const ccr_con
  *
  * Nothing in the archive is acted on: spec.dump and config.dump are not read,
  * deleted.files is not applied and rootfs-diff.tar is not unpacked. But the
- * images themselves are what CRIU restores: see ccr_restore() for what ccr
- * checks in them before a restore (one process tree, namespaces new where
- * the config asks, cgroup paths without "..") and what it trusts them for
- * (mounts, root, devices, memory). A safe unpack does not make an archive
- * from an untrusted source safe to restore.
+ * images themselves are what CRIU restores, and they are not checked here:
+ * ccr_restore() checks them against the container description (one process
+ * tree; the namespaces, root, mounts, devices and cgroups the config and
+ * the caller provide, nothing from the host beyond those) and trusts them
+ * for the rest (memory, registers, credentials and capabilities, file
+ * contents): see ccr_restore(). A safe unpack does not make an archive from
+ * an untrusted source safe to restore.
  * Thread-safe.
  * Errors: CCR_ERR_IMAGE (a refused entry, named, with what is wrong with it;
  * a corrupt or truncated archive; no checkpoint/inventory.img),

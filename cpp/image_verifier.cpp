@@ -1,25 +1,66 @@
 #include "image_verifier.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
 #include <string_view>
 
-#include "criu_image.hpp"
-#include "error.hpp"
+#include "image_verifier_parts.hpp"
 #include "images.pb.h"
 
 namespace ccr {
+namespace image_check {
+
+void refuse(const std::string &image, const std::string &what)
+{
+	throw Error(CCR_ERR_IMAGE, "CRIU image " + image + ": " + what);
+}
+
+std::optional<CriuImage> read_if_present(int dirfd, const std::string &name, uint32_t magic)
+{
+	try {
+		return read_criu_image(dirfd, name, magic);
+	} catch (const Error &e) {
+		if (e.code() == CCR_ERR_NOT_FOUND)
+			return std::nullopt;
+		throw;
+	}
+}
+
+// Component-wise, and only for plain paths: a "." or ".." component or an
+// empty one (other than a trailing '/') makes a path below nothing.
+bool at_or_below(const std::string &path, const std::string &dir)
+{
+	std::string_view p = path;
+	size_t start = 0;
+	while (start < p.size()) {
+		size_t slash = p.find('/', start);
+		std::string_view part = p.substr(start, slash == std::string_view::npos ? p.npos : slash - start);
+		if (part == "." || part == ".." || (part.empty() && start != 0 && slash != std::string_view::npos))
+			return false;
+		if (slash == std::string_view::npos)
+			break;
+		start = slash + 1;
+	}
+	std::string d = dir;
+	while (d.size() > 1 && d.back() == '/')
+		d.pop_back();
+	if (d == "/")
+		return !path.empty() && path.front() == '/';
+	return path == d || (path.size() > d.size() && path.compare(0, d.size(), d) == 0 && path[d.size()] == '/');
+}
+
+} // namespace image_check
+
 namespace {
+
+using image_check::read_if_present;
+using image_check::refuse;
 
 inline constexpr uint32_t kPstreeMagic = 0x50273030;
 inline constexpr uint32_t kIdsMagic = 0x54432030;
 inline constexpr uint32_t kCgroupMagic = 0x59383330;
-
-[[noreturn]] void refuse(const std::string &image, const std::string &what)
-{
-	throw Error(CCR_ERR_IMAGE, "CRIU image " + image + ": " + what);
-}
 
 // Parses the one protobuf entry of a single-entry image.
 template <class Message>
@@ -123,15 +164,6 @@ const NamespaceField kNamespaces[] = {
 	{"time", "time_ns_id", &criu::task_kobj_ids_entry::has_time_ns_id, &criu::task_kobj_ids_entry::time_ns_id},
 };
 
-// nullptr for a type CRIU records no id for (runc refuses such a config).
-const NamespaceField *namespace_field(const std::string &oci_type)
-{
-	for (const auto &f : kNamespaces)
-		if (oci_type == f.oci_type)
-			return &f;
-	return nullptr;
-}
-
 std::string ids_image(uint32_t pid)
 {
 	return "ids-" + std::to_string(pid) + ".img";
@@ -156,13 +188,76 @@ std::optional<criu::task_kobj_ids_entry> task_ids(int dirfd, uint32_t pid)
 	return single_entry<criu::task_kobj_ids_entry>(image, name, "task ids entry");
 }
 
-// The dumper's namespaces are the ones CRIU itself ran in: a task sharing
-// one of them was not in a namespace of the container's own, and CRIU would
-// restore it into the restoring host's namespace of that type.
-void check_namespaces(int dirfd, const std::vector<Task> &tasks, const ImageExpectations &expect)
+bool listed(const std::vector<std::string> &types, const std::string &type)
 {
-	if (expect.new_namespaces.empty())
-		return;
+	return std::find(types.begin(), types.end(), type) != types.end();
+}
+
+struct NamespaceFacts {
+	uint32_t root_mnt_ns = 0;
+	std::set<uint32_t> mnt_ns_ids; // of every task with ids
+};
+
+// A namespace the config joins by path that ccr hands CRIU as external
+// (network, pid): CRIU joins it only when the images record it as external
+// under the key ccr gives; otherwise it makes a new one.
+struct ExternalKind {
+	const char *oci_type;
+	const char *image_prefix;
+	uint32_t magic;
+	const char *key;
+};
+constexpr ExternalKind kExternalKinds[] = {
+	{"network", "netns-", image_check::kNetnsMagic, "extRootNetNS"},
+	{"pid", "pidns-", image_check::kPidnsMagic, "extRootPidNS"},
+};
+
+void check_external_namespace(int dirfd, const ExternalKind &kind, uint32_t id)
+{
+	const std::string name = kind.image_prefix + std::to_string(id) + ".img";
+	std::optional<CriuImage> image = read_if_present(dirfd, name, kind.magic);
+	std::string key = "(none)";
+	if (image && image->entries.size() == 1) {
+		if (std::string(kind.oci_type) == "network") {
+			criu::netns_entry e;
+			if (e.ParseFromString(image->entries.front()) && e.has_ext_key())
+				key = e.ext_key();
+		} else {
+			criu::pidns_entry e;
+			if (e.ParseFromString(image->entries.front()) && e.has_ext_key())
+				key = e.ext_key();
+		}
+	}
+	if (key != kind.key)
+		refuse(name, std::string("ext_key is ") + key + ", not " + kind.key + ", but the config joins the " +
+				     kind.oci_type + " namespace by path: CRIU would make a new " + kind.oci_type +
+				     " namespace instead of joining the one the config names");
+}
+
+// What the images must say about each namespace type, by what the config
+// asks for. The dumper's namespaces (inventory.img root_ids) are the ones
+// CRIU itself ran in; CRIU restores a task whose id equals the dumper's in
+// the restoring CRIU's own namespace of that type (the host's), and makes
+// a new one for any other id.
+//   - new (listed without a path): the root task's id is not the dumper's,
+//     and no other task's is;
+//   - network or pid by path: not the dumper's, and the namespace is
+//     recorded as external under the key ccr hands back (else CRIU would
+//     make a new one); or the dumper's when the path names the restoring
+//     side's own namespace (CRIU leaves the task there, which is where the
+//     config asks for it: a host-network pod's container);
+//   - ipc, uts, time or user by path, or any type the caller joins with
+//     join_ns: nothing (CRIU moves the root task into the joined one
+//     whatever the images say);
+//   - mount, whatever the config says: not the dumper's, or the restored
+//     root would be the host's / instead of the container's rootfs;
+//   - not listed (shared with the restoring side): the dumper's, or CRIU
+//     would make a namespace the config does not ask for. Cgroup and time
+//     aside: CRIU makes no cgroup namespace from these ids, and puts every
+//     tree it restores in a time namespace of its own (to keep the
+//     monotonic clocks), so a restored container's next checkpoint has one.
+NamespaceFacts check_namespaces(int dirfd, const std::vector<Task> &tasks, const ImageExpectations &expect)
+{
 	const std::string inv_name = "inventory.img";
 	auto inventory = single_entry<criu::inventory_entry>(read_criu_image(dirfd, inv_name, kInventoryMagic),
 							     inv_name, "inventory entry");
@@ -170,37 +265,80 @@ void check_namespaces(int dirfd, const std::vector<Task> &tasks, const ImageExpe
 		refuse(inv_name, "root_ids is missing: the dumping host's namespaces are unknown");
 	const auto &host = inventory.root_ids();
 
-	std::vector<const NamespaceField *> fields;
-	for (const auto &type : expect.new_namespaces)
-		if (const NamespaceField *f = namespace_field(type))
-			fields.push_back(f);
-
 	const Task &root = tasks.front();
 	const std::string root_name = ids_image(root.pid);
 	auto root_ids = task_ids(dirfd, root.pid);
 	if (!root_ids)
 		refuse(root_name, "the root task has no namespace ids");
-	for (const NamespaceField *f : fields) {
-		if (!((*root_ids).*(f->has))())
-			refuse(root_name, std::string("ids.") + f->field +
-						  " is missing, but the config asks for a new " + f->oci_type +
-						  " namespace");
-		if ((host.*(f->has))() && ((*root_ids).*(f->get))() == (host.*(f->get))())
-			refuse(root_name, std::string("ids.") + f->field + " is the dumping host's " + f->oci_type +
-						  " namespace, but the config asks for a new one: the checkpoint is "
-						  "not of a container with its own " +
-						  f->oci_type + " namespace");
+	auto field = [](const NamespaceField *f) { return std::string("ids.") + f->field; };
+	for (const auto &ns : kNamespaces) {
+		const NamespaceField *f = &ns;
+		const std::string type = f->oci_type;
+		const bool has = ((*root_ids).*(f->has))();
+		const bool dumpers = has && (host.*(f->has))() && ((*root_ids).*(f->get))() == (host.*(f->get))();
+		if (listed(expect.caller_joined_namespaces, type))
+			continue;
+		if (listed(expect.new_namespaces, type)) {
+			if (!has)
+				refuse(root_name,
+				       field(f) + " is missing, but the config asks for a new " + type + " namespace");
+			if (dumpers)
+				refuse(root_name, field(f) + " is the dumping host's " + type +
+							  " namespace, but the config asks for a new one: the "
+							  "checkpoint is not of a container with its own " +
+							  type + " namespace");
+			continue;
+		}
+		if (type == "mount") {
+			if (!has || dumpers)
+				refuse(root_name, field(f) + " is " + (has ? "the dumping host's" : "missing") +
+							  ": the restored root would be the host's /, not the "
+							  "container's rootfs");
+			continue;
+		}
+		if (listed(expect.joined_namespaces, type)) {
+			for (const auto &kind : kExternalKinds) {
+				if (type != kind.oci_type)
+					continue;
+				if (dumpers && listed(expect.joined_own_namespaces, type))
+					continue;
+				if (!has || dumpers)
+					refuse(root_name,
+					       field(f) + " is " + (has ? "the dumping host's" : "missing") +
+						       ", but the config joins a " + type +
+						       " namespace by path: CRIU would leave the task in the "
+						       "restoring host's");
+				check_external_namespace(dirfd, kind, ((*root_ids).*(f->get))());
+			}
+			continue;
+		}
+		if (type != "cgroup" && type != "time" && has && (host.*(f->has))() && !dumpers)
+			refuse(root_name, field(f) + " is the container's own " + type +
+						  " namespace, but the config does not ask for one: CRIU would make a "
+						  "new " +
+						  type + " namespace");
 	}
+
+	NamespaceFacts facts;
+	facts.root_mnt_ns = root_ids->mnt_ns_id();
+	facts.mnt_ns_ids.insert(facts.root_mnt_ns);
 	for (size_t i = 1; i < tasks.size(); i++) {
 		auto ids = task_ids(dirfd, tasks[i].pid);
 		if (!ids)
 			continue;
 		const std::string name = ids_image(tasks[i].pid);
-		for (const NamespaceField *f : fields)
-			if ((host.*(f->has))() && ((*ids).*(f->has))() && ((*ids).*(f->get))() == (host.*(f->get))())
-				refuse(name, std::string("ids.") + f->field + " is the dumping host's " + f->oci_type +
+		for (const auto &f : kNamespaces) {
+			const bool confined =
+				listed(expect.new_namespaces, f.oci_type) || std::string(f.oci_type) == "mount";
+			if (confined && (host.*(f.has))() && ((*ids).*(f.has))() &&
+			    ((*ids).*(f.get))() == (host.*(f.get))())
+				refuse(name, field(&f) + " is the dumping host's " + f.oci_type +
 						     " namespace: the task left the container's");
+		}
+		if (ids->has_mnt_ns_id())
+			facts.mnt_ns_ids.insert(ids->mnt_ns_id());
 	}
+	return facts;
 }
 
 // A cgroup path relative to a hierarchy's root (a leading '/' allowed when
@@ -247,18 +385,89 @@ void check_cgroup_dirs(const google::protobuf::RepeatedPtrField<criu::cgroup_dir
 	}
 }
 
+// Whether CRIU, given a new cgroup root for the controller, moves the set's
+// path `path` below it. CRIU rewrites a path that starts (as a string) with
+// the controller's top directory `dir` to the new root plus what follows
+// `dir`, or, with a cgroup namespace prefix of `prefix` characters, to the
+// new root plus what follows the prefix. Either rest must start a new
+// component, or the task would land in a sibling of the new root
+// ("/ccr/box" + "2").
+bool rewritten_below_new_root(const std::string &path, const std::string &dir, uint32_t prefix)
+{
+	const std::string top = "/" + dir;
+	if (path.compare(0, top.size(), top) != 0)
+		return false;
+	if (prefix == 0)
+		return path == top || (path.size() > top.size() && path[top.size()] == '/' && !dir.empty());
+	if (prefix > path.size() || prefix - 1 > dir.size())
+		return false;
+	const std::string rest = path.substr(prefix), dir_rest = dir.substr(prefix - 1);
+	return (rest.empty() || rest.front() == '/') && (dir_rest.empty() || dir_rest.front() == '/');
+}
+
+// Every task's cgroup at or below the container's: each set's path must be
+// one CRIU moves below the cgroup root ccr gives it (the container's new
+// cgroup), and each controller's directories must hang from one top
+// directory that such a path renames (an unrenamed one is made at the root
+// of the host's hierarchy).
+void check_cgroups_below_root(const criu::cgroup_entry &cg)
+{
+	const std::string name = "cgroup.img";
+	auto names_of = [](const criu::cg_controller_entry &c) {
+		std::string names;
+		for (const auto &n : c.cnames())
+			names += (names.empty() ? "" : ",") + n;
+		return "controller \"" + names + "\"";
+	};
+	std::vector<bool> renamed(cg.controllers_size(), false);
+	for (int i = 0; i < cg.controllers_size(); i++)
+		if (cg.controllers(i).dirs_size() > 1)
+			refuse(name, names_of(cg.controllers(i)) + " has " +
+					     std::to_string(cg.controllers(i).dirs_size()) +
+					     " top directories, where the container's cgroup was expected alone");
+	for (const auto &set : cg.sets())
+		for (const auto &ctl : set.ctls()) {
+			const std::string field =
+				"set " + std::to_string(set.id()) + " " + ctl.name() + " path \"" + ctl.path() + "\"";
+			int owner = -1;
+			for (int i = 0; i < cg.controllers_size() && owner < 0; i++)
+				for (const auto &n : cg.controllers(i).cnames())
+					if (n == ctl.name())
+						owner = i;
+			if (owner < 0 || cg.controllers(owner).dirs_size() == 0)
+				refuse(name,
+				       field + ": no controller entry with a directory lists " + ctl.name() +
+					       ", so CRIU would put the task at that path of the host's hierarchy");
+			const std::string &dir = cg.controllers(owner).dirs(0).dir_name();
+			if (!rewritten_below_new_root(ctl.path(), dir, ctl.cgns_prefix()))
+				refuse(name,
+				       field +
+					       (ctl.cgns_prefix()
+							? " (cgns_prefix " + std::to_string(ctl.cgns_prefix()) + ")"
+							: "") +
+					       " is not at or below the container's cgroup \"/" + dir +
+					       "\": CRIU would put the task outside the restore's cgroup");
+			renamed[owner] = true;
+		}
+	for (int i = 0; i < cg.controllers_size(); i++)
+		if (!renamed[i] && cg.controllers(i).dirs_size() > 0)
+			refuse(name,
+			       names_of(cg.controllers(i)) + " directory \"" + cg.controllers(i).dirs(0).dir_name() +
+				       "\" holds no task's cgroup: CRIU would create it at the root of the host's "
+				       "hierarchy");
+}
+
+} // namespace
+
+namespace image_check {
+
 void check_cgroups(int dirfd)
 {
 	const std::string name = "cgroup.img";
-	CriuImage image;
-	try {
-		image = read_criu_image(dirfd, name, kCgroupMagic);
-	} catch (const Error &e) {
-		if (e.code() == CCR_ERR_NOT_FOUND)
-			return; // CRIU restores no cgroup then (a dump with cgroups management off)
-		throw;
-	}
-	auto cg = single_entry<criu::cgroup_entry>(image, name, "cgroup entry");
+	std::optional<CriuImage> image = read_if_present(dirfd, name, kCgroupMagic);
+	if (!image)
+		return; // CRIU restores no cgroup then (a dump with cgroups management off)
+	auto cg = single_entry<criu::cgroup_entry>(*image, name, "cgroup entry");
 	size_t count = 0;
 	for (const auto &set : cg.sets())
 		for (const auto &ctl : set.ctls()) {
@@ -273,15 +482,18 @@ void check_cgroups(int dirfd)
 			names += (names.empty() ? "" : ",") + n;
 		check_cgroup_dirs(ctl.dirs(), 0, count, "controller " + names + " dirs");
 	}
+	check_cgroups_below_root(cg);
 }
 
-} // namespace
+} // namespace image_check
 
 void verify_images(int images_dirfd, const ImageExpectations &expect)
 {
 	std::vector<Task> tasks = read_process_tree(images_dirfd);
-	check_namespaces(images_dirfd, tasks, expect);
-	check_cgroups(images_dirfd);
+	NamespaceFacts facts = check_namespaces(images_dirfd, tasks, expect);
+	image_check::check_mounts(images_dirfd, facts.root_mnt_ns, facts.mnt_ns_ids, expect);
+	image_check::check_devices(images_dirfd, expect);
+	image_check::check_cgroups(images_dirfd);
 }
 
 } // namespace ccr

@@ -140,6 +140,14 @@ OciConfig parse_oci_config(const json &doc, const std::string &origin)
 				if (path.empty())
 					bad(origin, where + ".path is missing");
 				cfg.device_paths.push_back(path);
+				OciDevice dev;
+				dev.path = path;
+				dev.type = string_at((*devs)[i], "type", origin, where);
+				for (auto [key, out] : {std::pair{"major", &dev.major}, std::pair{"minor", &dev.minor}})
+					if (auto n = (*devs)[i].find(key);
+					    n != (*devs)[i].end() && n->is_number_integer())
+						*out = n->get<int64_t>();
+				cfg.devices.push_back(std::move(dev));
 			}
 		}
 		if (const json *nss = array_at(*linux_, "namespaces", origin, "linux")) {

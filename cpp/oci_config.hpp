@@ -1,6 +1,7 @@
 // The parts of an OCI runtime config.json that checkpoint and restore need.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,14 @@ struct OciMount {
 	bool is_bind() const;
 };
 
+// A linux.devices entry: the node runc makes in the container.
+struct OciDevice {
+	std::string path;
+	std::string type;   // "c", "b", "u", "p"
+	int64_t major = -1; // -1 when the config gives none
+	int64_t minor = -1;
+};
+
 struct OciNamespace {
 	std::string type; // "network", "pid", "mount", "ipc", "uts", "cgroup", "user", "time"
 	std::string path; // empty: a new namespace
@@ -32,6 +41,7 @@ struct OciConfig {
 	std::vector<OciMount> mounts;
 	std::vector<std::string> masked_paths;
 	std::vector<std::string> device_paths;
+	std::vector<OciDevice> devices; // the same entries, with type and numbers
 	std::vector<OciNamespace> namespaces;
 	std::string cgroups_path;
 	std::map<std::string, std::string> annotations;

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "builtin_notify.hpp"
 #include "cgroups.hpp"
 #include "stopwatch.hpp"
@@ -78,13 +80,74 @@ void explain_missing_lazy_pages_daemon(Error &err, const Options &opts, const Op
 		     "/lazy-pages.socket (start `criu lazy-pages` with this work directory first)");
 }
 
-// What the images must agree with: the namespaces the config creates.
-ImageExpectations image_expectations(const OciConfig &config)
+// CRIU's join_ns names, as OCI types.
+std::string oci_namespace_type(const std::string &criu_name)
+{
+	if (criu_name == "net")
+		return "network";
+	if (criu_name == "mnt")
+		return "mount";
+	return criu_name;
+}
+
+// Whether the namespace the config names by path is this process's own
+// (what CRIU's restore is in) of that type; false when either cannot be
+// stat'ed (the restore then opens the path and says why).
+bool is_own_namespace(const OciNamespace &ns)
+{
+	const std::string name = ns.type == "network" ? "net" : ns.type == "mount" ? "mnt" : ns.type;
+	struct stat named, own;
+	if (::stat(ns.path.c_str(), &named) != 0 || ::stat(("/proc/self/ns/" + name).c_str(), &own) != 0)
+		return false;
+	return named.st_dev == own.st_dev && named.st_ino == own.st_ino;
+}
+
+// The device nodes runc gives every container, with their numbers.
+void add_default_devices(ImageExpectations &e)
+{
+	const struct {
+		const char *path;
+		int64_t major, minor;
+	} defaults[] = {{"/dev/null", 1, 3},    {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},    {"/dev/random", 1, 8},
+			{"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},  {"/dev/console", 5, 1}, {"/dev/ptmx", 5, 2}};
+	for (const auto &d : defaults)
+		e.devices[d.path] = {'c', d.major, d.minor};
+}
+
+// What the images must agree with: the config's namespaces, mounts and
+// devices, and what the caller adds (join_ns, ext_mounts, externals).
+// `ext_mounts` are the external mounts the restore hands CRIU.
+ImageExpectations image_expectations(const OciConfig &config, const Options &opts,
+				     const std::vector<ExtMount> &ext_mounts)
 {
 	ImageExpectations e;
-	for (const auto &ns : config.namespaces)
-		if (ns.path.empty())
-			e.new_namespaces.push_back(ns.type);
+	for (const auto &ns : config.namespaces) {
+		(ns.path.empty() ? e.new_namespaces : e.joined_namespaces).push_back(ns.type);
+		if (!ns.path.empty() && is_own_namespace(ns))
+			e.joined_own_namespaces.push_back(ns.type);
+	}
+	for (const auto &j : opts.join_ns)
+		e.caller_joined_namespaces.push_back(oci_namespace_type(j[0]));
+	for (const auto &m : ext_mounts)
+		e.ext_mount_keys.insert(m.key);
+	for (const auto &[key, val] : opts.ext_mounts)
+		e.ext_mount_keys.insert(key);
+	e.auto_ext_mounts = opts.auto_ext_mnt;
+	e.externals = opts.externals;
+	for (const auto &m : config.mounts) {
+		std::string dest = m.destination;
+		while (dest.size() > 1 && dest.back() == '/')
+			dest.pop_back();
+		if (!m.is_bind())
+			e.config_mounts.push_back(
+				{dest, m.type, m.source,
+				 std::find(m.options.begin(), m.options.end(), "ro") != m.options.end()});
+		if (dest.rfind("/dev/", 0) == 0)
+			e.dev_mounts.push_back(dest);
+	}
+	add_default_devices(e);
+	for (const auto &d : config.devices)
+		e.devices[d.path] = {d.type == "b" ? 'b' : 'c', d.major, d.minor};
 	return e;
 }
 
@@ -101,11 +164,15 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	OperationDirs dirs = open_operation_dirs(opts, false);
 	check_criu_dirs(dirs);
 	std::vector<std::string> descriptors = read_descriptors(dirs.images.get());
-	// Before anything is created: images that do not fit the container
-	// description are refused with nothing to undo.
-	verify_images(dirs.images.get(), image_expectations(config));
-
 	auto hierarchies = host_cgroup_hierarchies();
+	// Before anything is created: images that do not fit the container
+	// description are refused with nothing to undo. The external mounts'
+	// keys do not depend on where the cgroups will be.
+	verify_images(dirs.images.get(),
+		      image_expectations(config, opts,
+					 restore_external_mounts(config, rootfs, hierarchies,
+								 [](const CgroupHierarchy &) { return ""; })));
+
 	auto cgroup_paths = cgroup_paths_of(spec, config);
 	for (const auto &[controllers, path] : cgroup_paths)
 		log_debug(log, "cgroup {}{}{}", controllers, controllers.empty() ? "" : ": ", path);

@@ -71,11 +71,14 @@ const Command kCommands[] = {
 	 "  runc restore -d), so give ccr the pipes the container should have.\n"
 	 "  Checked before CRIU starts: the images and work directories are private and\n"
 	 "  hold no symlink (but a parent beside the images), fifo or device; the\n"
-	 "  config is a regular file; the images hold one process tree, no task in the\n"
-	 "  dumping host's namespace of a type the config makes new, and no \".\" or\n"
-	 "  \"..\" in cgroup paths. Trusted, not checked: the root, mounts, devices and\n"
-	 "  memory the images describe are what CRIU restores, so restore only images\n"
-	 "  whose origin you trust. Once CRIU has restored the container ccr exits 0\n"
+	 "  config is a regular file; the images hold one process tree, the namespaces\n"
+	 "  the config asks for (none of the dumping host's where it makes new ones),\n"
+	 "  a root mount the rootfs replaces, only mounts the config or the caller\n"
+	 "  provide (no disk, overlay or host bind), only the config's and runc's\n"
+	 "  devices, and cgroups at or below the container's. Trusted, not checked:\n"
+	 "  memory, registers, file contents and the tasks' credentials and\n"
+	 "  capabilities are restored as the images say, so restore only images whose\n"
+	 "  origin you trust. Once CRIU has restored the container ccr exits 0\n"
 	 "  with its pid; later problems are warnings.\n"
 	 "  --pid-file FILE         write the restored init's pid here\n"
 	 "  --cgroup-path PATH      restore into this cgroup instead of the config's\n"
@@ -106,9 +109,10 @@ const Command kCommands[] = {
 	 "  --timeout-ms N           give up after N milliseconds\n"
 	 "  Restore from DEST_DIR/checkpoint with the container's own bundle. ccr checks\n"
 	 "  CRIU's files there (no symlinks but a parent beside it, no fifos) and the\n"
-	 "  images' process tree, namespaces and cgroup paths against the bundle before\n"
-	 "  a restore (see ccr restore --help), but CRIU restores the root, mounts and\n"
-	 "  memory the images describe. Import only archives whose origin you trust.\n",
+	 "  images' process tree, namespaces, root, mounts, devices and cgroups against\n"
+	 "  the bundle before a restore (see ccr restore --help), but CRIU restores the\n"
+	 "  memory and credentials the images describe. Import only archives whose\n"
+	 "  origin you trust.\n",
 	 2},
 };
 

@@ -1,8 +1,10 @@
 // Fuzzes the image verifier over a directory of images made from the input:
 // a sequence of records, each a byte choosing the file's name from kNames,
 // a 16-bit little-endian length, then that many bytes of the file. Every
-// run starts from an empty directory; the verifier asks for new pid,
-// network and mount namespaces.
+// run starts from an empty directory. The expectations are those of the
+// runc-spec busybox container the seeds were checkpointed from: new pid,
+// network, ipc, uts and mount namespaces, runc's mounts, devices, masked
+// paths and v1 cgroup binds.
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,11 +15,16 @@
 
 #include "error.hpp"
 #include "image_verifier.hpp"
+#include "runc_spec_expectations.hpp"
 
 namespace {
 
-const char *const kNames[] = {"pstree.img", "inventory.img", "cgroup.img", "ids-1.img",
-			      "ids-2.img",  "ids-3.img",     "ids-7.img",  "ids-8.img"};
+// The first eight are the names of the first seeds; the others were added
+// with the mount and device checks (a byte picks index byte % kNameCount).
+const char *const kNames[] = {"pstree.img",         "inventory.img", "cgroup.img",   "ids-1.img",
+			      "ids-2.img",          "ids-3.img",     "ids-7.img",    "ids-8.img",
+			      "mountpoints-13.img", "files.img",     "tty-info.img", "netns-10.img",
+			      "pidns-11.img",       "reg-files.img", "tty.img",      "tmpfs-dev-43.tar.gz.img"};
 constexpr size_t kNameCount = sizeof(kNames) / sizeof(kNames[0]);
 
 int images_dir()
@@ -53,8 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		::close(fd);
 		pos += len;
 	}
-	ccr::ImageExpectations expect;
-	expect.new_namespaces = {"pid", "network", "mount"};
+	static const ccr::ImageExpectations expect = ccr::testing::runc_spec_expectations();
 	try {
 		ccr::verify_images(dir, expect);
 	} catch (const ccr::Error &) {

@@ -92,6 +92,11 @@ TEST(OciConfig, ParsesTheFieldsCheckpointNeeds)
 	EXPECT_EQ(c.cgroups_path, "/ccr/web1");
 	EXPECT_EQ(c.masked_paths, (std::vector<std::string>{"/proc/kcore", "/proc/acpi"}));
 	EXPECT_EQ(c.device_paths, (std::vector<std::string>{"/dev/fuse"}));
+	ASSERT_EQ(c.devices.size(), 1u);
+	EXPECT_EQ(c.devices[0].path, "/dev/fuse");
+	EXPECT_EQ(c.devices[0].type, "c");
+	EXPECT_EQ(c.devices[0].major, 10);
+	EXPECT_EQ(c.devices[0].minor, 229);
 	ASSERT_EQ(c.namespaces.size(), 2u);
 	ASSERT_NE(c.find_namespace("network"), nullptr);
 	EXPECT_EQ(c.find_namespace("network")->path, "/var/run/netns/web1");
