@@ -111,6 +111,59 @@ TEST(Untrusted, ARestoreWhoseStatisticsCannotBeReadGivesThePid)
 	EXPECT_EQ(ccr_result_stat(&v, r.get(), CCR_STAT_WALL_TIME_US), 1) << "ccr's own clock is still reported";
 }
 
+// The path for the same fault: the stats-restore directory arrives
+// in a crafted archive, which import accepts; the restore from the imported
+// checkpoint is still a success that gives the pid, with a warning.
+TEST(Untrusted, ARestoreFromACraftedArchiveWithUnreadableStatisticsGivesThePid)
+{
+	E2E_REQUIRE_PREREQUISITES();
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	const std::string images = c.dir() / "images";
+	ASSERT_FALSE(checkpoint(c, images));
+	ASSERT_TRUE(wait_gone(c.pid()));
+	c.delete_runc_container();
+
+	// Export, unpack, add the directory, pack again: a plain tar, the way an
+	// attacker would edit an archive.
+	const std::string exported = c.dir() / "exported.tar";
+	{
+		ContainerPtr h = c.handle();
+		OptionsPtr o = make_options(images);
+		ASSERT_CCR_OK(ccr_archive_export(exported.c_str(), h.get(), o.get(), nullptr));
+	}
+	const std::string unpacked = c.dir() / "unpacked";
+	ASSERT_EQ(::mkdir(unpacked.c_str(), 0700), 0);
+	CmdResult untar = run({"tar", "-xf", exported, "-C", unpacked});
+	ASSERT_TRUE(untar.ok()) << untar.output;
+	ASSERT_EQ(::mkdir((unpacked + "/checkpoint/stats-restore").c_str(), 0700), 0);
+	const std::string crafted = c.dir() / "crafted.tar";
+	CmdResult retar = run({"bash", "-c", "cd '" + unpacked + "' && tar -cf '" + crafted + "' *"});
+	ASSERT_TRUE(retar.ok()) << retar.output;
+	const std::string imported = c.dir() / "imported";
+	ASSERT_CCR_OK(ccr_archive_import(crafted.c_str(), imported.c_str()));
+
+	Pipes p = Pipes::make();
+	ContainerPtr h = c.handle();
+	ASSERT_CCR_OK(
+		ccr_container_set_stdio(h.get(), p.container_stdin(), p.container_stdout(), p.container_stderr()));
+	OptionsPtr o = make_options(imported + "/checkpoint");
+	ccr_result *raw = nullptr;
+	ErrorPtr err(ccr_restore(&raw, h.get(), o.get()));
+	ResultPtr r(raw);
+	ASSERT_FALSE(err) << describe(err);
+	ASSERT_TRUE(r);
+	pid_t pid = ccr_result_pid(r.get());
+	ASSERT_GT(pid, 0);
+	c.adopt_pid(pid);
+	c.use_pipes(std::move(p));
+	auto warnings = warnings_of(r);
+	ASSERT_EQ(warnings.size(), 1u);
+	EXPECT_NE(warnings[0].find("stats-restore"), std::string::npos) << warnings[0];
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
 #ifdef CCR_CLI_PATH
 // The tool's --json output carries the warnings, and the exit code is 0.
 TEST(Untrusted, TheToolReportsWarningsAndSucceeds)
