@@ -45,7 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ccr.h>
+#include <ccr/ccr.h>
 
 static uint64_t now_us(void)
 {

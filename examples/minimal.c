@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <ccr.h>
+#include <ccr/ccr.h>
 
 static int fail(ccr_error *err)
 {

@@ -21,7 +21,7 @@ import subprocess
 import sys
 from typing import Any, Dict
 
-import ccr
+import libccr as ccr
 
 
 def log(message: str) -> None:

@@ -25,7 +25,7 @@ from typing import Callable, Iterator, List, Optional, Sequence
 
 import pytest
 
-import ccr
+import libccr as ccr
 
 WORKLOAD = ["sh", "-c", 'i=0; while read line; do i=$((i+1)); echo "$line $i"; done']
 CGROUP_ROOT = Path("/sys/fs/cgroup")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import ccr
+import libccr as ccr
 from conftest import Pipes, alive, require_prerequisites, unused_pid, wait_gone
 
 DUMP_SCRIPTS = ["pre-dump", "network-lock", "query-ext-files", "post-dump"]

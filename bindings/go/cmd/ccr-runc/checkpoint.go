@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	ccr "github.com/ccr-project/ccr/bindings/go"
+	ccr "github.com/ccr-project/ccr/bindings/go/ccr"
 )
 
 // checkpointCommand performs `runc [global flags] checkpoint [flags] <id>`

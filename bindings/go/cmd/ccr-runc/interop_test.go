@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	ccr "github.com/ccr-project/ccr/bindings/go"
+	ccr "github.com/ccr-project/ccr/bindings/go/ccr"
 )
 
 func (c *runcContainer) ccrRunc(t *testing.T, env []string, args ...string) string {

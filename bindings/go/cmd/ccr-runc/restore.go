@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	ccr "github.com/ccr-project/ccr/bindings/go"
+	ccr "github.com/ccr-project/ccr/bindings/go/ccr"
 	"golang.org/x/sys/unix"
 )
 
