@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ccr's benchmark, in one command (as root):
 #
 #   sudo bash bench/run.sh [--runs N] [--warmup N] [--sizes 0,64,512] [--variants a,b] [--no-tmpfs] [--no-lazy] ...

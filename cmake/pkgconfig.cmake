@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # ccr.pc, twice: one to install, whose prefix is found from where it lies (so
 # an install moved with --prefix or DESTDIR still works), and one in the build
 # tree naming the build's own library and headers, for building against libccr
@@ -10,6 +11,7 @@ set(CCR_PC_REQUIRES_PRIVATE "protobuf, spdlog, libarchive")
 set(CCR_PC_LIBS_PRIVATE "-lstdc++ -lm -pthread")
 
 file(RELATIVE_PATH CCR_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" CCR_PC_TO_PREFIX "${CCR_PC_TO_PREFIX}")
 set(CCR_PC_PREFIX "\${pcfiledir}/${CCR_PC_TO_PREFIX}")
 set(CCR_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
 set(CCR_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")

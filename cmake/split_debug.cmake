@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # ccr_split_debug(<target>): with CCR_SPLIT_DEBUG=ON, moves <target>'s debug
 # information into <file>.debug after every link, leaves a .gnu_debuglink in
 # the binary, and installs the .debug file into .debug/ beside the installed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Makes a fresh Debian bookworm machine ready to build and test ccr.
 # Idempotent: every step checks before it acts, so running it twice is cheap.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds ccr and runs every test: unit tests, the header test, the installed
 # package (pkg-config + an example built against it), the exported-symbol
 # check, the end-to-end tests against real CRIU and runc (Debian's 1.1.5, then
@@ -23,8 +24,17 @@ export PATH
 stage "bootstrap"
 bash scripts/bootstrap.sh
 
-stage "format"
+stage "format and licence lines"
 bash scripts/format.sh --check
+bash scripts/spdx.sh --check
+# The check itself must catch a source file without the line.
+spdx_probe=$(mktemp -d)
+printf 'int main(void) { return 0; }\n' >"$spdx_probe/probe.c"
+if bash scripts/spdx.sh --check "$spdx_probe/probe.c" 2>/dev/null; then
+  echo "scripts/spdx.sh --check passed a file without an SPDX line" >&2
+  exit 1
+fi
+rm -rf "$spdx_probe"
 
 stage "build"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCCR_BUILD_TESTS=ON -DCCR_BUILD_EXAMPLES=ON \

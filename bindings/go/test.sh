@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Vets, builds and tests the Go binding against an installed libccr.
 #
 # Needs PKG_CONFIG_PATH (and LD_LIBRARY_PATH, unless libccr is in the

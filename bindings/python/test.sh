@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Tests the Python binding (distribution and package libccr): installs it with pytest (ruff and mypy to lint) into
 # a fresh virtual environment under /tmp, then runs bindings/python/tests.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Lints, builds and tests the Rust binding (crates libccr-sys and libccr)
 # against an installed libccr, checks the checked-in raw bindings against the
 # installed header, and that both crates package for crates.io without

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package ccr checkpoints and restores runc containers with CRIU through
 // libccr's stable C ABI (ccr.h).
 //

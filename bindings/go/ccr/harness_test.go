@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package ccr_test
 
 // The end-to-end harness: a busybox bundle in t.TempDir(), started with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // The C side of the log trampoline: libccr calls ccr_go_log_trampoline,
 // which hands the line and the runtime/cgo.Handle (the payload) to the
 // exported Go function ccrGoLog. Kept in a .c file because a Go file with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // The C side of the notify trampoline: libccr calls
 // ccr_go_notify_trampoline, which hands the notification and the
 // runtime/cgo.Handle (the payload) to the exported Go function ccrGoNotify.

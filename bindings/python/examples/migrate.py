@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checkpoint a running runc container and restore it, with the ccr binding.
 
     sudo python3 migrate.py --id web1 --bundle /run/bundles/web1 \\

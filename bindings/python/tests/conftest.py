@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end harness for the ccr Python binding: real runc, real CRIU.
 
 Mirrors tests/e2e/harness.cpp: each container gets a busybox rootfs built in

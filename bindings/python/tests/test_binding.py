@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The binding itself: loading libccr, the prototype table, conversions and
 error mapping. No root, CRIU or runc needed."""
 

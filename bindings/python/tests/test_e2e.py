@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Checkpoint and restore of real runc containers with real CRIU, through the
 Python binding. See conftest.py for the harness."""
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command example checkpoints a running runc container with ccr and restores
 // it from the images it wrote.
 //

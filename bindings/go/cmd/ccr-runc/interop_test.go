@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // Image interop with runc, both directions: images ccr-runc writes restore

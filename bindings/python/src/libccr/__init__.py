@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Checkpoint and restore runc containers with CRIU, through libccr.
 
     import libccr as ccr

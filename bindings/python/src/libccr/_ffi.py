@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The one module that talks to libccr directly.
 
 It finds the library, applies ONE table of prototypes (:data:`PROTOTYPES`,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Exceptions raised by the ccr binding.
 
 Every failing libccr call returns an error object with a stable code; the

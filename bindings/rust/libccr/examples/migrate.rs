@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Checkpoint a runc container into a directory, or restore it from one.
 //!
 //! ```text

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! [`Container`]: what ccr needs to know about a container.
 
 use std::os::fd::{AsRawFd, OwnedFd};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! [`Error`]: everything libccr's `ccr_error` carries, copied into Rust
 //! values, plus the error a notify closure returned.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! What ccr sees of the host without starting a process: its cgroup layout
 //! and the freezer ccr uses on it.
 

@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Checkpoint and restore runc containers through CRIU: a safe API over
-//! libccr's C ABI (`ccr.h`, through the `ccr-sys` crate).
+//! libccr's C ABI (`ccr/ccr.h`, through the `libccr-sys` crate).
 //!
 //! ```no_run
 //! fn main() -> libccr::Result<()> {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! ccr's own log: [`LogLevel`], and the machinery that runs a Rust closure
 //! as a `ccr_log_cb`.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Notify callbacks: [`Notify`], and the machinery that runs a Rust closure
 //! as a `ccr_notify_cb`.
 //!

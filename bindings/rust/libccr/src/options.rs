@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! [`Options`]: how an operation runs, and [`Canceller`].
 
 use std::cell::Cell;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Statistics of an operation (`ccr_stat`, `ccr_result_stat`,
 //! `ccr_stats_read`).
 

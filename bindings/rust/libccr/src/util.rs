@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Rust strings and paths to C strings.
 
 use std::ffi::{CString, OsStr};

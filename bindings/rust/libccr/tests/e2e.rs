@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Checkpoint and restore of real runc containers with real CRIU, through
 //! the safe `ccr` API. Run them one at a time: `cargo test -- --test-threads=1`
 //! (they are independent — own ids, dirs and cgroups — but each freezes a

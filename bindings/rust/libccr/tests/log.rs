@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! ccr's own log through `Options::log`: with real runc and CRIU (these need
 //! what e2e.rs needs, and skip or fail as it does), and on a checkpoint that
 //! fails before CRIU starts (these run anywhere). Run them one at a time:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! End-to-end harness: busybox bundles run by real runc, checkpointed and
 //! restored by real CRIU through the `ccr` crate (the Rust twin of
 //! tests/e2e/harness.cpp).
