@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds ccr and runs every test: unit tests, the header test, the installed
-# package (pkg-config + an example built against it), the exported-symbol
+# Builds ccr and runs every test: the format and licence-line checks, unit
+# tests, the header test, the installed package (shared and static library,
+# installed and uninstalled pkg-config files, the CMake package, stripped
+# binaries with separate debug information, an example built each way against
+# it), the exported-symbol
 # check, the end-to-end tests against real CRIU and runc (Debian's 1.1.5, then
 # 1.5.3), each binding's tests (Go, Python, Rust) against the installed
 # library, the end-to-end tests again with cgroup v2 alone
