@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """ccr's benchmark: ccr (C ABI), runc, the criu CLI and libcriu, side by side,
 interleaved in one run. Started by bench/run.sh, which builds what it needs;
 see bench/README.md for what every column means.

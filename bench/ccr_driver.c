@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ccr_driver: one checkpoint or one restore through libccr's C ABI, timed in
  * process, for bench/bench.py.
@@ -45,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ccr.h>
+#include <ccr/ccr.h>
 
 static uint64_t now_us(void)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * launch: runs one command and reports its wall time, exit status and peak
  * RSS, for bench/bench.py.

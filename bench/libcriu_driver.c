@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libcriu_driver: one dump or one restore through CRIU's own C library
  * (libcriu.so.2), timed in process, for bench/bench.py. (libcriu 4.1 has no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memhog: the benchmark's workload, linked statically into the busybox rootfs.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ccr's benchmark, in one command (as root):
 #
 #   sudo bash bench/run.sh [--runs N] [--warmup N] [--sizes 0,64,512] [--variants a,b] [--no-tmpfs] [--no-lazy] ...
@@ -76,7 +77,7 @@ ninja -C "$build" ccr >"$bin/ninja.log" 2>&1 || { tail -n 30 "$bin/ninja.log" >&
 log "building the workload and the drivers"
 gcc -O2 -static -o "$bin/memhog" "$here/memhog.c"
 gcc -O2 -static -o "$bin/launch" "$here/launch.c"
-gcc -O2 -Wall -I"$repo/capi" -I"$build/include" -rdynamic -o "$bin/ccr_driver" "$here/ccr_driver.c" \
+gcc -O2 -Wall -I"$repo/include" -I"$build/include" -rdynamic -o "$bin/ccr_driver" "$here/ccr_driver.c" \
   -L"$build" -lccr -ldl -Wl,-rpath,"$build"
 # libcriu's criu.h includes "rpc.pb-c.h", which CRIU generates into images/ of
 # its build directory; scripts/bootstrap.sh installs it next to criu.h, older

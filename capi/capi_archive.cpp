@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checkpoint archives in the C ABI: export to and import from the layout
 // kubelet, CRI-O, Podman and containerd use.
 #include <chrono>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ccr_container: the container description's constructor and setters.
 #include <nlohmann/json.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ccr_error: construction from the core's exceptions, and its accessors.
 #include "capi_internal.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the C handles are, and the exception firewall every exported function
 // runs its body through.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The operations and queries of the C ABI, and the library version.
 #include "capi_internal.hpp"
 #include "cgroups.hpp"

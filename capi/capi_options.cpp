@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ccr_options: the options handle, its setters, and the notify and log callbacks.
 #include <fcntl.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Exporting a checkpoint as the archive kubelet's checkpoint API, CRI-O,
 // Podman and containerd write, so checkpointctl and those engines can read
 // what ccr checkpointed.

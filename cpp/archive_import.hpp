@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Importing a checkpoint archive (ccr's, CRI-O's, Podman's, containerd's)
 // into a fresh directory. The archive comes from elsewhere and may be hostile,
 // and tools that trusted theirs paid for it: CRI-O mounted the host paths the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // config.dump, the container description every CRI checkpoint archive
 // carries beside its images: the JSON of Podman's ContainerConfig that CRI-O
 // and containerd also write, reduced to the fields checkpointctl reads

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rootfs-diff.tar and deleted.files: the container's writable layer inside a
 // checkpoint archive, as CRI-O and Podman put it there. The caller names the
 // layer's directory (an overlayfs upper directory, say); ccr never guesses it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writing a tar stream with libarchive, for checkpoint archives and the
 // rootfs-diff.tar inside them. The format is pax restricted to plain ustar
 // unless a long name or a large size needs an extended header: what CRI-O,

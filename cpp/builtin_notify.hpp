@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What ccr itself does at some of CRIU's notifications, before the caller's
 // callback sees them: tell a waiting peer that lazy pages are ready, and hand
 // a restored terminal's master to the console socket.

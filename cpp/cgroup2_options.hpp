@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mount options of the host's cgroup2 superblock (nsdelegate,
 // memory_recursiveprot, ...), kept as they were across a CRIU run.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cgroup yard ccr hands CRIU (CRIU's cgroup_yard option): a private tmpfs
 // holding a bind of every cgroup hierarchy the host already has mounted.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading and placing processes in cgroups (v1, v2 and hybrid hierarchies):
 // the freezer that CRIU freezes the container with on checkpoint, and the
 // container's cgroups that CRIU is started in on restore.

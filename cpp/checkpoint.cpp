@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A checkpoint, from the container description to CRIU's answer: work out
 // what CRIU must know (freezer, external mounts and namespaces, stdio), start
 // one CRIU, drive the dump, and on any failure leave the container running.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What ccr agrees to checkpoint. CRIU dumps whatever tree it is given and,
 // without leave_running, kills it; it freezes whatever cgroup it is told to.
 // A wrong pid (a host process, pid 1, a wrapped-around number) or a freezer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the caller tells ccr about a container; the C ABI's ccr_container
 // handle wraps one ContainerSpec.
 #pragma once

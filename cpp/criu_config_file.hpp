@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which CRIU configuration file an operation uses, by runc's rules plus ccr's
 // own default file.
 #pragma once

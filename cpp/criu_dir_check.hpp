@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What CRIU will find in the images and work directories, checked before it
 // starts. CRIU runs as root and opens its files there by name: its log
 // (restore.log, dump.log), its statistics, every image it writes on a dump,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Drives one request through a CRIU session: sends it, answers each notify
 // script CRIU sends on the way, and returns the final answer.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What to change on the host when CRIU failed for a reason that lies there.
 // CRIU's log says what broke ("splice: Bad file descriptor"); an operator
 // needs the setting or package that fixes it, so these known cases get a

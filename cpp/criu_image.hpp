@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A reader for CRIU's protobuf image files: a magic number (behind CRIU's
 // common or service magic, except for the inventory), then entries, each a
 // 32-bit little-endian size followed by that many bytes of protobuf.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Excerpts of CRIU's log for error messages. A failed dump or restore leaves
 // a log of thousands of lines; what explains the failure is the first
 // "Error (file:line): ..." line and the few lines just before it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Starting `criu swrk` as a child, with the descriptors it needs in the
 // places the request names, and making sure it is reaped.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One conversation with `criu swrk` over a SOCK_SEQPACKET socketpair: protobuf
 // messages of any size, descriptors passed with SCM_RIGHTS, and a deadline.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CRIU's statistics for an operation (stats-dump, stats-restore in the work
 // directory), plus ccr's own timing, as one flat value type.
 #pragma once

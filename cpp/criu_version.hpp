@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CRIU's version and features, asked over RPC. The version is cached per
 // CRIU binary for the life of the process (a guarded cache, the one piece of
 // shared state in ccr), so only the first operation pays for the question.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // runc's descriptors.json: what the container init's stdin, stdout and stderr
 // were at checkpoint time, as readlink() of /proc/<pid>/fd/{0,1,2} spells them
 // ("pipe:[12345]", "/dev/null", "/dev/pts/0"). Restore reads it back to tell

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one error type of the C++ core. Every failure becomes a ccr::Error that
 // carries a stable code; the C ABI turns it into a ccr_error object.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The container's mounts that CRIU must treat as external (runc's rules):
 // bind mounts, v1 cgroup binds, masked files and device nodes. On dump each
 // becomes a key recorded in the images; on restore each key is given the host

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running a short host program (iptables-restore, nft) from inside the
 // library: posix_spawn, so it is safe in a multi-threaded caller; no
 // descriptor of the caller's reaches it; bounded in time.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks a checkpoint's images against the caller's container description
 // before CRIU restores them (issue 19, case 1). CRIU restores what its
 // images say; without these checks a checkpoint of a host process restored

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Device nodes in the images, checked against the devices the config gives
 // the container. CRIU reopens every file a task had open by its path inside
 // the restored mount tree (files.img; reg-files.img in older images), ttys

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mounts a restore would make, from mountpoints-<id>.img, checked
 // against what the config and the caller provide. CRIU mounts its restore
 // root (ccr's bind of the container's rootfs) in place of the root task's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the image verifier's parts share: how a refusal is worded, how an
 // image that may be absent is read, and the checks each part makes
 // (image_verifier.cpp runs them in order).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ccr's own log. A caller who wants it gives a callback (ccr_options_set_log);
 // each operation then logs through an spdlog logger whose one sink is that
 // callback. Without one nothing is formatted, and nothing is ever printed:

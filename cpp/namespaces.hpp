@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Namespaces the container shares with the host side (a path in the config):
 // named as external on dump, handed back to CRIU on restore.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Taking away a network lock that a killed CRIU left behind.
 //
 // Right after the network-lock notification CRIU makes the container's

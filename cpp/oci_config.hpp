@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parts of an OCI runtime config.json that checkpoint and restore need.
 #pragma once
 

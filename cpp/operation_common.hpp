@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Steps every CRIU operation shares: its directories, its deadline, the
 // version check on the operation's own CRIU process, the caller's notify
 // callback, and quoting CRIU's log into an error.

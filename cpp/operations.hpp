@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The operations the C ABI offers, in C++ terms.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Value types for what an operation is asked to do: the C ABI's ccr_options
 // handle wraps one Options.
 #pragma once

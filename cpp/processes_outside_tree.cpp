@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "processes_outside_tree.hpp"
 
 #include <dirent.h>

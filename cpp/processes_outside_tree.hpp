@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Processes in a container's freezer cgroup that a dump would lose. CRIU
 // dumps the process tree of the container's init; a process in the
 // container's cgroup whose parent is outside that tree (one started with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Version and feature questions, each asked of a CRIU of its own.
 #include "criu_version.hpp"
 #include "operation_common.hpp"

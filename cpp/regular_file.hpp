@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opening a file someone else named (the caller's config, an archive, a
 // file in an images directory) without hanging on it. open() of a fifo
 // blocks until a writer appears, and read() of a silent pipe or a terminal

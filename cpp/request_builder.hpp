@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Turns options plus what ccr worked out about the container (a plan) into
 // the CRIU request. Pure: no system calls, so every field is unit-testable.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A restore, from the images to a running container: prepare the restore
 // root, mountpoints, namespaces and stdio, start one CRIU inside the
 // container's cgroups, drive the restore, and on any failure take away every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "restore_root.hpp"
 
 #include <sys/mount.h>

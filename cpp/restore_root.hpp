@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The directory CRIU restores the container's root into: a recursive bind of
 // the rootfs under the state directory (as runc's criu-root), unmounted and
 // removed when the restore is over, whatever happened.

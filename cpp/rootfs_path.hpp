@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Paths inside a container's root filesystem, resolved the way the container
 // itself would see them. The rootfs is untrusted: a symlink in it may point
 // anywhere ("/", "../../../etc"), and following it on the host would read or

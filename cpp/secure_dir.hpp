@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Directories only ccr's own user may write: the images directory, the work
 // directory, the state directory. CRIU runs as root and trusts what it finds
 // there, so a directory another user can write, or a symlink planted in its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every program the library starts (CRIU, iptables-restore, nft) gets:
 // its own descriptors and nothing else of the caller's, every signal at its
 // default and none blocked, whatever the calling thread had set.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Elapsed time on the monotonic clock, for the statistics ccr reports.
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The smallest useful ccr program: checkpoint a running container.
  *
  *   cc minimal.c $(pkg-config --cflags --libs ccr) -o minimal
@@ -7,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <ccr.h>
+#include <ccr/ccr.h>
 
 static int fail(ccr_error *err)
 {

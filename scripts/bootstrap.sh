@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Makes a fresh Debian bookworm machine ready to build and test ccr.
 # Idempotent: every step checks before it acts, so running it twice is cheap.
 #
@@ -10,7 +11,9 @@
 #     from their Go modules under /usr/local/libexec/ccr-test (not on PATH)
 #   - CRIU >= 4.1, built from Debian trixie's source package when the installed
 #     criu is missing, too old, or fails `criu check` (bookworm's 3.17.1 does on
-#     kernels with a [vvar_vclock] mapping)
+#     kernels with a [vvar_vclock] mapping), into /usr/local/sbin
+# It removes nothing the host had: a Debian criu package stays installed
+# (and is reported) unless CCR_REMOVE_DEBIAN_CRIU=1.
 set -euo pipefail
 
 CRIU_WANTED=4.1.1
@@ -155,16 +158,36 @@ quiet_system_containerd() {
   log "disabled the system containerd service (the tests start their own containerd)"
 }
 
+# A criu package the host already has stays unless asked otherwise: ccr's
+# CRIU goes to $CRIU_PREFIX/sbin, ahead of /usr/sbin on the usual PATH.
+# CCR_REMOVE_DEBIAN_CRIU=1 removes the package (bookworm's 3.17.1 is too old
+# for ccr and fails `criu check` on kernels with a [vvar_vclock] mapping).
+keep_or_remove_debian_criu() {
+  [ -z "$(missing_packages criu)" ] || return 0
+  local v
+  v=$(dpkg-query -W -f='${Version}' criu 2>/dev/null)
+  if [ "${CCR_REMOVE_DEBIAN_CRIU:-0}" = 1 ]; then
+    log "removing Debian's criu package $v (CCR_REMOVE_DEBIAN_CRIU=1)"
+    apt-get remove -y -qq criu >/dev/null
+  else
+    log "keeping Debian's criu package $v (/usr/sbin/criu); criu $CRIU_WANTED goes to $CRIU_PREFIX/sbin," \
+      "which comes first on PATH. To remove the package instead: CCR_REMOVE_DEBIAN_CRIU=1 bash scripts/bootstrap.sh"
+  fi
+}
+
 apt_install "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"
 [ -z "$containerd_new" ] || quiet_system_containerd
 
 if criu_ok && [ -f "$CRIU_PREFIX/include/criu/rpc.proto" ]; then
   log "criu $(criu --version | sed -n 's/^Version: *//p') is ready"
 else
-  # bookworm's criu package shadows nothing in /usr/local, but remove it so
-  # `criu` on every PATH is the one that works on this kernel.
-  if dpkg-query -W criu >/dev/null 2>&1; then apt-get remove -y -qq criu >/dev/null || true; fi
+  keep_or_remove_debian_criu
   build_criu
+  if [ "$(command -v criu)" != "$CRIU_PREFIX/sbin/criu" ]; then
+    log "PATH finds $(command -v criu || echo 'no criu') before $CRIU_PREFIX/sbin/criu: put $CRIU_PREFIX/sbin first in PATH," \
+      "or remove Debian's criu package with CCR_REMOVE_DEBIAN_CRIU=1 bash scripts/bootstrap.sh"
+    exit 1
+  fi
   criu_ok || { log "criu $(criu --version 2>&1 | head -n1) still fails 'criu check':"; criu check >&2 || true; exit 1; }
   log "criu $(criu --version | sed -n 's/^Version: *//p') installed in $CRIU_PREFIX/sbin"
 fi

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Checks libccr's exported symbols against its version script:
 #   bash scripts/check_abi.sh LIBRARY [MAP [RELEASED_DIR [HEADER]]]
 # (defaults: capi/ccr.map, capi/abi and the public header ccr.h). Fails when
@@ -17,7 +18,7 @@ lib=${1:?usage: check_abi.sh LIBRARY [MAP [RELEASED_DIR [HEADER]]]}
 here=$(cd "$(dirname "$0")/.." && pwd)
 map=${2:-$here/capi/ccr.map}
 released=${3:-$here/capi/abi}
-header=${4:-$here/capi/ccr.h}
+header=${4:-$here/include/ccr/ccr.h}
 fail=0
 problem() { echo "ABI: $*" >&2; fail=1; }
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job, end to end on this machine: start a busybox container with
 # runc, checkpoint it with ccr, restore it with ccr, and show that it carried
 # on counting from where it was.

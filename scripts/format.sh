@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Formats the C and C++ with clang-format and the repository's .clang-format.
 #   bash scripts/format.sh           # rewrite the files in place
 #   bash scripts/format.sh --check   # list what is not formatted; exit 1 if any (CI)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets (clang, AddressSanitizer + UBSan) and runs each
 # one over its seed corpus and the saved regressions, then fuzzes it for a
 # bounded time or number of runs. A crash fails the script; its input is left

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Builds ccr and runs every test: unit tests, the header test, the installed
-# package (pkg-config + an example built against it), the exported-symbol
+# SPDX-License-Identifier: Apache-2.0
+# Builds ccr and runs every test: the format and licence-line checks, unit
+# tests, the header test, the installed package (shared and static library,
+# installed and uninstalled pkg-config files, the CMake package, stripped
+# binaries with separate debug information, an example built each way against
+# it), the exported-symbol
 # check, the end-to-end tests against real CRIU and runc (Debian's 1.1.5, then
 # 1.5.3), each binding's tests (Go, Python, Rust) against the installed
 # library, the end-to-end tests again with cgroup v2 alone
@@ -23,17 +27,27 @@ export PATH
 stage "bootstrap"
 bash scripts/bootstrap.sh
 
-stage "format"
+stage "format and licence lines"
 bash scripts/format.sh --check
+bash scripts/spdx.sh --check
+# The check itself must catch a source file without the line.
+spdx_probe=$(mktemp -d)
+printf 'int main(void) { return 0; }\n' >"$spdx_probe/probe.c"
+if bash scripts/spdx.sh --check "$spdx_probe/probe.c" 2>/dev/null; then
+  echo "scripts/spdx.sh --check passed a file without an SPDX line" >&2
+  exit 1
+fi
+rm -rf "$spdx_probe"
 
 stage "build"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCCR_BUILD_TESTS=ON -DCCR_BUILD_EXAMPLES=ON >/dev/null
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCCR_BUILD_TESTS=ON -DCCR_BUILD_EXAMPLES=ON \
+  -DCCR_SPLIT_DEBUG=ON >/dev/null
 ninja -C "$build"
 
 stage "exported symbols: each in its node of capi/ccr.map, released nodes unchanged"
 bash scripts/check_abi.sh "$build/libccr.so"
 
-stage "install: pkg-config, CMake package, C example"
+stage "install: pkg-config, CMake package, static library, C example"
 # Install into a staging prefix and build the C example against it with
 # pkg-config alone, as a user of the installed library would. The prefix is
 # fixed (inside the build directory) and refreshed each run: Go's build cache
@@ -48,9 +62,41 @@ export LD_LIBRARY_PATH="$prefix/usr/lib"
 cc -std=c99 -Wall -Wextra -pedantic -Werror examples/minimal.c -o "$prefix/minimal" \
   $(pkg-config --cflags --libs ccr)
 "$prefix/minimal" --version
+# The same against libccr.a, with what ccr.pc says a static link needs
+# (Requires.private, Libs.private), those libraries themselves shared: a
+# fully static link (pkg-config --static) would also need the static
+# libraries of libarchive's own dependencies, which this host lacks.
+pc_requires=$(pkg-config --print-requires-private ccr | cut -d' ' -f1)
+pc_libs_private=$(sed -n 's/^Libs.private: //p' "$prefix/usr/lib/pkgconfig/ccr.pc")
+cc -std=c99 -Wall -Wextra -pedantic -Werror examples/minimal.c -o "$prefix/minimal-static" \
+  $(pkg-config --cflags ccr) $(pkg-config --libs-only-L ccr) -l:libccr.a \
+  $(pkg-config --libs $pc_requires) $pc_libs_private
+if ldd "$prefix/minimal-static" | grep -q libccr; then
+  echo "minimal-static is linked to libccr.so, not libccr.a" >&2
+  exit 1
+fi
+LD_LIBRARY_PATH= "$prefix/minimal-static" --version
+# The CMake package, both targets (examples/cmake_consumer).
 cmake -S examples/cmake_consumer -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
 cmake --build "$prefix/consumer" >/dev/null
-echo "header, library, pkg-config file and CMake package work from $prefix/usr"
+"$prefix/consumer/minimal" --version
+LD_LIBRARY_PATH= "$prefix/consumer/minimal_static" --version
+# The build tree's uninstalled ccr.pc, for building without installing.
+cc -std=c99 -Wall -Wextra -pedantic -Werror examples/minimal.c -o "$prefix/minimal-uninstalled" \
+  $(PKG_CONFIG_PATH="$build" pkg-config --cflags --libs ccr)
+LD_LIBRARY_PATH="$build" "$prefix/minimal-uninstalled" --version
+# Installed binaries are stripped; their debug information is in .debug/
+# (CCR_SPLIT_DEBUG=ON above), tied to them by a .gnu_debuglink.
+for bin in "$prefix/usr/lib/libccr.so.$(pkg-config --modversion ccr)" "$prefix/usr/bin/ccr"; do
+  if readelf -S "$bin" | grep -q -e '\.debug_info' -e '\.symtab'; then
+    echo "$bin is installed unstripped" >&2
+    exit 1
+  fi
+  debug=$(dirname "$bin")/.debug/$(readelf --string-dump=.gnu_debuglink "$bin" | sed -n 's/^ *\[ *0\] *//p')
+  readelf -S "$debug" 2>/dev/null | grep -q '\.debug_info' || { echo "no debug information for $bin in $debug" >&2; exit 1; }
+done
+echo "headers, shared and static library, pkg-config files (installed and uninstalled), CMake package" \
+  "and separate debug information work from $prefix/usr ($(du -sh --exclude=.debug "$prefix/usr" | cut -f1) without .debug)"
 
 stage "C++ unit and end-to-end tests"
 (cd "$build" && ctest --output-on-failure -j2)
@@ -88,7 +134,7 @@ runc_new=/usr/local/libexec/ccr-test/runc-1.5.3
 with_runc_new="PATH=$runc_new:\$PATH"
 in_v2 bash -c "cd '$build' && ctest --output-on-failure -L e2e"
 in_v2 bash -c "$with_runc_new '$build/tests/ccr_e2e_tests' --gtest_brief=1"
-in_v2 bash -c "cd bindings/go && go test -count=1 . && $with_runc_new go test -count=1 ."
+in_v2 bash -c "cd bindings/go/ccr && go test -count=1 . && $with_runc_new go test -count=1 ."
 in_v2 bash -c "cd bindings/go/cmd/ccr-runc && go test -count=1 -skip '^TestCRI' ."
 in_v2 bash bindings/python/test.sh # both runc generations
 in_v2 bash -c "cd bindings/rust && cargo test --locked -- --test-threads=1 &&

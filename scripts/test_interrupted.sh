@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Starts scripts/test.sh and interrupts it the way a developer's Ctrl-C
 # does (SIGINT to its whole process group) once it has been in a given stage
 # for a while. CI runs this before the real runs, so that they prove the test

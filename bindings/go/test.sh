@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Vets, builds and tests the Go binding against an installed libccr.
 #
 # Needs PKG_CONFIG_PATH (and LD_LIBRARY_PATH, unless libccr is in the
@@ -11,6 +12,7 @@
 # /usr/local/libexec/ccr-test); without them they skip, or fail when CI=true.
 set -euo pipefail
 cd "$(dirname "$0")"
+here=$PWD
 
 export PATH="$PATH:/usr/local/go/bin:/usr/local/sbin"
 if ! command -v go >/dev/null; then
@@ -26,6 +28,9 @@ MSG
 fi
 echo "== libccr $(pkg-config --modversion ccr) from $(pkg-config --variable=libdir ccr)"
 
+# The binding is the module github.com/ccr-project/ccr/bindings/go/ccr in
+# ccr/ (its path ends in its package name); ccr-runc is a module of its own.
+cd ccr
 go vet ./...
 go build ./...
 go test -count=1 -v ./...
@@ -41,6 +46,34 @@ elif [ "${CI:-}" = true ]; then
 	exit 1
 fi
 
+# A program of another module imports the binding by its module path, as a
+# user's would after `go get` (here a replace points it at this checkout).
+echo "== a consumer module importing github.com/ccr-project/ccr/bindings/go/ccr"
+consumer=$(mktemp -d /tmp/ccr-go-consumer.XXXXXX)
+trap 'rm -rf "$consumer"' EXIT
+cat >"$consumer/go.mod" <<MOD
+module example.com/ccr-consumer
+
+go 1.22
+
+require github.com/ccr-project/ccr/bindings/go/ccr v0.0.0
+
+replace github.com/ccr-project/ccr/bindings/go/ccr => $here/ccr
+MOD
+cat >"$consumer/main.go" <<'SRC'
+package main
+
+import (
+	"fmt"
+
+	"github.com/ccr-project/ccr/bindings/go/ccr"
+)
+
+func main() { fmt.Println("libccr", ccr.LibraryVersionString()) }
+SRC
+(cd "$consumer" && go vet . && go build -o consumer . && ./consumer)
+
+cd "$here"
 # ccr-runc is a module of its own (it pins runc's libcontainer, which the
 # binding's users should not inherit): its tests run from its directory.
 bash cmd/ccr-runc/test.sh

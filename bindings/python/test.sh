@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tests the ccr Python binding: installs it with pytest (ruff and mypy to lint) into
+# SPDX-License-Identifier: Apache-2.0
+# Tests the Python binding (distribution and package libccr): installs it with pytest (ruff and mypy to lint) into
 # a fresh virtual environment under /tmp, then runs bindings/python/tests.
 #
 # libccr must be findable, one of:
@@ -18,7 +19,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 python=${PYTHON:-python3}
 
-if ! PYTHONPATH="$here/src" "$python" -c 'import ccr' 2>/tmp/ccr-py-import.$$; then
+if ! PYTHONPATH="$here/src" "$python" -c 'import libccr' 2>/tmp/ccr-py-import.$$; then
 	cat /tmp/ccr-py-import.$$ | tail -n 1 >&2
 	rm -f /tmp/ccr-py-import.$$
 	echo "test.sh: cannot load libccr. Build it (cmake + ninja ccr) and set CCR_LIBRARY=<build>/libccr.so.0," >&2
@@ -30,7 +31,34 @@ rm -f /tmp/ccr-py-import.$$
 venv=$(mktemp -d /tmp/ccr-py-venv.XXXXXX)
 trap 'rm -rf "$venv"' EXIT
 "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check "$here" pytest
+# The wheel a user would get: its metadata names the distribution and its
+# licence, and carries the licence text.
+echo "== pip wheel"
+"$venv/bin/python" -m pip wheel -q --disable-pip-version-check --no-deps -w "$venv/wheel" "$here"
+wheel=$(ls "$venv"/wheel/libccr-*.whl)
+"$venv/bin/python" - "$wheel" <<'PY'
+import sys
+import zipfile
+
+with zipfile.ZipFile(sys.argv[1]) as whl:
+    names = whl.namelist()
+    meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    text = whl.read(meta).decode()
+    headers = dict(line.split(": ", 1) for line in text.split("\n\n", 1)[0].splitlines() if ": " in line)
+    problems = []
+    if headers.get("Name") != "libccr":
+        problems.append(f"Name is {headers.get('Name')!r}, not 'libccr'")
+    if headers.get("License-Expression") != "Apache-2.0":
+        problems.append(f"License-Expression is {headers.get('License-Expression')!r}, not 'Apache-2.0'")
+    if not any(n.endswith(".dist-info/licenses/LICENSE") for n in names):
+        problems.append("no dist-info/licenses/LICENSE")
+    if not any(n.startswith("libccr/") for n in names):
+        problems.append("no libccr/ package")
+    if problems:
+        sys.exit(f"{sys.argv[1]}: " + "; ".join(problems))
+    print(f"{sys.argv[1].rsplit('/', 1)[-1]}: Name libccr, License-Expression Apache-2.0, LICENSE included")
+PY
+"$venv/bin/python" -m pip install -q --disable-pip-version-check "$wheel" pytest
 
 if "$venv/bin/python" -m pip install -q --disable-pip-version-check ruff 2>/dev/null; then
 	echo "== ruff check"
@@ -44,13 +72,13 @@ fi
 
 if "$venv/bin/python" -m pip install -q --disable-pip-version-check mypy 2>/dev/null; then
 	echo "== mypy --strict"
-	"$venv/bin/mypy" --strict --no-incremental "$here/src/ccr" "$here/examples/migrate.py"
+	"$venv/bin/mypy" --strict --no-incremental "$here/src/libccr" "$here/examples/migrate.py"
 fi
 
 echo "== the installed binding"
-# Run from / so nothing but the installed package can be imported as ccr.
+# Run from / so nothing but the installed package can be imported.
 cd /
-"$venv/bin/python" -c 'import ccr; print(ccr.__file__, "libccr", ccr.library_version(), "at", ccr.library_path)'
+"$venv/bin/python" -c 'import libccr; print(libccr.__file__, "libccr", libccr.library_version(), "at", libccr.library_path)'
 
 echo "== pytest"
 "$venv/bin/python" -m pytest -v -p no:cacheprovider "$here/tests" "$@"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared pieces of the ccr command-line tool: parsed arguments, output in
 // text or JSON, exit codes by error class, and the progress line.
 #pragma once

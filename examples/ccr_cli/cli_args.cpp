@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command line: commands, their options, and their help.
 #include <climits>
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ccr check`'s notes on the host: settings that make CRIU slow or make an
 // option fail, found before an operation runs into them.
 #include <sys/statfs.h>

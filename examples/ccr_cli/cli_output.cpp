@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How results and errors are printed: readable text, or one JSON object.
 #include <cstdio>
 #include <sstream>

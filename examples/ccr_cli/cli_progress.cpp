@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The progress line: redrawn a few times a second from its own thread, since
 // CRIU sends no notification while it writes memory.
 #include <dirent.h>

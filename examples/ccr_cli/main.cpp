@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ccr: the command-line face of libccr, written against the public C header
 // only. `ccr --help` lists the commands; `ccr COMMAND --help` each one.
 #include <cstdio>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Shows that scripts/check_abi.sh fails on each mistake it exists to catch,
 # on small libraries built here with their own version scripts, and passes
 # on a correct one.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs a command in a cgroup-v2-only view of this host, without changing the
 # host: in a private mount namespace, the host's cgroup2 hierarchy replaces
 # whatever is mounted at /sys/fs/cgroup (a hybrid host's v1 hierarchies and

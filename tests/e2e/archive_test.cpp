@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checkpoint archives end to end: a real container checkpointed with ccr,
 // exported, read by checkpointctl (the CRI ecosystem's reader: if it accepts
 // the archive, kubelet's, CRI-O's and Podman's tooling can too), imported into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cgroup v2 end to end: the v2 freezer through a checkpoint whose CRIU is
 // killed, and the host's cgroup2 mount options through everything ccr does
 // (where plain runc loses them, CRIU issue 3029).

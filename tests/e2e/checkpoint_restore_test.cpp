@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end checkpoint/restore of runc containers through libccr's C API:
 // real runc, real CRIU, a busybox rootfs built per container.
 #include <algorithm>

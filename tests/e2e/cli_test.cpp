@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ccr command-line tool as a user meets it: help, exit codes by error
 // class, --json output, the progress line on a terminal, and a real
 // checkpoint and restore of a runc container through it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end tests of what ccr asks of CRIU beyond a plain dump and restore:
 // pre-dumps (MemTrack), lazy pages and page servers, an external network
 // namespace, a terminal handed over a console socket, and a restore into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end test toolkit: prerequisites, a busybox bundle, runc containers
 // talking over pipes, and RAII wrappers for the C API's handles.
 //

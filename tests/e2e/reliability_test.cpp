@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Faults, time limits, cancellation, concurrency, descriptor hygiene and
 // hostile input, each against real CRIU and runc: ccr must return a clear
 // error within bounded time and leave the container as it was (checkpoint),

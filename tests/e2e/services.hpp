@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What an end-to-end test stands up next to its container: CRIU's own
 // daemons (page server, lazy-pages), a named network namespace, a console
 // socket with the terminal it receives, a free TCP port.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CRIU's statistics through the C ABI: a checkpoint reports what CRIU wrote,
 // and the pages written grow with the memory the container has touched.
 #include <gtest/gtest.h>

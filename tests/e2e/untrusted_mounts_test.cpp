@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Images that would bring a host mount into the container (issue 19, case
 // 1): a real checkpoint of the busybox container, with one mount added to
 // its mountpoints image the way CRIU records a mount of a disk, is refused

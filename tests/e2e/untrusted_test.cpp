@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Untrusted images and wrong targets (issue 19): a success after CRIU is a
 // success, a pid that is not a container is refused, special files never
 // hang ccr, CRIU's own files are checked before it runs, and a failed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes checkpoint archive import: any bytes, as a file, must unpack into the
 // fresh directory or be refused with a typed ccr::Error, and nothing may
 // appear outside that directory.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the CRIU image reader and the stats decoding on top of it.
 #include <cstddef>
 #include <cstdint>

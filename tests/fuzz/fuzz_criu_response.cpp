@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes what ccr does with a message from CRIU: the bytes arrive on a real
 // SOCK_SEQPACKET socket and go through CriuSession::receive() and exchange(),
 // which must answer with a result or a typed ccr::Error.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the descriptors.json checks restore applies to what it reads.
 #include <cstddef>
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the image verifier over a directory of images made from the input:
 // a sequence of records, each a byte choosing the file's name from kNames,
 // a 16-bit little-endian length, then that many bytes of the file. Every

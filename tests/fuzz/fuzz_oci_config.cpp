@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the OCI config parser: any bytes must give a config or a typed
 // ccr::Error, never a crash, a hang or another exception.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What restore() expects of the images of the e2e busybox container (the
 // config `runc spec` writes, with its five new namespaces) on this hybrid
 // host: runc's mounts, masked files, devices and v1 cgroup binds. The fuzz

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compiles the public header alone as strict C99 with -Werror. */
 #include "ccr.h"
 

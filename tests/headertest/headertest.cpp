@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiles the public header alone as C++ with -Werror.
 #include "ccr.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // export_archive() from a fake images directory (no CRIU needed): the layout
 // CRI tools read, config.dump's fields, spec.dump byte for byte, the rootfs
 // diff, what is refused, and that the archive appears whole or not at all.

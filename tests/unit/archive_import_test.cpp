@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // import_archive() against hostile archives built here with libarchive (and
 // by hand where libarchive will not write the header): each is refused with
 // CCR_ERR_IMAGE naming the entry, the destination is gone afterwards, and a

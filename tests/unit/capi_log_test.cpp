@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ccr_options_set_log(): argument checks, the payload's lifetime, level
 // filtering, and that an operation failing before CRIU starts still says
 // what it was doing.

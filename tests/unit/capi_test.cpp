@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C ABI as a C caller sees it: only functions from ccr.h. Wrong arguments
 // must come back as CCR_ERR_INVALID_ARGUMENT error objects, never as a crash,
 // an abort or an exception crossing into C.

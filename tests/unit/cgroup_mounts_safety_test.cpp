@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What ccr decides about the host's cgroup mounts without touching them: the
 // layout ccr check reports, the names CRIU looks for in ccr's cgroup yard,
 // the cgroup2 superblock options the guard keeps, and the yard reaching the

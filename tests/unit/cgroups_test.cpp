@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /proc/<pid>/cgroup and the host's cgroup mounts, parsed from sample text:
 // a hybrid (v1 + unified sidecar) host like older systemd distributions, and
 // a v2-only host. The controller keys must match between the two files,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // host_hint(): which CRIU failures get a host-side fix appended, and only
 // when the host's settings explain them.
 #include "criu_host_hints.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The CRIU image reader against well-formed, truncated, oversized and
 // mislabelled images, and a stats image written the way CRIU writes one.
 #include <fcntl.h>

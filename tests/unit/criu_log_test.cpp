@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Excerpts of CRIU logs: which lines, how groups merge, how the size limit
 // keeps the first error, and reading the log file safely.
 #include "criu_log.hpp"

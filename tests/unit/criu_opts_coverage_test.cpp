@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every field of CRIU's criu_opts, reached from the C ABI: for each field a
 // case says how a caller sets it (the ccr_options_* setter) or how ccr sets it
 // itself (from the container, the config, or always), and which request

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // descriptors.json: the round trip, the file's safety checks, and reading a
 // live process's stdio.
 #include "descriptors.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mounts CRIU must treat as external, on a sample config and a scratch
 // rootfs: bind mounts, per-hierarchy v1 cgroup binds under the config's
 // cgroup mount, masked files (/dev/null bound over them) and device nodes

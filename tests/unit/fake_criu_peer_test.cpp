@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The swrk protocol's edge cases, against an in-process fake CRIU: a thread
 // that plays CRIU on the other end of the socketpair, sending exactly the
 // bytes (and descriptors) a test needs, including ones a real CRIU only sends

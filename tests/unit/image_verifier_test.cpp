@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The image verifier on images written in the test the way CRIU writes them
 // (magic words, then size-prefixed protobuf entries): a well-formed
 // container checkpoint passes, and each kind of mismatch is refused with

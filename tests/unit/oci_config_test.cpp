@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // parse_oci_config(): what it takes from a config.json, and errors that name
 // the exact field that is wrong, so a caller can fix their config from the
 // message alone.

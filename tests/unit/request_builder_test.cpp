@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // build_dump_request()/build_restore_request(): every option and every plan
 // field must land in its own CRIU field. Each is checked on its own, set and
 // unset, so a field wired to the wrong CRIU option (both are just numbers on

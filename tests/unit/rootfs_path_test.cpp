@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // resolve_in_rootfs() and create_mountpoint() against a scratch rootfs full of
 // hostile symlinks: nothing may ever resolve to, or be created on, the host.
 #include "rootfs_path.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Our proto/rpc.proto is a copy of CRIU's RPC schema under our own package.
 // Only field numbers, wire types and labels matter on the wire, so a typo in
 // any of them would make CRIU read a different option than the one we set,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // open_private_dir(), make_private_tempdir() and TempDir: the checks that keep
 // other users out of ccr's directories, and removal that never leaves them.
 #include "secure_dir.hpp"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checkpoint a running runc container and restore it, with the ccr binding.
 
     sudo python3 migrate.py --id web1 --bundle /run/bundles/web1 \\
@@ -21,7 +22,7 @@ import subprocess
 import sys
 from typing import Any, Dict
 
-import ccr
+import libccr as ccr
 
 
 def log(message: str) -> None:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end harness for the ccr Python binding: real runc, real CRIU.
 
 Mirrors tests/e2e/harness.cpp: each container gets a busybox rootfs built in
@@ -25,7 +26,7 @@ from typing import Callable, Iterator, List, Optional, Sequence
 
 import pytest
 
-import ccr
+import libccr as ccr
 
 WORKLOAD = ["sh", "-c", 'i=0; while read line; do i=$((i+1)); echo "$line $i"; done']
 CGROUP_ROOT = Path("/sys/fs/cgroup")

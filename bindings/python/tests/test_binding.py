@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The binding itself: loading libccr, the prototype table, conversions and
 error mapping. No root, CRIU or runc needed."""
 
@@ -16,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-import ccr
-from ccr import _ffi, errors
+import libccr as ccr
+from libccr import _ffi, errors
 
-HEADER = Path(__file__).resolve().parents[3] / "capi" / "ccr.h"
+HEADER = Path(__file__).resolve().parents[3] / "include" / "ccr" / "ccr.h"
 
 
 def header_functions() -> set:
@@ -177,7 +178,7 @@ def test_not_a_libccr_at_all():
 
 def _import_in_child(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "import ccr"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", "import libccr"], env=env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -202,7 +203,7 @@ def test_pkg_config_is_used(tmp_path: Path):
     env["PKG_CONFIG_PATH"] = str(pc_dir)
     env.pop("LD_LIBRARY_PATH", None)
     proc = subprocess.run(
-        [sys.executable, "-c", "import ccr; print(ccr.library_path)"],
+        [sys.executable, "-c", "import libccr; print(libccr.library_path)"],
         env=env, capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr

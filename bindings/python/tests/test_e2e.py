@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Checkpoint and restore of real runc containers with real CRIU, through the
 Python binding. See conftest.py for the harness."""
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import ccr
+import libccr as ccr
 from conftest import Pipes, alive, require_prerequisites, unused_pid, wait_gone
 
 DUMP_SCRIPTS = ["pre-dump", "network-lock", "query-ext-files", "post-dump"]

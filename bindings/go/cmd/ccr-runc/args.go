@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // Command-line parsing, runc 1.1's way (urfave/cli v1 over Go's flag

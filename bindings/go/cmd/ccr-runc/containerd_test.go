@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // End to end with a real containerd (Debian's 1.6, and 2.4.2 built by

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // The Kubernetes checkpoint path: containerd 2.4.2's CRI with a runtime

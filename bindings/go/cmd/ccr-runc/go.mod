@@ -3,7 +3,7 @@ module github.com/ccr-project/ccr/bindings/go/cmd/ccr-runc
 go 1.25.0
 
 require (
-	github.com/ccr-project/ccr/bindings/go v0.0.0
+	github.com/ccr-project/ccr/bindings/go/ccr v0.0.0
 	github.com/cyphar/filepath-securejoin v0.7.0
 	github.com/opencontainers/cgroups v0.1.0
 	github.com/opencontainers/runc v1.5.3
@@ -32,4 +32,4 @@ require (
 )
 
 // ccr-runc is built with the Go binding next to it.
-replace github.com/ccr-project/ccr/bindings/go => ../..
+replace github.com/ccr-project/ccr/bindings/go/ccr => ../../ccr

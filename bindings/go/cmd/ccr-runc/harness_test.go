@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // Test toolkit: the built ccr-runc, prerequisites, busybox bundles run with

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // Image interop with runc, both directions: images ccr-runc writes restore
@@ -17,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	ccr "github.com/ccr-project/ccr/bindings/go"
+	ccr "github.com/ccr-project/ccr/bindings/go/ccr"
 )
 
 func (c *runcContainer) ccrRunc(t *testing.T, env []string, args ...string) string {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command ccr-runc is a runc-compatible binary that checkpoints and
 // restores with ccr.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // Every command but checkpoint reaches the real runc unchanged: same

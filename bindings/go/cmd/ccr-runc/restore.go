@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 import (
@@ -10,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	ccr "github.com/ccr-project/ccr/bindings/go"
+	ccr "github.com/ccr-project/ccr/bindings/go/ccr"
 	"golang.org/x/sys/unix"
 )
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // `runc restore`'s flags (runc 1.1 to 1.5 define the same set), which

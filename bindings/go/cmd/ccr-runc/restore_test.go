@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // ccr-runc restore, against both runc generations: Debian's runc 1.1.5 (on

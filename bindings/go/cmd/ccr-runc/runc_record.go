@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // How runc learns about a container ccr restored: ccr-runc writes

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // runc's view of a container: <root>/<id>/state.json, read with runc's own

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Vets, builds and tests ccr-runc, a Go module of its own next to the Go
 # binding (bindings/go/test.sh calls this after the binding's own tests).
 #

@@ -1,0 +1,3 @@
+module github.com/ccr-project/ccr/bindings/go/ccr
+
+go 1.22

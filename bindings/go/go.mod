@@ -1,3 +1,0 @@
-module github.com/ccr-project/ccr/bindings/go
-
-go 1.22

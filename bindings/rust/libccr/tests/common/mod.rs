@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: Apache-2.0
+//! End-to-end harness: busybox bundles run by real runc, checkpointed and
+//! restored by real CRIU through the `ccr` crate (the Rust twin of
+//! tests/e2e/harness.cpp).
+//!
+//! Every container gets its own temporary directory (bundle, rootfs, runc
+//! root, images), its own id and its own cgroup path "/ccr-rs/<id>", so
+//! tests do not step on each other; test.sh still runs them one at a time.
+#![allow(dead_code)]
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const CGROUP_PARENT: &str = "ccr-rs";
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Returns early from a test (which then passes, with "SKIPPED" printed)
+/// when the machine cannot run end-to-end tests; fails instead when
+/// CI=true.
+#[macro_export]
+macro_rules! require_e2e {
+    () => {
+        if let Some(missing) = common::missing_prerequisites() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("end-to-end prerequisites missing (CI=true): {missing}");
+            }
+            common::print_uncaptured(&format!(
+                "SKIPPED: needs root, criu >= 4.1, runc and /bin/busybox; missing {missing}\n"
+            ));
+            return;
+        }
+    };
+}
+
+/// Writes to file descriptor 2 itself: the test harness captures what goes
+/// through `eprintln!` and `std::io::stderr()`, and a skip must show in the
+/// output of a passing run.
+pub fn print_uncaptured(text: &str) {
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+        if n <= 0 {
+            break;
+        }
+        rest = &rest[n as usize..];
+    }
+}
+
+/// What this machine lacks for the end-to-end tests, or None.
+pub fn missing_prerequisites() -> Option<String> {
+    let mut missing = Vec::new();
+    if unsafe { libc::geteuid() } != 0 {
+        missing.push("root".to_string());
+    }
+    match find_in_path("criu") {
+        None => missing.push("criu".to_string()),
+        Some(criu) => {
+            let out = Command::new(&criu).arg("--version").output();
+            let text = out
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            // "Version: 4.1.1"
+            let version = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Version:"))
+                .map(|v| {
+                    v.trim()
+                        .split('.')
+                        .map(|n| n.parse::<u32>().unwrap_or(0))
+                        .collect::<Vec<_>>()
+                });
+            match version {
+                Some(v) if v.len() >= 2 && v[0] * 100 + v[1] >= 401 => {}
+                Some(v) => missing.push(format!("criu >= 4.1 (found {v:?} at {})", criu.display())),
+                None => missing.push(format!(
+                    "criu >= 4.1 (cannot read `{} --version`)",
+                    criu.display()
+                )),
+            }
+        }
+    }
+    if find_in_path("runc").is_none() {
+        missing.push("runc".to_string());
+    }
+    if !is_executable(Path::new("/bin/busybox")) {
+        missing.push("/bin/busybox".to_string());
+    }
+    if missing.is_empty() {
+        None
+    } else {
+        Some(missing.join(", "))
+    }
+}
+
+pub fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")
+        .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file() && is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    unsafe { libc::access(c.as_ptr(), libc::X_OK) == 0 }
+}
+
+/// Panics with the error's full description.
+pub fn ok<T>(r: libccr::Result<T>, what: &str) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{what} failed: {e:#}"),
+    }
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    match cmd.stdin(Stdio::null()).output() {
+        Ok(o) => {
+            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
+            s.push_str(&String::from_utf8_lossy(&o.stderr));
+            (o.status.success(), s)
+        }
+        Err(e) => (false, format!("{cmd:?}: {e}")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Pipes
+// ---------------------------------------------------------------------------
+
+fn pipe() -> (OwnedFd, OwnedFd) {
+    let mut fds = [-1; 2];
+    let r = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    assert_eq!(r, 0, "pipe2: {}", std::io::Error::last_os_error());
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+/// The container's ends of three pipes, to hand to runc or to a restore.
+pub struct ContainerEnds {
+    pub stdin: OwnedFd,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
+}
+
+/// The test's ends: write the container's stdin, read its stdout/stderr.
+pub struct TestEnds {
+    stdin: File,
+    stdout: File,
+    stderr: File,
+    buf: Vec<u8>,
+}
+
+pub fn pipes() -> (TestEnds, ContainerEnds) {
+    let (c_in, t_in) = pipe();
+    let (t_out, c_out) = pipe();
+    let (t_err, c_err) = pipe();
+    (
+        TestEnds {
+            stdin: File::from(t_in),
+            stdout: File::from(t_out),
+            stderr: File::from(t_err),
+            buf: Vec::new(),
+        },
+        ContainerEnds {
+            stdin: c_in,
+            stdout: c_out,
+            stderr: c_err,
+        },
+    )
+}
+
+fn readable(fd: &File, timeout: Duration) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+    loop {
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if r < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        return r > 0;
+    }
+}
+
+impl TestEnds {
+    pub fn send_line(&mut self, line: &str) -> bool {
+        self.stdin.write_all(format!("{line}\n").as_bytes()).is_ok()
+    }
+
+    /// The next line of stdout, or None after `timeout` or at EOF.
+    pub fn read_line(&mut self, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(nl) = self.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=nl).collect();
+                return Some(String::from_utf8_lossy(&line[..nl]).into_owned());
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            if !readable(&self.stdout, left) {
+                return None;
+            }
+            let mut chunk = [0u8; 4096];
+            match self.stdout.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Whatever stderr holds right now.
+    pub fn drain_stderr(&mut self) -> String {
+        let mut out = Vec::new();
+        while readable(&self.stderr, Duration::ZERO) {
+            let mut chunk = [0u8; 4096];
+            match self.stderr.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&chunk[..n]),
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Bundles
+// ---------------------------------------------------------------------------
+
+/// The counter: answers "<line> <n>" to the n-th line.
+pub fn counter_workload() -> Vec<String> {
+    vec![
+        "sh".into(),
+        "-c".into(),
+        r#"i=0; while read line; do i=$((i+1)); echo "$line $i"; done"#.into(),
+    ]
+}
+
+pub fn build_busybox_rootfs(dir: &Path) {
+    fs::create_dir(dir).unwrap();
+    for sub in [
+        "bin", "sbin", "proc", "sys", "dev", "tmp", "etc", "root", "run", "var", "usr", "usr/bin",
+    ] {
+        fs::create_dir(dir.join(sub)).unwrap();
+    }
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(dir.join("tmp"), fs::Permissions::from_mode(0o1777)).unwrap();
+    fs::copy("/bin/busybox", dir.join("bin/busybox")).expect("copy /bin/busybox");
+    let (ok, list) = run(Command::new("/bin/busybox").arg("--list"));
+    let mut applets: Vec<String> = if ok {
+        list.split_whitespace()
+            .filter(|a| *a != "busybox" && !a.contains('/'))
+            .map(String::from)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for must in ["sh", "cat", "echo", "sleep", "ls", "true", "false"] {
+        if !applets.iter().any(|a| a == must) {
+            applets.push(must.into());
+        }
+    }
+    for a in &applets {
+        let _ = symlink("busybox", dir.join("bin").join(a));
+    }
+    fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    fs::write(dir.join("etc/group"), "root:x:0:\n").unwrap();
+    fs::write(dir.join("etc/hostname"), "ccr-rs\n").unwrap();
+}
+
+pub fn cgroup_path_for(id: &str) -> String {
+    format!("/{CGROUP_PARENT}/{id}")
+}
+
+/// `runc spec`'s config.json, edited for a busybox container with pipe stdio.
+pub fn make_config(id: &str, args: &[String]) -> Value {
+    let spec_dir = tempfile::Builder::new()
+        .prefix("ccr-rs-spec-")
+        .tempdir()
+        .unwrap();
+    let (ok, out) = run(Command::new("runc")
+        .arg("spec")
+        .arg("--bundle")
+        .arg(spec_dir.path()));
+    assert!(ok, "runc spec: {out}");
+    let mut c: Value =
+        serde_json::from_str(&fs::read_to_string(spec_dir.path().join("config.json")).unwrap())
+            .unwrap();
+    c["process"]["terminal"] = json!(false);
+    c["process"]["args"] = json!(args);
+    c["process"]["cwd"] = json!("/");
+    c["process"]["env"] =
+        json!(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
+    c["root"] = json!({"path": "rootfs", "readonly": false});
+    c["hostname"] = json!("ccr-rs");
+    c["linux"]["cgroupsPath"] = json!(cgroup_path_for(id));
+    c["linux"]["namespaces"] = json!([
+        {"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}
+    ]);
+    c
+}
+
+// ---------------------------------------------------------------------------
+// Processes and cgroups
+// ---------------------------------------------------------------------------
+
+pub fn alive(pid: i32) -> bool {
+    pid > 0 && unsafe { libc::kill(pid, 0) } == 0 && !is_zombie(pid)
+}
+
+fn is_zombie(pid: i32) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    stat.rfind(')')
+        .and_then(|rp| stat[rp + 1..].split_whitespace().next().map(|s| s == "Z"))
+        .unwrap_or(false)
+}
+
+/// Waits until `pid` is gone (reaping it if it is our child).
+pub fn wait_gone(pid: i32, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let mut status = 0;
+        if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+            return true;
+        }
+        if !alive(pid) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        sleep(Duration::from_millis(10));
+    }
+}
+
+/// A pid that names no process.
+pub fn unused_pid() -> i32 {
+    let pid_max: i32 = fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(32768);
+    (1000..pid_max)
+        .rev()
+        .find(|&p| unsafe { libc::kill(p, 0) } < 0 && !Path::new(&format!("/proc/{p}")).exists())
+        .expect("no unused pid")
+}
+
+/// True when /sys/fs/cgroup is a cgroup2 mount: a v2-only host, or the v2
+/// view tests/cgroup2/view.sh makes of a hybrid one.
+pub fn cgroup_v2_host() -> bool {
+    const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+    let path = std::ffi::CString::new(CGROUP_ROOT).expect("no NUL");
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and a zeroed statfs to fill.
+    unsafe { libc::statfs(path.as_ptr(), &mut st) == 0 && st.f_type as i64 == CGROUP2_SUPER_MAGIC }
+}
+
+/// The container's cgroup directory in every hierarchy under /sys/fs/cgroup
+/// (each v1 controller, "unified", or the v2 root itself).
+fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
+    let rel = format!("{CGROUP_PARENT}/{id}");
+    let mut out = vec![Path::new(CGROUP_ROOT).join(&rel)];
+    if let Ok(rd) = fs::read_dir(CGROUP_ROOT) {
+        for e in rd.flatten() {
+            let p = e.path();
+            // Skip the symlinks (cpu -> cpu,cpuacct): same hierarchy.
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                out.push(p.join(&rel));
+            }
+        }
+    }
+    out.retain(|p| p.is_dir());
+    out
+}
+
+/// Directories at and below `dir`, deepest first.
+fn dirs_post_order(dir: &Path, out: &mut Vec<PathBuf>) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                dirs_post_order(&e.path(), out);
+            }
+        }
+    }
+    out.push(dir.to_path_buf());
+}
+
+fn pids_in(dir: &Path) -> Vec<i32> {
+    let mut dirs = Vec::new();
+    dirs_post_order(dir, &mut dirs);
+    dirs.iter()
+        .filter_map(|d| fs::read_to_string(d.join("cgroup.procs")).ok())
+        .flat_map(|s| {
+            s.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// A runc container
+// ---------------------------------------------------------------------------
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub struct TestContainer {
+    pub id: String,
+    dir: tempfile::TempDir,
+    pub bundle: PathBuf,
+    runc_root: PathBuf,
+    pid: i32,
+    io: Option<TestEnds>,
+    /// Restored inits: our children, to kill and reap.
+    adopted: Vec<i32>,
+    started: bool,
+}
+
+impl TestContainer {
+    /// A bundle with the counter workload, not started yet.
+    pub fn new() -> TestContainer {
+        TestContainer::with_args(&counter_workload())
+    }
+
+    pub fn with_args(args: &[String]) -> TestContainer {
+        let id = format!(
+            "rs-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("ccr-rs-{id}-"))
+            .tempdir()
+            .expect("temp dir");
+        let bundle = dir.path().join("bundle");
+        fs::create_dir(&bundle).unwrap();
+        build_busybox_rootfs(&bundle.join("rootfs"));
+        let config = make_config(&id, args);
+        fs::write(
+            bundle.join("config.json"),
+            serde_json::to_string_pretty(&config).unwrap(),
+        )
+        .unwrap();
+        TestContainer {
+            runc_root: dir.path().join("runc"),
+            id,
+            dir,
+            bundle,
+            pid: 0,
+            io: None,
+            adopted: Vec::new(),
+            started: false,
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    pub fn cgroup_path(&self) -> String {
+        cgroup_path_for(&self.id)
+    }
+
+    /// `runc --root <dir> run -d` with pipes for stdin, stdout and stderr.
+    pub fn start(&mut self) {
+        assert!(!self.started, "already started");
+        let (mut test, ctr) = pipes();
+        let pid_file = self.dir.path().join("container.pid");
+        let mut child = Command::new(find_in_path("runc").expect("runc"))
+            .arg("--root")
+            .arg(&self.runc_root)
+            .args(["run", "-d", "--pid-file"])
+            .arg(&pid_file)
+            .arg("--bundle")
+            .arg(&self.bundle)
+            .arg(&self.id)
+            .stdin(Stdio::from(ctr.stdin))
+            .stdout(Stdio::from(ctr.stdout))
+            .stderr(Stdio::from(ctr.stderr))
+            .spawn()
+            .expect("spawn runc");
+        // The Command (and with it our copies of the container's ends) is
+        // gone; from here on cleanup runs runc delete.
+        self.started = true;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait runc") {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                break child.wait().expect("wait runc");
+            }
+            sleep(Duration::from_millis(10));
+        };
+        if !status.success() {
+            panic!(
+                "runc run {} failed ({status}): {}",
+                self.id,
+                test.drain_stderr()
+            );
+        }
+        self.pid = fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or_else(|| panic!("runc run {}: no pid file", self.id));
+        self.io = Some(test);
+    }
+
+    /// Sends a line and returns the answer ("" when none comes).
+    pub fn ask(&mut self, line: &str) -> String {
+        let Some(io) = self.io.as_mut() else {
+            return String::new();
+        };
+        if !io.send_line(line) {
+            return String::new();
+        }
+        io.read_line(ANSWER_TIMEOUT).unwrap_or_default()
+    }
+
+    /// A `libccr::Container` for this bundle and its current pid.
+    pub fn handle(&self) -> libccr::Container {
+        let c = ok(libccr::Container::new(&self.id), "Container::new").bundle(&self.bundle);
+        if self.pid > 0 {
+            c.pid(self.pid)
+        } else {
+            c
+        }
+    }
+
+    /// Checkpoints with `options` (images dir already set).
+    pub fn checkpoint(&self, options: &libccr::Options) -> libccr::Result<libccr::Outcome> {
+        libccr::checkpoint(&self.handle(), options)
+    }
+
+    /// Restores with fresh pipes; on success talks to the restored
+    /// container through them and adopts its init.
+    pub fn restore(&mut self, options: &libccr::Options) -> libccr::Result<libccr::Outcome> {
+        let (test, ctr) = pipes();
+        let handle = self
+            .handle()
+            .stdio(Some(ctr.stdin), Some(ctr.stdout), Some(ctr.stderr));
+        let outcome = libccr::restore(&handle, options)?;
+        // Dropping the handle closes our copies of the container's ends.
+        drop(handle);
+        if let Some(pid) = outcome.pid() {
+            self.adopted.push(pid);
+            self.pid = pid;
+        }
+        self.io = Some(test);
+        Ok(outcome)
+    }
+
+    /// Options for an images directory below this container's temp dir.
+    pub fn options(&self, images: &str) -> libccr::Options {
+        libccr::Options::new()
+            .expect("Options::new")
+            .images_dir(self.dir.path().join(images))
+    }
+
+    /// THAWED, FREEZING or FROZEN (on v2 from cgroup.freeze and
+    /// cgroup.events), or None when the cgroup is gone.
+    pub fn freezer_state(&self) -> Option<String> {
+        if !cgroup_v2_host() {
+            let p = Path::new(CGROUP_ROOT)
+                .join("freezer")
+                .join(CGROUP_PARENT)
+                .join(&self.id)
+                .join("freezer.state");
+            return fs::read_to_string(p).ok().map(|s| s.trim().to_string());
+        }
+        let dir = Path::new(CGROUP_ROOT).join(CGROUP_PARENT).join(&self.id);
+        let freeze = fs::read_to_string(dir.join("cgroup.freeze")).ok()?;
+        if freeze.trim() != "1" {
+            return Some("THAWED".into());
+        }
+        let events = fs::read_to_string(dir.join("cgroup.events")).unwrap_or_default();
+        Some(if events.contains("frozen 1") { "FROZEN" } else { "FREEZING" }.into())
+    }
+
+    /// The cgroup of `pid` in the v1 hierarchy holding `controller`; on a
+    /// v2 host, where every controller is in the one hierarchy, its "0::"
+    /// line.
+    pub fn cgroup_of(pid: i32, controller: &str) -> Option<String> {
+        let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+        let v2 = cgroup_v2_host();
+        text.lines().find_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, ctrls, path) = (f.next()?, f.next()?, f.next()?);
+            let hit = if v2 { ctrls.is_empty() } else { ctrls.split(',').any(|c| c == controller) };
+            hit.then(|| path.to_string())
+        })
+    }
+
+    fn cleanup(&mut self) {
+        let dirs = cgroup_dirs(&self.id);
+        // A frozen task does not die from SIGKILL until thawed.
+        for d in &dirs {
+            let mut all = Vec::new();
+            dirs_post_order(d, &mut all);
+            for sub in all.iter().rev() {
+                let _ = fs::write(sub.join("freezer.state"), "THAWED");
+                let _ = fs::write(sub.join("cgroup.freeze"), "0");
+            }
+        }
+        for &p in &self.adopted {
+            unsafe { libc::kill(p, libc::SIGKILL) };
+        }
+        for _ in 0..100 {
+            let mut any = false;
+            for d in &dirs {
+                for p in pids_in(d) {
+                    any = true;
+                    unsafe { libc::kill(p, libc::SIGKILL) };
+                }
+            }
+            for &p in &self.adopted {
+                unsafe { libc::waitpid(p, std::ptr::null_mut(), libc::WNOHANG) };
+            }
+            if !any {
+                break;
+            }
+            sleep(Duration::from_millis(50));
+        }
+        for &p in &self.adopted {
+            wait_gone(p, Duration::from_secs(5));
+        }
+        self.adopted.clear();
+        if self.started {
+            if let Some(runc) = find_in_path("runc") {
+                let root = self.runc_root.clone();
+                run(Command::new(&runc)
+                    .arg("--root")
+                    .arg(&root)
+                    .args(["kill", "-a", &self.id, "KILL"]));
+                run(Command::new(&runc)
+                    .arg("--root")
+                    .arg(&root)
+                    .args(["delete", "-f", &self.id]));
+            }
+            self.started = false;
+        }
+        // runc delete removes its cgroups; a restore may leave some.
+        for d in &dirs {
+            let mut all = Vec::new();
+            dirs_post_order(d, &mut all);
+            for sub in &all {
+                for _ in 0..50 {
+                    match fs::remove_dir(sub) {
+                        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                            sleep(Duration::from_millis(20))
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            if let Some(parent) = d.parent() {
+                let _ = fs::remove_dir(parent); // fails while other tests use it
+            }
+        }
+        self.io = None;
+    }
+}
+
+impl Drop for TestContainer {
+    fn drop(&mut self) {
+        self.cleanup();
+        // The temp dir goes with the field; nothing is mounted there (the
+        // restore's root mount lives in libccr's own state dir).
+    }
+}
