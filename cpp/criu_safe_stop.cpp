@@ -26,10 +26,8 @@ std::string state_after_forced_stop(int request, const std::string &last_notific
 	}
 	if (request == criu::RESTORE)
 		return "while it restored the container" + after + "; every process of the restore was removed";
-	if (request == criu::PRE_DUMP)
-		return "during a pre-dump" + after +
-		       ": its parasite code may have been inside one of the container's processes";
-	return "while it served a request that does not touch the container";
+	return "during a pre-dump" + after +
+	       ": its parasite code may have been inside one of the container's processes";
 }
 
 } // namespace ccr

@@ -22,9 +22,10 @@ namespace ccr {
 inline constexpr std::chrono::seconds kSafeStopBound{10};
 
 // What stopping CRIU now did to the container, for the message when the
-// bound ran out: `request` is the request type CRIU was working on
-// (criu_req_type), `last_notification` the last notification it sent during
-// it ("" when none).
+// bound ran out: `request` is the request type CRIU was working on (DUMP,
+// PRE_DUMP or RESTORE: other requests are stopped at once),
+// `last_notification` the last notification it sent during it ("" when
+// none).
 std::string state_after_forced_stop(int request, const std::string &last_notification);
 
 } // namespace ccr

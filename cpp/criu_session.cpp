@@ -11,6 +11,14 @@
 #include "error.hpp"
 
 namespace ccr {
+namespace {
+
+bool acts_on_processes(int request)
+{
+	return request == criu::DUMP || request == criu::PRE_DUMP || request == criu::RESTORE;
+}
+
+} // namespace
 
 std::pair<UniqueFd, UniqueFd> seqpacket_pair()
 {
@@ -92,8 +100,13 @@ CriuMessage CriuSession::receive()
 	// the safe-stop bound are honoured.
 	for (;;) {
 		auto now = Clock::now();
-		if (!stop_asked_ && interrupted())
+		if (!stop_asked_ && interrupted()) {
+			// Only a dump or restore has CRIU working on processes; a
+			// version or feature query is stopped at once.
+			if (!acts_on_processes(request_type_))
+				throw_if_interrupted();
 			stop_asked_ = now;
+		}
 		if (stop_asked_ && now - *stop_asked_ >= safe_stop_bound_) {
 			bool canceled = cancellation_ && cancellation_->canceled();
 			auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(safe_stop_bound_).count() /

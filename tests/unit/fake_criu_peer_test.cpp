@@ -648,6 +648,22 @@ TEST_F(FakeCriuPeer, PassedDeadlineIsATimeoutOnceTheSafeStopBoundRunsOut)
 	EXPECT_LT(took, 5s);
 }
 
+// A version query has CRIU touch no process: a time limit stops it at once.
+TEST_F(FakeCriuPeer, PassedDeadlineStopsAVersionQueryAtOnce)
+{
+	open_session(ccr::CriuSession::Clock::now() + 200ms);
+	play([&](int fd) {
+		recv_req(fd);
+		recv_req(fd); // until ccr hangs up
+	});
+	criu::criu_req req;
+	req.set_type(criu::VERSION);
+	auto start = std::chrono::steady_clock::now();
+	auto e = error_of([&] { ccr::exchange(*session_, req, nullptr, "criu version"); });
+	EXPECT_EQ(e.code(), CCR_ERR_TIMEOUT) << e.message();
+	EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
 // Past the time limit before the request goes out: CRIU waits for a
 // request, which is a safe point, so ccr stops there without sending it.
 TEST_F(FakeCriuPeer, DeadlineAlreadyPassedStopsBeforeTheRequestIsSent)
