@@ -177,6 +177,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 
 	CriuLaunch launch;
 	launch.criu_path = opts.criu_path;
+	launch.own_process_group = !opts.shell_job;
 	for (int i = 0; i < 3; i++)
 		launch.stdio[i] = spec.stdio[i] >= 0 ? spec.stdio[i] : open_or_none(i);
 	for (const auto &fd : ns.fds)
