@@ -9,7 +9,7 @@
 //
 // Real runc and CRIU, through the installed-style libccr.so. ctest label
 // "stress"; scripts/test.sh runs it once, in the plain pass.
-// CCR_STRESS_STOPS (default 250: checkpoints and restores stopped) and
+// CCR_STRESS_STOPS (default 300: checkpoints and restores stopped) and
 // CCR_STRESS_SEED change the run.
 #include <signal.h>
 #include <sys/wait.h>
@@ -180,7 +180,7 @@ long env_number(const char *name, long fallback)
 TEST(Stress, StoppingCriuAtRandomPointsNeverCostsTheContainer)
 {
 	require_prerequisites();
-	const long target = env_number("CCR_STRESS_STOPS", 250);
+	const long target = env_number("CCR_STRESS_STOPS", 300);
 	const unsigned seed = unsigned(env_number("CCR_STRESS_SEED", long(std::random_device{}())));
 	std::cout << "[   STRESS ] " << target << " stops, CCR_STRESS_SEED=" << seed << std::endl;
 	std::mt19937 rng(seed);
