@@ -314,6 +314,30 @@ void CgroupPlacement::join(int pid)
 
 namespace {
 
+void kill_processes_in(const std::string &dir) noexcept
+{
+	try {
+		std::istringstream procs(read_small_file(dir + "/cgroup.procs"));
+		for (std::string line; std::getline(procs, line);)
+			if (!line.empty())
+				::kill(std::stoi(line), SIGKILL);
+	} catch (...) {
+	}
+}
+
+// Kills what is in `dir` and removes it, for up to 2 s: a killed process
+// leaves its cgroup a moment after the signal, and one that a dying restore
+// was forking just then shows up only on a later read.
+void remove_emptied(const std::string &dir) noexcept
+{
+	for (int i = 0; i < 400; i++) {
+		kill_processes_in(dir);
+		if (::rmdir(dir.c_str()) == 0 || errno != EBUSY)
+			return;
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+}
+
 // Empties and removes the cgroups CRIU made below `dir` (the images may
 // describe a tree of them), deepest first: a directory with children cannot
 // be removed, and one with processes neither. One open directory per level.
@@ -329,15 +353,7 @@ void remove_cgroup_children(const std::string &dir) noexcept
 	for (const auto &child : children) {
 		remove_cgroup_children(child);
 		write_control(child + "/freezer.state", "THAWED"); // v1 freezer only
-		try {
-			std::istringstream procs(read_small_file(child + "/cgroup.procs"));
-			for (std::string line; std::getline(procs, line);)
-				if (!line.empty())
-					::kill(std::stoi(line), SIGKILL);
-		} catch (...) {
-		}
-		for (int i = 0; i < 200 && ::rmdir(child.c_str()) != 0 && errno == EBUSY; i++)
-			std::this_thread::sleep_for(std::chrono::milliseconds(5));
+		remove_emptied(child);
 	}
 }
 
@@ -351,24 +367,17 @@ void CgroupPlacement::rollback() noexcept
 	for (const auto &dir : joined_dirs_) {
 		if (std::find(created_dirs_.begin(), created_dirs_.end(), dir) == created_dirs_.end())
 			continue;
-		try {
-			std::istringstream procs(read_small_file(dir + "/cgroup.procs"));
-			for (std::string line; std::getline(procs, line);)
-				if (!line.empty())
-					::kill(std::stoi(line), SIGKILL);
-		} catch (...) {
-		}
+		// A v1-frozen process does not die of SIGKILL until thawed.
+		write_control(dir + "/freezer.state", "THAWED");
+		kill_processes_in(dir);
 	}
 	// Below the container's own cgroups, everything was made for this
 	// restore (by CRIU, from the images): remove it, children first.
 	for (const auto &dir : joined_dirs_)
 		if (std::find(created_dirs_.begin(), created_dirs_.end(), dir) != created_dirs_.end())
 			remove_cgroup_children(dir);
-	for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it) {
-		// A killed process leaves its cgroup a moment after the signal.
-		for (int i = 0; i < 200 && ::rmdir(it->c_str()) != 0 && errno == EBUSY; i++)
-			std::this_thread::sleep_for(std::chrono::milliseconds(5));
-	}
+	for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it)
+		remove_emptied(*it);
 	created_dirs_.clear();
 	joined_dirs_.clear();
 }

@@ -81,6 +81,8 @@ public:
 
 	// The host directory of the container's cgroup in `h`.
 	std::string dir_for(const CgroupHierarchy &h) const;
+	// The directories join() put a process into, one per hierarchy.
+	const std::vector<std::string> &joined_dirs() const { return joined_dirs_; }
 
 private:
 	std::string path_for(const CgroupHierarchy &h) const;

@@ -145,6 +145,7 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 		  plan.ext_mounts.size(), plan.external.size(), plan.config_file.value_or("none"));
 	CriuLaunch launch;
 	launch.criu_path = opts.criu_path;
+	launch.own_process_group = !opts.shell_job;
 	if (opts.page_server.fd >= 0)
 		plan.page_server_fd = launch.pass(opts.page_server.fd);
 	if (opts.pidfd_store_fd >= 0)

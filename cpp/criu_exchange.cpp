@@ -18,6 +18,9 @@ std::string request_type_name(int type)
 criu::criu_resp exchange(CriuSession &session, const criu::criu_req &req, const NotifyHandler &on_notify,
 			 const std::string &what)
 {
+	// CRIU waits for its next request: nothing of it runs in the
+	// container, so a cancel or time limit that came meanwhile stops here.
+	session.throw_if_interrupted();
 	session.send(req);
 	std::exception_ptr notify_failure;
 	// CRIU may hang up after a failed notification instead of answering, even
@@ -67,6 +70,10 @@ criu::criu_resp exchange(CriuSession &session, const criu::criu_req &req, const 
 		}
 		if (notify_failure)
 			std::rethrow_exception(notify_failure);
+		// An answer that comes after a cancel or time limit (CRIU was past
+		// its last notification, where it could have been stopped) is
+		// taken as it is: a successful dump has already stopped the
+		// container, and a successful restore runs it.
 		if (resp.type() != req.type())
 			throw Error(CCR_ERR_PROTOCOL, what + ": criu answered a " + request_type_name(req.type()) +
 							      " request with " + request_type_name(resp.type()));

@@ -49,13 +49,16 @@ StagedFds stage(const CriuLaunch &l, int devnull)
 
 } // namespace
 
-CriuProcess::CriuProcess(CriuProcess &&o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
+CriuProcess::CriuProcess(CriuProcess &&o) noexcept
+    : pid_(std::exchange(o.pid_, -1)), leads_group_(std::exchange(o.leads_group_, false))
+{}
 
 CriuProcess &CriuProcess::operator=(CriuProcess &&o) noexcept
 {
 	if (this != &o) {
 		kill();
 		pid_ = std::exchange(o.pid_, -1);
+		leads_group_ = std::exchange(o.leads_group_, false);
 	}
 	return *this;
 }
@@ -69,6 +72,8 @@ void CriuProcess::kill() noexcept
 {
 	if (pid_ <= 0)
 		return;
+	if (leads_group_)
+		::kill(-pid_, SIGKILL);
 	::kill(pid_, SIGKILL);
 	int status;
 	while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
@@ -140,6 +145,8 @@ CriuProcess spawn_criu_swrk(const CriuLaunch &launch)
 		setup.place(s.staged[i].get(), s.targets[i]);
 	// Nothing of the caller's leaks into CRIU, close-on-exec or not.
 	setup.close_from(kCriuFirstExtraFd + int(launch.extra_fds.size()));
+	if (launch.own_process_group)
+		setup.own_process_group();
 
 	std::string fd_arg = std::to_string(kCriuSocketFd);
 	char *argv[] = {const_cast<char *>(launch.criu_path.c_str()), const_cast<char *>("swrk"), fd_arg.data(),
@@ -157,7 +164,7 @@ CriuProcess spawn_criu_swrk(const CriuLaunch &launch)
 				    err);
 		throw_errno_as(CCR_ERR_CRIU_START, "cannot start criu " + where, err);
 	}
-	return CriuProcess(pid);
+	return CriuProcess(pid, launch.own_process_group);
 }
 
 } // namespace ccr

@@ -21,6 +21,11 @@ struct CriuLaunch {
 	int socket_fd = -1;          // becomes fd 3
 	int stdio[3] = {-1, -1, -1}; // -1: /dev/null
 	std::vector<int> extra_fds;  // become fds 4, 5, ...
+	// CRIU leads a process group of its own, and killing it kills the group:
+	// the helpers it forks (to run `ip`, or to move into cgroups) outlive
+	// a CRIU killed alone and go on with the restore it started. Not for a
+	// shell job, whose restored tasks join CRIU's own process group.
+	bool own_process_group = false;
 
 	// Queues `fd` for CRIU and returns the number it will have there.
 	int pass(int fd)
@@ -33,7 +38,7 @@ struct CriuLaunch {
 class CriuProcess {
 public:
 	CriuProcess() = default;
-	explicit CriuProcess(pid_t pid) : pid_(pid) {}
+	explicit CriuProcess(pid_t pid, bool leads_group = false) : pid_(pid), leads_group_(leads_group) {}
 	CriuProcess(const CriuProcess &) = delete;
 	CriuProcess &operator=(const CriuProcess &) = delete;
 	CriuProcess(CriuProcess &&o) noexcept;
@@ -52,6 +57,7 @@ public:
 
 private:
 	pid_t pid_ = -1;
+	bool leads_group_ = false; // kill() kills its process group too
 };
 
 // Starts `criu swrk 3`. Throws CCR_ERR_CRIU_START naming the binary when it

@@ -5,11 +5,21 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
+#include "criu_safe_stop.hpp"
 #include "error.hpp"
 
 namespace ccr {
+namespace {
+
+bool acts_on_processes(int request)
+{
+	return request == criu::DUMP || request == criu::PRE_DUMP || request == criu::RESTORE;
+}
+
+} // namespace
 
 std::pair<UniqueFd, UniqueFd> seqpacket_pair()
 {
@@ -33,11 +43,23 @@ CriuSession start_criu_session(CriuLaunch launch, std::optional<CriuSession::Clo
 
 CriuSession::CriuSession(UniqueFd socket, CriuProcess peer, std::optional<Clock::time_point> deadline,
 			 std::shared_ptr<const Cancellation> cancellation)
-    : socket_(std::move(socket)), peer_(std::move(peer)), deadline_(deadline), cancellation_(std::move(cancellation))
+    : socket_(std::move(socket)), peer_(std::move(peer)), deadline_(deadline), cancellation_(std::move(cancellation)),
+      safe_stop_bound_(kSafeStopBound)
 {}
+
+void CriuSession::set_watchdog(std::function<void()> check, std::chrono::milliseconds every)
+{
+	watchdog_ = std::move(check);
+	watchdog_every_ = every;
+	watchdog_due_ = Clock::now() + every;
+}
 
 void CriuSession::send(const criu::criu_req &req)
 {
+	if (req.type() != criu::NOTIFY) {
+		request_type_ = req.type();
+		last_notification_.clear();
+	}
 	std::string bytes;
 	if (!req.SerializeToString(&bytes))
 		throw Error(CCR_ERR_INTERNAL, "cannot serialize the request for criu");
@@ -60,6 +82,11 @@ void CriuSession::send(const criu::criu_req &req)
 		    "criu closed its connection " + while_doing + (how.empty() ? "" : " (criu " + how + ")"));
 }
 
+bool CriuSession::interrupted() const
+{
+	return (cancellation_ && cancellation_->canceled()) || (deadline_ && Clock::now() >= *deadline_);
+}
+
 void CriuSession::throw_if_interrupted() const
 {
 	if (cancellation_ && cancellation_->canceled())
@@ -70,22 +97,52 @@ void CriuSession::throw_if_interrupted() const
 
 CriuMessage CriuSession::receive()
 {
-	// Wait for a message, in slices so EINTR and the deadline are honoured.
+	// Wait for a message, in slices so EINTR, the deadline, the watchdog and
+	// the safe-stop bound are honoured.
 	for (;;) {
-		throw_if_interrupted();
+		auto now = Clock::now();
+		if (!stop_asked_ && interrupted()) {
+			// Only a dump or restore has CRIU working on processes; a
+			// version or feature query is stopped at once.
+			if (!acts_on_processes(request_type_))
+				throw_if_interrupted();
+			stop_asked_ = now;
+		}
+		if (stop_asked_ && now - *stop_asked_ >= safe_stop_bound_) {
+			bool canceled = cancellation_ && cancellation_->canceled();
+			auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(safe_stop_bound_).count() /
+				    1000.0;
+			char bound[32];
+			std::snprintf(bound, sizeof bound, "%g", secs);
+			throw Error(canceled ? CCR_ERR_CANCELED : CCR_ERR_TIMEOUT,
+				    std::string(canceled ? "the operation was canceled"
+							 : "criu did not finish within the time limit") +
+					    ", and criu did not reach a point where stopping it is safe for the "
+					    "container within " +
+					    bound + " s; ccr killed it " +
+					    state_after_forced_stop(request_type_, last_notification_));
+		}
+		auto wait_until = stop_asked_ ? std::optional(*stop_asked_ + safe_stop_bound_) : deadline_;
+		if (watchdog_ && (!wait_until || watchdog_due_ < *wait_until))
+			wait_until = watchdog_due_;
 		int timeout_ms = -1;
-		if (deadline_) {
-			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - Clock::now());
+		if (wait_until) {
+			auto left = std::chrono::ceil<std::chrono::milliseconds>(*wait_until - now);
 			timeout_ms = int(std::clamp<long long>(left.count(), 0, 1 << 30));
 		}
-		pollfd p[2] = {{socket_.get(), POLLIN, 0}, {cancellation_ ? cancellation_->fd() : -1, POLLIN, 0}};
+		// Once a stop is asked the eventfd stays readable: poll the socket
+		// alone then.
+		int stop_fd = cancellation_ && !stop_asked_ ? cancellation_->fd() : -1;
+		pollfd p[2] = {{socket_.get(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
 		int r = ::poll(p, 2, timeout_ms);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			throw_errno("cannot wait for criu");
-		if (cancellation_ && cancellation_->canceled())
-			throw Error(CCR_ERR_CANCELED, "the operation was canceled");
+		if (watchdog_ && Clock::now() >= watchdog_due_) {
+			watchdog_due_ = Clock::now() + watchdog_every_;
+			watchdog_();
+		}
 		if (p[0].revents)
 			break;
 	}
@@ -139,6 +196,8 @@ CriuMessage CriuSession::receive()
 		throw Error(CCR_ERR_PROTOCOL, "criu's message was cut short");
 	if (!out.resp.ParseFromString(buf))
 		throw Error(CCR_ERR_PROTOCOL, "criu sent a message ccr cannot parse (" + std::to_string(n) + " bytes)");
+	if (out.resp.type() == criu::NOTIFY)
+		last_notification_ = out.resp.notify().script();
 	return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,11 +37,24 @@ public:
 
 	void send(const criu::criu_req &req);
 	// Waits for the next message. Throws CCR_ERR_CRIU_DIED on EOF,
-	// CCR_ERR_TIMEOUT past the deadline, CCR_ERR_PROTOCOL on garbage.
+	// CCR_ERR_PROTOCOL on garbage. A cancel or a time limit that comes
+	// while CRIU works does not stop the wait (criu_safe_stop.hpp): the
+	// next message, a notification or an answer, is where CRIU may be
+	// stopped, and the caller (exchange()) decides with
+	// throw_if_interrupted(). Only when none comes within the safe-stop
+	// bound does it throw CCR_ERR_CANCELED or CCR_ERR_TIMEOUT, saying what
+	// state the container is left in.
 	CriuMessage receive();
 	// Throws CCR_ERR_CANCELED or CCR_ERR_TIMEOUT when the operation was
 	// canceled or its time is up.
 	void throw_if_interrupted() const;
+	bool interrupted() const;
+
+	// Runs `check` about every `every` while receive() waits; what it
+	// throws ends the wait (and, with the session, CRIU).
+	void set_watchdog(std::function<void()> check, std::chrono::milliseconds every);
+	// How long a stop waits for CRIU to reach a safe point (tests shorten it).
+	void set_safe_stop_bound(std::chrono::milliseconds bound) { safe_stop_bound_ = bound; }
 
 	// Ends the session: closes the socket and reaps CRIU. Returns how CRIU
 	// ended ("" when it exited cleanly).
@@ -53,6 +67,13 @@ private:
 	CriuProcess peer_;
 	std::optional<Clock::time_point> deadline_;
 	std::shared_ptr<const Cancellation> cancellation_;
+	std::chrono::milliseconds safe_stop_bound_;
+	std::optional<Clock::time_point> stop_asked_; // when a cancel or time limit was first seen
+	int request_type_ = 0;                        // the request CRIU works on
+	std::string last_notification_;               // its last notification during it
+	std::function<void()> watchdog_;
+	std::chrono::milliseconds watchdog_every_{0};
+	Clock::time_point watchdog_due_{};
 };
 
 // A connected SOCK_SEQPACKET pair, both ends close-on-exec.

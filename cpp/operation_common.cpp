@@ -54,6 +54,10 @@ void call_user_notify(const Options &opts, const NotifyEvent &ev)
 {
 	if (!opts.notify)
 		return;
+	// A canceled operation stops at this notification (exchange() stops
+	// CRIU before the ack); the caller, who canceled, hears of no more.
+	if (opts.cancellation && opts.cancellation->canceled())
+		throw Error(CCR_ERR_CANCELED, "the operation was canceled");
 	int rc = opts.notify(ev);
 	if (rc != 0)
 		throw Error(CCR_ERR_CALLBACK, "the notify callback failed at \"" + ev.script + "\" (returned " +

@@ -38,6 +38,7 @@ std::optional<CriuSession::Clock::time_point> deadline_of(const Options &opts);
 void check_criu_version(CriuSession &session, const std::string &identity);
 
 // Calls the caller's callback; a non-zero return becomes CCR_ERR_CALLBACK.
+// Not once the operation is canceled: that throws CCR_ERR_CANCELED.
 void call_user_notify(const Options &opts, const NotifyEvent &ev);
 
 // Adds CRIU's log path and the lines around its errors to `err`, and what to

@@ -12,7 +12,7 @@
 namespace ccr {
 namespace {
 
-void collect_procs(const std::string &dir, std::vector<int> &out, int depth = 0)
+void collect_procs(const std::string &dir, std::vector<int> &out, int depth)
 {
 	try {
 		std::istringstream procs(read_small_file(dir + "/cgroup.procs"));
@@ -75,10 +75,17 @@ std::string command_of(int pid)
 
 } // namespace
 
+std::vector<int> processes_in_cgroup_tree(const std::string &dir)
+{
+	std::vector<int> pids;
+	collect_procs(dir, pids, 0);
+	return pids;
+}
+
 std::vector<OutsideProcess> processes_outside_tree(int init_pid, const std::string &freezer_dir)
 {
 	std::vector<int> pids;
-	collect_procs(freezer_dir, pids);
+	collect_procs(freezer_dir, pids, 0);
 	std::map<int, int> parent;
 	for (int pid : pids)
 		parent[pid] = parent_of(pid);

@@ -22,6 +22,10 @@ struct OutsideProcess {
 // are skipped.
 std::vector<OutsideProcess> processes_outside_tree(int init_pid, const std::string &freezer_dir);
 
+// The processes in cgroup directory `dir` and the cgroups below it (none
+// when it is gone).
+std::vector<int> processes_in_cgroup_tree(const std::string &dir);
+
 // "1234 (sleep 1000), 1240 (top)".
 std::string describe(const std::vector<OutsideProcess> &processes);
 

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
+#include <set>
 
 #include "builtin_notify.hpp"
 #include "cgroups.hpp"
@@ -21,10 +23,12 @@
 #include "external_mounts.hpp"
 #include "log.hpp"
 #include "image_verifier.hpp"
+#include "lazy_page_watch.hpp"
 #include "namespaces.hpp"
 #include "oci_config.hpp"
 #include "operation_common.hpp"
 #include "operations.hpp"
+#include "processes_outside_tree.hpp"
 #include "request_builder.hpp"
 #include "restore_root.hpp"
 #include "secure_dir.hpp"
@@ -79,6 +83,25 @@ void explain_missing_lazy_pages_daemon(Error &err, const Options &opts, const Op
 		return;
 	err.appended("; no criu lazy-pages daemon listens on " + dirs.work_path +
 		     "/lazy-pages.socket (start `criu lazy-pages` with this work directory first)");
+}
+
+// A lazy restore waits on a page source ccr does not control: the restore's
+// processes (CRIU and what it restores, all in the container's cgroups) are
+// watched, and a page that does not come within kLazyPageStall fails the
+// restore instead of leaving it waiting for ever.
+void watch_lazy_pages(CriuSession &session, const CgroupPlacement &placement)
+{
+	auto watch = std::make_shared<LazyPageWatch>();
+	std::vector<std::string> dirs = placement.joined_dirs();
+	session.set_watchdog(
+		[watch, dirs] {
+			std::set<int> pids;
+			for (const auto &dir : dirs)
+				for (int pid : processes_in_cgroup_tree(dir))
+					pids.insert(pid);
+			watch->check({pids.begin(), pids.end()});
+		},
+		kLazyPageCheckEvery);
 }
 
 // CRIU's join_ns names, as OCI types.
@@ -221,6 +244,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 
 	CriuLaunch launch;
 	launch.criu_path = opts.criu_path;
+	launch.own_process_group = !opts.shell_job;
 	for (int i = 0; i < 3; i++)
 		launch.stdio[i] = spec.stdio[i] >= 0 ? spec.stdio[i] : open_or_none(i);
 	for (const auto &fd : ns.fds)
@@ -239,6 +263,8 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 		// CRIU's children, the restored tree, inherit its cgroups.
 		placement.join(session.process().pid());
 		plan.cgroup_roots = placement.roots_of(session.process().pid());
+		if (opts.lazy_pages)
+			watch_lazy_pages(session, placement);
 		criu::criu_req req = build_restore_request(opts, plan);
 		check_criu_version(session, identity);
 		require_features(session, identity, features_needed(opts, true));

@@ -37,6 +37,15 @@ public:
 	void close_from(int first) { posix_spawn_file_actions_addclosefrom_np(&actions_, first); }
 
 	const posix_spawn_file_actions_t *actions() const { return &actions_; }
+	// The child leads a new process group (its pid), so that one kill
+	// reaches whatever it forks.
+	void own_process_group()
+	{
+		posix_spawnattr_setpgroup(&attr_, 0);
+		posix_spawnattr_setflags(&attr_,
+					 POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	}
+
 	const posix_spawnattr_t *attr() const { return &attr_; }
 
 private:

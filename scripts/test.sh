@@ -98,7 +98,9 @@ done
 echo "headers, shared and static library, pkg-config files (installed and uninstalled), CMake package" \
   "and separate debug information work from $prefix/usr ($(du -sh --exclude=.debug "$prefix/usr" | cut -f1) without .debug)"
 
-stage "C++ unit and end-to-end tests"
+# Unit, end-to-end and the stress test of stopping CRIU (label "stress", about
+# four minutes: tests/stress/cancel_stress_test.cpp).
+stage "C++ unit, end-to-end and stress tests"
 (cd "$build" && ctest --output-on-failure -j2)
 
 # The end-to-end tests again with the newer runc generation first in PATH
@@ -148,8 +150,9 @@ if [ "${CCR_QUICK:-0}" != 1 ]; then
   asan=${CCR_ASAN_BUILD_DIR:-$top/build-asan}
   cmake -S . -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCCR_SANITIZE=address,undefined >/dev/null
   ninja -C "$asan"
+  # The stress test (label "stress") ran once in the plain pass above.
   (cd "$asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --output-on-failure -j2)
+    ctest --output-on-failure -j2 -LE stress)
 
   stage "ThreadSanitizer: the concurrency and cancellation tests"
   tsan=${CCR_TSAN_BUILD_DIR:-$top/build-tsan}

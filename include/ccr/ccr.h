@@ -358,15 +358,20 @@ CCR_EXTERN ccr_error *ccr_options_set_log(ccr_options *options, ccr_log_level ma
 
 /* Whole-operation time limit in milliseconds; 0 means none (both). When it
  * runs out CRIU is killed, the container is thawed (checkpoint) or removed
- * (restore), and the call returns CCR_ERR_TIMEOUT. */
+ * (restore), and the call returns CCR_ERR_TIMEOUT. CRIU is killed only where
+ * it waits for ccr, never with its code inside the container: up to 10 s
+ * later, after which it is killed anyway and the message says in what state
+ * that left the container (docs/reliability.md). */
 CCR_EXTERN ccr_error *ccr_options_set_timeout_ms(ccr_options *options, uint32_t ms);
 
 /* Cancels every operation running with these options, from any thread, and
  * makes later ones fail at once: they return CCR_ERR_CANCELED after CRIU is
- * killed, the container left running and thawed (checkpoint) or everything
- * made for it removed (restore). Cancellation cannot be undone: use new
- * options for the next operation. This is the one function that may be
- * called on an options handle while another thread is using it. */
+ * killed (at its next safe point, as for ccr_options_set_timeout_ms()), the
+ * container left running and thawed (checkpoint) or everything made for it
+ * removed (restore). An operation CRIU completes before that point
+ * succeeds. Cancellation cannot be undone: use new options for the next
+ * operation. This is the one function that may be called on an options
+ * handle while another thread is using it. */
 CCR_EXTERN ccr_error *ccr_options_cancel(ccr_options *options);
 
 /* Keeps the restored processes stopped (restore). */

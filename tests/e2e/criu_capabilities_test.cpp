@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -691,5 +692,62 @@ TEST_F(CriuCapabilities, RestoreIntoAnotherCgroup)
 		EXPECT_EQ(root, other) << line;
 	}
 	EXPECT_GE(cgroup_mounts, 3);
+	EXPECT_EQ(c.ask("b"), "b 2");
+}
+
+// 2g. A lazy restore whose page source stops serving (the `criu lazy-pages`
+//     daemon is stopped, as a daemon whose own page server failed would
+//     hang): the restored processes wait in a userfault that nobody answers.
+//     The restore, run without a time limit, fails within ccr's stated bound
+//     (kLazyPageStall, 10 s, checked every 0.5 s) naming the stalled page
+//     source, and leaves nothing behind. The test guards itself: past 60 s
+//     it reports the hang and cancels the restore.
+TEST_F(CriuCapabilities, LazyRestoreWhosePageSourceStopsFailsWithinTheBound)
+{
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	const pid_t pid1 = c.pid();
+	const std::string images = c.dir() / "images";
+	ErrorPtr err = checkpoint(c, images);
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_TRUE(wait_gone(pid1));
+	c.delete_runc_container();
+
+	CriuDaemon lazy({"lazy-pages", "-D", images, "-o", "lazy-pages.log", "-v4"}, c.dir() / "lazy-pages.out");
+	ASSERT_TRUE(path_exists(images + "/lazy-pages.socket"));
+	// Listening, but it will never answer: the connection queues, the
+	// userfaultfd is sent, and no page ever comes back.
+	ASSERT_EQ(kill(lazy.pid(), SIGSTOP), 0);
+
+	std::atomic<ccr_options *> opts{nullptr};
+	pid_t pid2 = 0;
+	auto start = std::chrono::steady_clock::now();
+	std::future<ErrorPtr> rst = std::async(std::launch::async, [&] {
+		return restore(c, images, &pid2, [&](ccr_options *o) {
+			EXPECT_CCR_OK(ccr_options_set_lazy_pages(o, 1));
+			opts.store(o); // no time limit: the bound must come from ccr
+		});
+	});
+	bool hung = rst.wait_for(60s) != std::future_status::ready;
+	if (hung && opts.load())
+		ccr_error_free(ccr_options_cancel(opts.load()));
+	err = rst.get();
+	auto took = std::chrono::steady_clock::now() - start;
+	ASSERT_FALSE(hung) << "the lazy restore hung for 60 s with its page source stopped (canceled by the test)";
+	ASSERT_TRUE(err) << "a lazy restore whose page source is stopped succeeded";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_TIMEOUT) << describe(err);
+	EXPECT_TRUE(contains(message_of(err), "no page came from the lazy-pages daemon")) << describe(err);
+	EXPECT_LT(took, 30s);
+	EXPECT_GE(took, 9s) << "failed before the stated bound of 10 s";
+	EXPECT_EQ(pid2, 0);
+	EXPECT_EQ(stray_criu({lazy.pid()}), std::vector<pid_t>{});
+	EXPECT_TRUE(children_named("sh").empty()) << "a restored process was left behind";
+
+	// The page source comes back to life, finds its client gone; a plain
+	// restore of the same images still works.
+	kill(lazy.pid(), SIGKILL);
+	err = restore(c, images, &pid2);
+	ASSERT_FALSE(err) << describe(err);
 	EXPECT_EQ(c.ask("b"), "b 2");
 }

@@ -375,6 +375,52 @@ TEST(Interrupt, CancelFromAnotherThreadStopsCriuAndThawsTheContainer)
 	EXPECT_EQ(ccr_error_code_of(again.get()), CCR_ERR_CANCELED);
 }
 
+// A cancel while CRIU works inside the container's processes is held until
+// CRIU next waits for ccr; when CRIU never gets there (here it is stopped
+// right after query-ext-files, the last notification before its parasite
+// goes in) the wait ends after the stated bound of 10 s, CRIU is killed and
+// the message says where it was. CRIU was stopped before it read the ack, so
+// the container is in fact whole, and must answer.
+TEST(Interrupt, CancelWhileCriuWorksWaitsAtMostTheSafeStopBound)
+{
+	require_prerequisites();
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	OptionsPtr opts = make_options(c.dir().path() + "/images");
+	ccr_options *raw = opts.get();
+	std::thread canceller;
+	NotifyRecorder rec;
+	rec.on_script = [&](const std::string &s) {
+		if (s == "query-ext-files") {
+			for (pid_t criu : children_named("criu"))
+				::kill(criu, SIGSTOP);
+			canceller = std::thread([raw] {
+				std::this_thread::sleep_for(200ms);
+				ccr_error_free(ccr_options_cancel(raw));
+			});
+		}
+		return 0;
+	};
+	expect_ok(rec.install(raw));
+	ContainerPtr h = c.handle();
+	auto start = std::chrono::steady_clock::now();
+	ErrorPtr err(ccr_checkpoint(nullptr, h.get(), raw));
+	auto took = std::chrono::steady_clock::now() - start;
+	if (canceller.joinable())
+		canceller.join();
+	ASSERT_TRUE(err);
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CANCELED) << describe(err);
+	const std::string message = ccr_error_message(err.get());
+	EXPECT_NE(message.find("did not reach a point where stopping it is safe for the container within 10 s; ccr "
+			       "killed it while it dumped the container's processes"),
+		  std::string::npos)
+		<< message;
+	EXPECT_GE(took, 10s);
+	EXPECT_LT(took, 20s);
+	expect_checkpoint_left_container_running(c, "b", 2);
+}
+
 // ---- concurrency ------------------------------------------------------------------
 
 TEST(Concurrency, SeveralContainersAtOnceThroughOneLibrary)

@@ -628,9 +628,12 @@ TEST_F(FakeCriuPeer, DescriptorWithNotifyReachesTheHandlerCloseOnExec)
 
 // ---- deadline ------------------------------------------------------------------
 
-TEST_F(FakeCriuPeer, PassedDeadlineIsATimeout)
+// A CRIU that never answers: the time limit asks for a stop, no safe point
+// comes, and the safe-stop bound ends the wait, saying where CRIU was.
+TEST_F(FakeCriuPeer, PassedDeadlineIsATimeoutOnceTheSafeStopBoundRunsOut)
 {
 	open_session(ccr::CriuSession::Clock::now() + 200ms);
+	session_->set_safe_stop_bound(300ms);
 	play([&](int fd) {
 		recv_req(fd); // reads the request, then never answers
 		recv_req(fd); // until ccr hangs up
@@ -639,15 +642,114 @@ TEST_F(FakeCriuPeer, PassedDeadlineIsATimeout)
 	auto e = error_of([&] { ccr::exchange(*session_, dump_request(), nullptr, "criu dump"); });
 	auto took = std::chrono::steady_clock::now() - start;
 	EXPECT_EQ(e.code(), CCR_ERR_TIMEOUT) << e.message();
-	EXPECT_GE(took, 150ms);
+	EXPECT_TRUE(contains(e.message(), "did not reach a point where stopping it is safe for the container within "
+					  "0.3 s; ccr killed it before it froze the container"))
+		<< e.message();
+	EXPECT_GE(took, 450ms);
 	EXPECT_LT(took, 5s);
 }
 
-TEST_F(FakeCriuPeer, DeadlineAlreadyPassedIsATimeoutEvenWithAnAnswerWaiting)
+// A version query has CRIU touch no process: a time limit stops it at once.
+TEST_F(FakeCriuPeer, PassedDeadlineStopsAVersionQueryAtOnce)
+{
+	open_session(ccr::CriuSession::Clock::now() + 200ms);
+	play([&](int fd) {
+		recv_req(fd);
+		recv_req(fd); // until ccr hangs up
+	});
+	criu::criu_req req;
+	req.set_type(criu::VERSION);
+	auto start = std::chrono::steady_clock::now();
+	auto e = error_of([&] { ccr::exchange(*session_, req, nullptr, "criu version"); });
+	EXPECT_EQ(e.code(), CCR_ERR_TIMEOUT) << e.message();
+	EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+// Past the time limit before the request goes out: CRIU waits for a
+// request, which is a safe point, so ccr stops there without sending it.
+TEST_F(FakeCriuPeer, DeadlineAlreadyPassedStopsBeforeTheRequestIsSent)
 {
 	open_session(ccr::CriuSession::Clock::now() - 1s);
-	send_resp(peer_.get(), answer(criu::DUMP, true));
-	EXPECT_EQ(error_of([&] { session_->receive(); }).code(), CCR_ERR_TIMEOUT);
+	std::optional<criu::criu_req> seen;
+	play([&](int fd) { seen = recv_req(fd); });
+	EXPECT_EQ(error_of([&] { ccr::exchange(*session_, dump_request(), nullptr, "criu dump"); }).code(),
+		  CCR_ERR_TIMEOUT);
+	session_.reset();
+	wait_for_peer();
+	EXPECT_FALSE(seen) << "ccr sent its request after its time was up";
+}
+
+// A cancel while CRIU works (dumping memory, its parasite in the
+// container): ccr holds it until CRIU's next notification and stops CRIU
+// there, before the ack.
+TEST_F(FakeCriuPeer, CancelWhileCriuWorksWaitsForItsNextNotification)
+{
+	auto cancellation = std::make_shared<ccr::Cancellation>();
+	auto [ours, theirs] = ccr::seqpacket_pair();
+	peer_ = std::move(theirs);
+	session_.emplace(std::move(ours), ccr::CriuProcess(), std::nullopt, cancellation);
+	std::optional<criu::criu_req> after_notify;
+	std::atomic<bool> notified{false};
+	play([&](int fd) {
+		recv_req(fd);
+		send_resp(fd, notify("query-ext-files", 0));
+		recv_req(fd); // the ack: CRIU goes on to dump the processes
+		cancellation->cancel();
+		std::this_thread::sleep_for(300ms); // still dumping
+		notified = true;
+		send_resp(fd, notify("post-dump", 0));
+		after_notify = recv_req(fd);
+	});
+	auto start = std::chrono::steady_clock::now();
+	auto e = error_of([&] { ccr::exchange(*session_, dump_request(), nullptr, "criu dump"); });
+	auto took = std::chrono::steady_clock::now() - start;
+	EXPECT_EQ(e.code(), CCR_ERR_CANCELED) << e.message();
+	EXPECT_TRUE(notified) << "ccr stopped before CRIU reached post-dump";
+	EXPECT_GE(took, 300ms);
+	session_.reset();
+	wait_for_peer();
+	EXPECT_FALSE(after_notify) << "ccr acknowledged post-dump after a cancel";
+}
+
+// A cancel after CRIU's last notification: CRIU's answer, when it comes,
+// stands (a dump that succeeded has already stopped the container).
+TEST_F(FakeCriuPeer, CancelAfterTheLastNotificationTakesCriusAnswer)
+{
+	auto cancellation = std::make_shared<ccr::Cancellation>();
+	auto [ours, theirs] = ccr::seqpacket_pair();
+	peer_ = std::move(theirs);
+	session_.emplace(std::move(ours), ccr::CriuProcess(), std::nullopt, cancellation);
+	play([&](int fd) {
+		recv_req(fd);
+		cancellation->cancel();
+		std::this_thread::sleep_for(100ms);
+		send_resp(fd, answer(criu::DUMP, true));
+	});
+	EXPECT_TRUE(ccr::exchange(*session_, dump_request(), nullptr, "criu dump").success());
+}
+
+// A cancel while CRIU dumps the processes and CRIU never gets to its next
+// notification: the bound ends the wait and the message says the parasite
+// may have been inside.
+TEST_F(FakeCriuPeer, CancelWhileCriuHangsInTheDumpSaysWhereItWas)
+{
+	auto cancellation = std::make_shared<ccr::Cancellation>();
+	auto [ours, theirs] = ccr::seqpacket_pair();
+	peer_ = std::move(theirs);
+	session_.emplace(std::move(ours), ccr::CriuProcess(), std::nullopt, cancellation);
+	session_->set_safe_stop_bound(200ms);
+	play([&](int fd) {
+		recv_req(fd);
+		send_resp(fd, notify("query-ext-files", 0));
+		recv_req(fd);
+		cancellation->cancel();
+		recv_req(fd); // hangs until ccr hangs up
+	});
+	auto e = error_of([&] { ccr::exchange(*session_, dump_request(), nullptr, "criu dump"); });
+	EXPECT_EQ(e.code(), CCR_ERR_CANCELED) << e.message();
+	EXPECT_TRUE(contains(e.message(), "while it dumped the container's processes (its last notification: "
+					  "query-ext-files): its parasite code may have been inside one of them"))
+		<< e.message();
 }
 
 TEST_F(FakeCriuPeer, NoDeadlineWaitsForTheAnswer)

@@ -45,7 +45,9 @@ type Options struct {
 	// CodeInvalidArgument. (set_log)
 	LogMaxLevel LogLevel
 	// Timeout limits the whole operation; 0 means none. When it runs out
-	// CRIU is killed and the call returns CodeTimeout. Rounded up to whole
+	// CRIU is killed where that is safe for the container (up to 10 s
+	// later, see docs/reliability.md) and the call returns CodeTimeout.
+	// Rounded up to whole
 	// milliseconds; at most about 49 days. For a caller's deadline prefer
 	// the context, which gives CodeCanceled wrapping
 	// context.DeadlineExceeded. (set_timeout_ms)
