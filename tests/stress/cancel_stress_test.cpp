@@ -285,12 +285,15 @@ TEST(Stress, StoppingCriuAtRandomPointsNeverCostsTheContainer)
 	auto took = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
 	std::cout << "[   STRESS ] " << round << " checkpoints in " << took.count() << " s: " << dumps_stopped
 		  << " stopped, " << dumps_finished << " finished; restores: " << restores_stopped << " stopped, "
-		  << restores_finished << " finished; the container answered after every one and its memory "
-		  << "checksum never changed" << std::endl;
+		  << restores_finished << " finished"
+		  << (HasFailure() ? ""
+				   : "; the container answered after every one and its memory checksum never changed")
+		  << std::endl;
 	::testing::Test::RecordProperty("dumps_stopped", dumps_stopped);
 	::testing::Test::RecordProperty("restores_stopped", restores_stopped);
 	// The stops must have landed inside the operations, not all before or
 	// after them, or the test proves nothing.
-	EXPECT_GT(dumps_stopped, round / 3);
+	EXPECT_GT(dumps_stopped, round / 5);
+	EXPECT_GT(restores_stopped, 0);
 	EXPECT_GT(dumps_finished, 0);
 }

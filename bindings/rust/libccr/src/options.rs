@@ -418,7 +418,8 @@ impl Options {
 
     /// The whole operation's time limit, in milliseconds (rounded down;
     /// saturates at `u32::MAX` ms); zero means none (both). When it runs out
-    /// CRIU is killed and the operation fails with
+    /// CRIU is killed where that is safe for the container (up to 10 s
+    /// later, see docs/reliability.md) and the operation fails with
     /// [`ErrorCode::Timeout`].
     pub fn timeout(self, limit: Duration) -> Options {
         let ms = u32::try_from(limit.as_millis()).unwrap_or(u32::MAX);
