@@ -13,7 +13,7 @@
 # interruption would prove nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stage=${1:-C++ unit and end-to-end tests}
+stage=${1:-C++ unit, end-to-end and stress tests}
 seconds=${2:-30}
 log=$(mktemp /tmp/ccr-test-interrupted.XXXXXX.log)
 
