@@ -1,5 +1,6 @@
 // ccr: the command-line face of libccr, written against the public C header
 // only. `ccr --help` lists the commands; `ccr COMMAND --help` each one.
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -126,9 +127,14 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 	if (a.values.count("--lsm-mount-context"))
 		step(ccr_options_set_lsm_mount_context(o, a.get("--lsm-mount-context").c_str()));
 	if (a.values.count("--page-server")) {
+		// HOST:PORT, the host bracketed when it is an IPv6 address
+		// ("[::1]:9876"), as runc takes it.
 		std::string hp = a.get("--page-server");
 		auto colon = hp.rfind(':');
-		step(ccr_options_set_page_server(o, hp.substr(0, colon).c_str(), std::atoi(hp.c_str() + colon + 1)));
+		std::string host = hp.substr(0, colon);
+		if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+			host = host.substr(1, host.size() - 2);
+		step(ccr_options_set_page_server(o, host.c_str(), std::atoi(hp.c_str() + colon + 1)));
 	}
 	step(ccr_options_set_leave_running(o, a.has("--leave-running")));
 	step(ccr_options_set_tcp_established(o, a.has("--tcp-established")));
@@ -150,6 +156,26 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 		step(ccr_options_set_empty_ns(o, 0x40000000 /* CLONE_NEWNET */));
 	if (a.values.count("--status-fd"))
 		step(ccr_options_set_status_fd(o, int(a.number("--status-fd"))));
+}
+
+// Writes `pid` (digits, no newline) to `path` as runc does: into a
+// temporary file beside it, renamed over it, so a reader never sees a
+// partial pid.
+bool write_pid_file(const std::string &path, int pid)
+{
+	size_t slash = path.rfind('/');
+	std::string tmp = path.substr(0, slash + 1) + "." + path.substr(slash + 1) + ".tmp";
+	FILE *f = std::fopen(tmp.c_str(), "we");
+	if (!f)
+		return false;
+	bool ok = std::fprintf(f, "%d", pid) > 0;
+	ok = std::fclose(f) == 0 && ok;
+	if (ok && std::rename(tmp.c_str(), path.c_str()) == 0)
+		return true;
+	int saved = errno; // for the caller's perror()
+	std::remove(tmp.c_str());
+	errno = saved;
+	return false;
 }
 
 int check(const Args &a)
@@ -314,12 +340,9 @@ int operate(const Args &a)
 			for (size_t i = 0; i < ccr_result_warning_count(r); i++)
 				std::fprintf(stderr, "ccr: warning: %s\n", ccr_result_warning(r, i));
 		std::string pid_file = a.get("--pid-file");
-		if (restore && !pid_file.empty()) {
-			FILE *f = std::fopen(pid_file.c_str(), "w");
-			if (!f || std::fprintf(f, "%d\n", pid) < 0 || std::fclose(f) != 0) {
-				std::perror(("ccr restore: " + pid_file).c_str());
-				rc = cli::kSystem;
-			}
+		if (restore && !pid_file.empty() && !write_pid_file(pid_file, pid)) {
+			std::perror(("ccr restore: " + pid_file).c_str());
+			rc = cli::kSystem;
 		}
 		if (a.json) {
 			cli::Json doc = {{"ok", true},
