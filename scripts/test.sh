@@ -57,6 +57,9 @@ cc -std=c99 -Wall -Wextra -pedantic -Werror examples/minimal.c -o "$prefix/minim
 cmake -S examples/cmake_consumer -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
 cmake --build "$prefix/consumer" >/dev/null
 echo "header, library, pkg-config file and CMake package work from $prefix/usr"
+# The ccr tool comes with its shell completion, where bash-completion and zsh look.
+bash -c 'source "$0" && complete -p ccr' "$prefix/usr/share/bash-completion/completions/ccr"
+test -s "$prefix/usr/share/zsh/site-functions/_ccr"
 
 stage "C++ unit and end-to-end tests"
 (cd "$build" && ctest --output-on-failure -j2)
