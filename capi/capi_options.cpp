@@ -609,4 +609,45 @@ ccr_error *ccr_options_set_import_limits(ccr_options *options, uint64_t max_entr
 	});
 }
 
+ccr_error *ccr_options_set_archive_engine(ccr_options *options, const char *engine)
+{
+	return firewall([&] {
+		auto &o = require(options, "options").opts;
+		std::string e = require_string(engine, "engine");
+		if (e != "containerd" && e != "cri-o")
+			invalid("archive engine \"" + e + "\" is not one ccr writes: containerd or cri-o");
+		o.archive.engine = e;
+	});
+}
+
+ccr_error *ccr_options_set_archive_container_name(ccr_options *options, const char *name)
+{
+	return firewall(
+		[&] { require(options, "options").opts.archive.container_name = require_string(name, "name"); });
+}
+
+ccr_error *ccr_options_set_archive_image(ccr_options *options, const char *name, const char *ref)
+{
+	return firewall([&] {
+		auto &o = require(options, "options").opts;
+		o.archive.image_name = require_string(name, "name");
+		o.archive.image_ref = require_string(ref, "ref");
+	});
+}
+
+ccr_error *ccr_options_set_archive_times(ccr_options *options, int64_t created_unix_ns, int64_t checkpointed_unix_ns)
+{
+	return firewall([&] {
+		auto &o = require(options, "options").opts;
+		if (created_unix_ns < 0 || checkpointed_unix_ns < 0)
+			invalid("archive times are nanoseconds since 1970 (0: unknown), not negative");
+		if (created_unix_ns && checkpointed_unix_ns && created_unix_ns > checkpointed_unix_ns)
+			invalid("the container's creation time " + std::to_string(created_unix_ns) +
+				" is after its checkpoint time " + std::to_string(checkpointed_unix_ns));
+		o.archive.created_ns = created_unix_ns ? std::optional<int64_t>(created_unix_ns) : std::nullopt;
+		o.archive.checkpointed_ns =
+			checkpointed_unix_ns ? std::optional<int64_t>(checkpointed_unix_ns) : std::nullopt;
+	});
+}
+
 } // extern "C"

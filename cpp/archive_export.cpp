@@ -280,6 +280,61 @@ SystemTime mtime_of(const struct stat &st)
 		duration_cast<SystemTime::duration>(seconds(st.st_mtim.tv_sec) + nanoseconds(st.st_mtim.tv_nsec)));
 }
 
+SystemTime from_unix_ns(int64_t ns)
+{
+	using namespace std::chrono;
+	return SystemTime(duration_cast<SystemTime::duration>(nanoseconds(ns)));
+}
+
+// What the archive says about the container: what the caller set, and
+// otherwise what ccr can tell.
+CheckpointMetadata metadata_for(const ContainerSpec &spec, const Options &opts, const std::string &spec_text,
+				int images_fd)
+{
+	const ArchiveInfo &info = opts.archive;
+	CheckpointMetadata meta;
+	meta.id = spec.id;
+	meta.name = info.container_name.empty() ? spec.id : info.container_name;
+	meta.rootfs_image_name = info.image_name;
+	meta.rootfs_image_ref = info.image_ref;
+	meta.pid = spec.pid;
+	if (info.checkpointed_ns) {
+		meta.checkpointed = from_unix_ns(*info.checkpointed_ns);
+	} else {
+		// CRIU writes inventory.img as it finishes a dump: its mtime is
+		// when the checkpoint was taken, not when it was exported.
+		struct stat inv {};
+		if (::fstatat(images_fd, "inventory.img", &inv, AT_SYMLINK_NOFOLLOW) < 0)
+			throw_errno("cannot stat " + opts.images_dir + "/inventory.img");
+		meta.checkpointed = mtime_of(inv);
+	}
+	// The init's start is known while it runs (leave_running); a start
+	// after the checkpoint means the pid was reused since.
+	if (auto start = process_start_time(spec.pid); start && *start <= *meta.checkpointed)
+		meta.started = start;
+	// Without the caller's word the init's start is the best answer to
+	// when the container was created.
+	meta.created = info.created_ns ? std::optional(from_unix_ns(*info.created_ns)) : meta.started;
+
+	auto doc = nlohmann::json::parse(spec_text, nullptr, false);
+	const auto user = doc.is_object()
+				  ? doc.value(nlohmann::json::json_pointer("/process/user"), nlohmann::json::object())
+				  : nlohmann::json::object();
+	if (user.is_object()) {
+		auto number = [&](const char *key) {
+			auto it = user.find(key);
+			return it != user.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t(0);
+		};
+		meta.uid = number("uid");
+		meta.gid = number("gid");
+		if (auto it = user.find("additionalGids"); it != user.end() && it->is_array())
+			for (const auto &g : *it)
+				if (g.is_number_integer())
+					meta.supplemental_groups.push_back(g.get<int64_t>());
+	}
+	return meta;
+}
+
 // An archive written inside the images (or work, or rootfs diff) directory
 // could replace a file being archived, and the next export would sweep it
 // in. Compared by device and inode from the archive's directory up to /, so
@@ -347,20 +402,8 @@ void export_archive(const std::string &archive_path, const ContainerSpec &spec, 
 		}
 		const std::vector<std::string> names = image_files(images.get(), opts.images_dir, opts);
 
-		CheckpointMetadata meta;
-		meta.id = spec.id;
-		meta.name = spec.id;
-		// CRIU writes inventory.img as it finishes a dump: its mtime is
-		// when the checkpoint was taken, not when it was exported.
-		struct stat inv {};
-		if (::fstatat(images.get(), "inventory.img", &inv, AT_SYMLINK_NOFOLLOW) < 0)
-			throw_errno("cannot stat " + opts.images_dir + "/inventory.img");
-		meta.checkpointed = mtime_of(inv);
-		// ccr is not told when the container was created. Its init's
-		// start is the best answer while it runs (leave_running); a
-		// start after the checkpoint means the pid was reused since.
-		if (auto start = process_start_time(spec.pid); start && *start <= *meta.checkpointed)
-			meta.created = start;
+		const CheckpointMetadata meta = metadata_for(spec, opts, spec_text, images.get());
+		const std::string spec_dump = annotated_spec(spec_text, meta, opts.archive.engine);
 
 		PendingFile out(archive_path);
 		TarWriter tar(out.fd(), what);
@@ -390,7 +433,11 @@ void export_archive(const std::string &archive_path, const ContainerSpec &spec, 
 
 		const struct stat meta_st = metadata_stat();
 		tar.add_bytes(kConfigDumpFile, config_dump_json(meta), meta_st);
-		tar.add_bytes(kSpecDumpFile, spec_text, meta_st);
+		tar.add_bytes(kSpecDumpFile, spec_dump, meta_st);
+		if (opts.archive.engine == "containerd") {
+			tar.add_bytes(kStatusDumpFile, status_dump_json(meta), meta_st);
+			tar.add_bytes(kContainerdStatusFile, containerd_status_json(meta), meta_st);
+		}
 		add_optional(tar, work.get(), work_path, kStatsDumpFile, kStatsDumpFile);
 		add_optional(tar, work.get(), work_path, log_file_name(opts, false), kDumpLogFile);
 

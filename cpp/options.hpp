@@ -22,6 +22,19 @@ class logger;
 
 namespace ccr {
 
+// What ccr_options_set_archive_*() set: the engine whose files the archive
+// imitates, the container's name, the image its rootfs came from, and when
+// it was created and checkpointed (Unix time in nanoseconds; unset: ccr's own
+// guess, see export_archive()).
+struct ArchiveInfo {
+	std::string engine = "containerd"; // or "cri-o"
+	std::string container_name;
+	std::string image_name;
+	std::string image_ref;
+	std::optional<int64_t> created_ns;
+	std::optional<int64_t> checkpointed_ns;
+};
+
 // One notification from CRIU as the callback sees it.
 struct NotifyEvent {
 	std::string script;
@@ -143,6 +156,9 @@ struct Options {
 	uint64_t import_max_entries = 0;
 	uint64_t import_max_bytes = 0;
 	uint32_t import_max_ratio = 0;
+	// What an archive export records about the container, as the engines
+	// that write the same layout do; empty or unset: unknown to ccr.
+	ArchiveInfo archive;
 };
 
 } // namespace ccr

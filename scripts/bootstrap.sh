@@ -4,7 +4,8 @@
 # Idempotent: every step checks before it acts, so running it twice is cheap.
 #
 # What it installs:
-#   - the build toolchain and ccr's libraries (protobuf, nlohmann_json, spdlog, GoogleTest)
+#   - the build toolchain and ccr's libraries (protobuf, nlohmann_json, spdlog, GoogleTest,
+#     CLI11 for the ccr tool's command line), and zsh to test its completion
 #   - runc, busybox-static, iptables, nftables and containerd for the end-to-end tests
 #     (containerd's system service is disabled: the tests run their own daemon)
 #   - checkpointctl, and runc 1.5.3, containerd 2.4.2 and crictl 1.37.0 built pinned
@@ -28,7 +29,7 @@ export DEBIAN_FRONTEND=noninteractive
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates xz-utils
   libprotobuf-dev libprotoc-dev protobuf-compiler nlohmann-json3-dev libspdlog-dev
-  libgtest-dev libgmock-dev libarchive-dev
+  libgtest-dev libgmock-dev libarchive-dev libcli11-dev zsh
   clang libclang-dev libclang-rt-14-dev clang-format
 )
 # nftables: the nft tool, with which ccr removes an nftables network lock a

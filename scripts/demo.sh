@@ -63,7 +63,7 @@ before=$(ticks)
 echo "   container $id, init pid $pid, counted: $before"
 
 echo "== checkpoint it with ccr"
-time "$ccr" checkpoint --id "$id" --pid "$pid" --bundle "$bundle" --images "$work/images"
+time "$ccr" checkpoint --id "$id" --pid "$pid" --bundle "$bundle" --image-path "$work/images"
 for _ in $(seq 50); do
   state=$(runc --root "$runc_root" state "$id" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' || echo gone)
   [ "$state" = stopped ] || [ "$state" = gone ] && break
@@ -75,7 +75,7 @@ ls "$work/images" | head -n 5 | sed 's/^/   image: /'
 echo "   (the container is gone; its state is in $work/images)"
 
 echo "== restore it with ccr"
-time "$ccr" restore --id "$id" --bundle "$bundle" --images "$work/images" --pid-file "$work/restored.pid" \
+time "$ccr" restore --id "$id" --bundle "$bundle" --image-path "$work/images" --pid-file "$work/restored.pid" \
   <&$cin >&$cout 2>&$cout
 restored_pid=$(cat "$work/restored.pid")
 sleep 2.5

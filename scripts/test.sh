@@ -97,6 +97,9 @@ for bin in "$prefix/usr/lib/libccr.so.$(pkg-config --modversion ccr)" "$prefix/u
 done
 echo "headers, shared and static library, pkg-config files (installed and uninstalled), CMake package" \
   "and separate debug information work from $prefix/usr ($(du -sh --exclude=.debug "$prefix/usr" | cut -f1) without .debug)"
+# The ccr tool comes with its shell completion, where bash-completion and zsh look.
+bash -c 'source "$0" && complete -p ccr' "$prefix/usr/share/bash-completion/completions/ccr"
+test -s "$prefix/usr/share/zsh/site-functions/_ccr"
 
 # Unit, end-to-end and the stress test of stopping CRIU (label "stress", about
 # four minutes: tests/stress/cancel_stress_test.cpp; CCR_QUICK=1 leaves it out).

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "ccr.h"
 
 namespace cli {
@@ -27,32 +29,41 @@ enum Exit : int {
 	kInterrupted = 7, // time limit or cancellation
 	kCallback = 8,    // (library users only) a callback failed
 	kImage = 9,       // the images are damaged
-	kSystem = 10      // the system refused something, or a bug
+	kSystem = 10,     // the system refused something, or a bug
+	kContinue = -1    // (parse_args) the command line is good: go on
 };
 int exit_code_for(ccr_error_code code);
 
 struct Args {
 	std::string command;
-	std::map<std::string, std::string> values; // --name VALUE
-	std::vector<std::string> flags;            // --name
-	std::vector<std::string> positionals;      // plain arguments, in order
+	std::map<std::string, std::string> values;             // --name VALUE, by long name
+	std::map<std::string, std::vector<std::string>> lists; // repeatable --name VALUE
+	std::vector<std::string> flags;                        // --name
+	std::vector<std::string> positionals;                  // plain arguments, in order
 	bool json = false;
 	bool quiet = false;
 	bool has(const std::string &flag) const;
 	std::string get(const std::string &name, const std::string &fallback = "") const;
+	std::vector<std::string> list(const std::string &name) const;
 	// A numeric option's value (parse_args checked it), or `fallback`.
 	unsigned long long number(const std::string &name, unsigned long long fallback = 0) const;
 };
 
 // Parses argv against the command's known options; unknown ones are errors.
-// Returns false (after printing why) on a bad command line.
-bool parse_args(int argc, char **argv, Args &out);
+// Paths come out absolute (relative ones are taken from the current
+// directory), deprecated names as their replacements (with a note on
+// stderr). Returns kContinue for a command to run, or the exit code once
+// the help, the version, a completion script or why the command line is
+// wrong has been printed.
+int parse_args(int argc, char **argv, Args &out);
 
 // Every command's help text; usage() prints the overview.
 int usage(const std::string &command, bool to_stdout);
 
-// JSON text for a string.
-std::string json_string(const std::string &s);
+using Json = nlohmann::ordered_json;
+
+// Prints `doc` as one line of JSON on stdout.
+void print_json(const Json &doc);
 
 // Prints an error the way the output mode wants, frees it, and returns the
 // exit code for it.
@@ -70,10 +81,10 @@ const char *layout_description(ccr_cgroup_layout layout);
 const char *freezer_description(ccr_freezer_kind freezer);
 
 // The statistics of a result as a JSON object, or as aligned text lines.
-std::string stats_json(const ccr_result *result);
+Json stats_json(const ccr_result *result);
 std::string stats_text(const ccr_result *result);
 // The warnings of a result as a JSON array of strings.
-std::string warnings_json(const ccr_result *result);
+Json warnings_json(const ccr_result *result);
 
 // A one-line progress display on a terminal: the phase CRIU is in, and while
 // memory is written, bytes written so far against the container's resident

@@ -73,52 +73,30 @@ int exit_code_for(ccr_error_code code)
 	return kSystem;
 }
 
-std::string json_string(const std::string &s)
+void print_json(const Json &doc)
 {
-	std::string out = "\"";
-	for (unsigned char c : s) {
-		switch (c) {
-		case '"':
-			out += "\\\"";
-			break;
-		case '\\':
-			out += "\\\\";
-			break;
-		case '\n':
-			out += "\\n";
-			break;
-		case '\t':
-			out += "\\t";
-			break;
-		case '\r':
-			out += "\\r";
-			break;
-		default:
-			if (c < 0x20) {
-				char buf[8];
-				std::snprintf(buf, sizeof buf, "\\u%04x", c);
-				out += buf;
-			} else {
-				out += char(c);
-			}
-		}
-	}
-	return out + "\"";
+	// Invalid UTF-8 (a path, say) is replaced rather than thrown on.
+	std::printf("%s\n", doc.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
 }
 
 int report_error(ccr_error *err, const Args &args)
 {
 	ccr_error_code code = ccr_error_code_of(err);
 	int exit = exit_code_for(code);
-	auto opt = [](const char *s) { return s ? json_string(s) : std::string("null"); };
+	auto opt = [](const char *s) { return s ? Json(s) : Json(nullptr); };
 	if (args.json) {
-		std::printf("{\"ok\":false,\"command\":%s,\"exit_code\":%d,\"error\":{\"code\":%d,\"name\":%s,"
-			    "\"message\":%s,\"errno\":%d,\"criu_errno\":%d,\"criu_message\":%s,\"log_path\":%s,"
-			    "\"log_excerpt\":%s}}\n",
-			    json_string(args.command).c_str(), exit, int(code),
-			    json_string(ccr_error_code_name(code)).c_str(), json_string(ccr_error_message(err)).c_str(),
-			    ccr_error_errno(err), ccr_error_criu_errno(err), opt(ccr_error_criu_message(err)).c_str(),
-			    opt(ccr_error_log_path(err)).c_str(), opt(ccr_error_log_excerpt(err)).c_str());
+		print_json({{"ok", false},
+			    {"command", args.command},
+			    {"exit_code", exit},
+			    {"error",
+			     {{"code", int(code)},
+			      {"name", ccr_error_code_name(code)},
+			      {"message", ccr_error_message(err)},
+			      {"errno", ccr_error_errno(err)},
+			      {"criu_errno", ccr_error_criu_errno(err)},
+			      {"criu_message", opt(ccr_error_criu_message(err))},
+			      {"log_path", opt(ccr_error_log_path(err))},
+			      {"log_excerpt", opt(ccr_error_log_excerpt(err))}}}});
 	} else {
 		std::fprintf(stderr, "ccr %s: %s [%s]\n", args.command.c_str(), ccr_error_message(err),
 			     ccr_error_code_name(code));
@@ -129,24 +107,23 @@ int report_error(ccr_error *err, const Args &args)
 	return exit;
 }
 
-std::string stats_json(const ccr_result *result)
+Json stats_json(const ccr_result *result)
 {
-	std::string out = "{";
+	Json out = Json::object();
 	for (const auto &s : kStats) {
 		uint64_t v;
-		if (!ccr_result_stat(&v, result, s.stat))
-			continue;
-		out += (out.size() > 1 ? "," : "") + json_string(s.key) + ":" + std::to_string(v);
+		if (ccr_result_stat(&v, result, s.stat))
+			out[s.key] = v;
 	}
-	return out + "}";
+	return out;
 }
 
-std::string warnings_json(const ccr_result *result)
+Json warnings_json(const ccr_result *result)
 {
-	std::string out = "[";
+	Json out = Json::array();
 	for (size_t i = 0; i < ccr_result_warning_count(result); i++)
-		out += (i ? "," : "") + json_string(ccr_result_warning(result, i));
-	return out + "]";
+		out.push_back(ccr_result_warning(result, i));
+	return out;
 }
 
 std::string stats_text(const ccr_result *result)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ccr: the command-line face of libccr, written against the public C header
 // only. `ccr --help` lists the commands; `ccr COMMAND --help` each one.
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -101,10 +102,10 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 		step(ccr_container_set_rootfs(c, a.get("--rootfs").c_str()));
 	if (a.values.count("--cgroup-path"))
 		step(ccr_container_set_cgroup_path(c, nullptr, a.get("--cgroup-path").c_str()));
-	if (a.values.count("--images"))
-		step(ccr_options_set_images_dir(o, a.get("--images").c_str()));
-	if (a.values.count("--work"))
-		step(ccr_options_set_work_dir(o, a.get("--work").c_str()));
+	if (a.values.count("--image-path"))
+		step(ccr_options_set_images_dir(o, a.get("--image-path").c_str()));
+	if (a.values.count("--work-path"))
+		step(ccr_options_set_work_dir(o, a.get("--work-path").c_str()));
 	if (a.values.count("--criu"))
 		step(ccr_options_set_criu_path(o, a.get("--criu").c_str()));
 	if (a.values.count("--parent-path"))
@@ -127,9 +128,14 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 	if (a.values.count("--lsm-mount-context"))
 		step(ccr_options_set_lsm_mount_context(o, a.get("--lsm-mount-context").c_str()));
 	if (a.values.count("--page-server")) {
+		// HOST:PORT, the host bracketed when it is an IPv6 address
+		// ("[::1]:9876"), as runc takes it.
 		std::string hp = a.get("--page-server");
 		auto colon = hp.rfind(':');
-		step(ccr_options_set_page_server(o, hp.substr(0, colon).c_str(), std::atoi(hp.c_str() + colon + 1)));
+		std::string host = hp.substr(0, colon);
+		if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+			host = host.substr(1, host.size() - 2);
+		step(ccr_options_set_page_server(o, host.c_str(), std::atoi(hp.c_str() + colon + 1)));
 	}
 	step(ccr_options_set_leave_running(o, a.has("--leave-running")));
 	step(ccr_options_set_tcp_established(o, a.has("--tcp-established")));
@@ -147,8 +153,30 @@ void configure(Setup &step, ccr_container *c, ccr_options *o, const Args &a)
 		step(ccr_options_set_allow_processes_outside_tree(o, a.has("--allow-processes-outside-tree")));
 	if (a.has("--process-tree"))
 		step(ccr_container_set_process_tree(c, 1));
-	if (a.has("--empty-ns-network"))
+	if (!a.list("--empty-ns").empty()) // parse_args let "network" through only
 		step(ccr_options_set_empty_ns(o, 0x40000000 /* CLONE_NEWNET */));
+	if (a.values.count("--status-fd"))
+		step(ccr_options_set_status_fd(o, int(a.number("--status-fd"))));
+}
+
+// Writes `pid` (digits, no newline) to `path` as runc does: into a
+// temporary file beside it, renamed over it, so a reader never sees a
+// partial pid.
+bool write_pid_file(const std::string &path, int pid)
+{
+	size_t slash = path.rfind('/');
+	std::string tmp = path.substr(0, slash + 1) + "." + path.substr(slash + 1) + ".tmp";
+	FILE *f = std::fopen(tmp.c_str(), "we");
+	if (!f)
+		return false;
+	bool ok = std::fprintf(f, "%d", pid) > 0;
+	ok = std::fclose(f) == 0 && ok;
+	if (ok && std::rename(tmp.c_str(), path.c_str()) == 0)
+		return true;
+	int saved = errno; // for the caller's perror()
+	std::remove(tmp.c_str());
+	errno = saved;
+	return false;
 }
 
 int check(const Args &a)
@@ -172,19 +200,22 @@ int check(const Args &a)
 	ccr_options_free(o);
 	if (e)
 		return cli::report_error(e, a);
-	auto yes = [&](unsigned bit) { return (features & bit) ? "true" : "false"; };
+	auto yes = [&](unsigned bit) { return (features & bit) != 0; };
 	const std::vector<std::string> notes = cli::host_notes();
 	if (a.json) {
-		std::string notes_json;
-		for (const auto &n : notes)
-			notes_json += (notes_json.empty() ? "" : ",") + cli::json_string(n);
-		std::printf("{\"ok\":true,\"command\":\"check\",\"ccr\":%s,\"criu\":\"%u.%u.%u\",\"criu_version\":%u,"
-			    "\"features\":{\"mem_track\":%s,\"lazy_pages\":%s,\"pidfd_store\":%s},"
-			    "\"cgroups\":{\"layout\":\"%s\",\"freezer\":\"%s\"},\"notes\":[%s]}\n",
-			    cli::json_string(ccr_version_string()).c_str(), version / 10000, version / 100 % 100,
-			    version % 100, version, yes(CCR_FEATURE_MEM_TRACK), yes(CCR_FEATURE_LAZY_PAGES),
-			    yes(CCR_FEATURE_PIDFD_STORE), cli::layout_name(layout), cli::freezer_name(freezer),
-			    notes_json.c_str());
+		cli::print_json(
+			{{"ok", true},
+			 {"command", "check"},
+			 {"ccr", ccr_version_string()},
+			 {"criu", std::to_string(version / 10000) + "." + std::to_string(version / 100 % 100) + "." +
+					  std::to_string(version % 100)},
+			 {"criu_version", version},
+			 {"features",
+			  {{"mem_track", yes(CCR_FEATURE_MEM_TRACK)},
+			   {"lazy_pages", yes(CCR_FEATURE_LAZY_PAGES)},
+			   {"pidfd_store", yes(CCR_FEATURE_PIDFD_STORE)}}},
+			 {"cgroups", {{"layout", cli::layout_name(layout)}, {"freezer", cli::freezer_name(freezer)}}},
+			 {"notes", notes}});
 		return cli::kOk;
 	}
 	auto word = [&](unsigned bit) { return (features & bit) ? "yes" : "no"; };
@@ -207,8 +238,7 @@ int stats(const Args &a)
 	if (ccr_error *e = ccr_stats_read(&r, dir.c_str()))
 		return cli::report_error(e, a);
 	if (a.json)
-		std::printf("{\"ok\":true,\"command\":\"stats\",\"dir\":%s,\"stats\":%s}\n",
-			    cli::json_string(dir).c_str(), cli::stats_json(r).c_str());
+		cli::print_json({{"ok", true}, {"command", "stats"}, {"dir", dir}, {"stats", cli::stats_json(r)}});
 	else
 		std::printf("CRIU statistics in %s:\n%s", dir.c_str(), cli::stats_text(r).c_str());
 	ccr_result_free(r);
@@ -228,6 +258,15 @@ int export_archive(const Args &a)
 	}
 	Setup step;
 	configure(step, c, o, a);
+	if (a.values.count("--engine"))
+		step(ccr_options_set_archive_engine(o, a.get("--engine").c_str()));
+	if (a.values.count("--name"))
+		step(ccr_options_set_archive_container_name(o, a.get("--name").c_str()));
+	if (a.values.count("--image") || a.values.count("--image-ref"))
+		step(ccr_options_set_archive_image(o, a.get("--image").c_str(), a.get("--image-ref").c_str()));
+	if (a.values.count("--created") || a.values.count("--checkpointed")) // parse_args made them nanoseconds
+		step(ccr_options_set_archive_times(o, int64_t(a.number("--created")),
+						   int64_t(a.number("--checkpointed"))));
 	ccr_error *e = step.take();
 	std::string diff = a.get("--rootfs-diff");
 	if (!e)
@@ -237,7 +276,7 @@ int export_archive(const Args &a)
 	if (e)
 		return cli::report_error(e, a);
 	if (a.json)
-		std::printf("{\"ok\":true,\"command\":\"export\",\"archive\":%s}\n", cli::json_string(archive).c_str());
+		cli::print_json({{"ok", true}, {"command", "export"}, {"archive", archive}});
 	else
 		std::fprintf(stderr, "ccr: wrote %s\n", archive.c_str());
 	return cli::kOk;
@@ -262,10 +301,10 @@ int import_archive(const Args &a)
 		return cli::report_error(e, a);
 	std::string images = dest + "/checkpoint";
 	if (a.json)
-		std::printf("{\"ok\":true,\"command\":\"import\",\"dir\":%s,\"images\":%s}\n",
-			    cli::json_string(dest).c_str(), cli::json_string(images).c_str());
+		cli::print_json({{"ok", true}, {"command", "import"}, {"dir", dest}, {"images", images}});
 	else
-		std::fprintf(stderr, "ccr: unpacked %s; restore with --images %s\n", archive.c_str(), images.c_str());
+		std::fprintf(stderr, "ccr: unpacked %s; restore with --image-path %s\n", archive.c_str(),
+			     images.c_str());
 	return cli::kOk;
 }
 
@@ -282,7 +321,7 @@ int operate(const Args &a)
 		return cli::report_error(e, a);
 	}
 	uint64_t expected = restore ? 0 : cli::resident_bytes(int(a.number("--pid")));
-	cli::Progress progress(!a.quiet, restore ? "" : a.get("--images"), expected);
+	cli::Progress progress(!a.quiet, restore ? "" : a.get("--image-path"), expected);
 	Setup step;
 	configure(step, c, o, a);
 	step(ccr_options_set_notify(o, on_notify, &progress, nullptr));
@@ -302,26 +341,25 @@ int operate(const Args &a)
 			for (size_t i = 0; i < ccr_result_warning_count(r); i++)
 				std::fprintf(stderr, "ccr: warning: %s\n", ccr_result_warning(r, i));
 		std::string pid_file = a.get("--pid-file");
-		if (restore && !pid_file.empty()) {
-			FILE *f = std::fopen(pid_file.c_str(), "w");
-			if (!f || std::fprintf(f, "%d\n", pid) < 0 || std::fclose(f) != 0) {
-				std::perror(("ccr restore: " + pid_file).c_str());
-				rc = cli::kSystem;
-			}
+		if (restore && !pid_file.empty() && !write_pid_file(pid_file, pid)) {
+			std::perror(("ccr restore: " + pid_file).c_str());
+			rc = cli::kSystem;
 		}
 		if (a.json) {
-			std::printf("{\"ok\":true,\"command\":%s,\"container\":%s,\"images\":%s,",
-				    cli::json_string(a.command).c_str(), cli::json_string(id).c_str(),
-				    cli::json_string(a.get("--images")).c_str());
+			cli::Json doc = {{"ok", true},
+					 {"command", a.command},
+					 {"container", id},
+					 {"images", a.get("--image-path")}};
 			if (restore)
-				std::printf("\"pid\":%d,", pid);
-			std::printf("\"stats\":%s,\"warnings\":%s}\n", cli::stats_json(r).c_str(),
-				    cli::warnings_json(r).c_str());
+				doc["pid"] = pid;
+			doc["stats"] = cli::stats_json(r);
+			doc["warnings"] = cli::warnings_json(r);
+			cli::print_json(doc);
 		} else if (restore) {
 			std::fprintf(stderr, "ccr: restored container %s, init pid %d\n", id.c_str(), pid);
 		} else {
 			std::fprintf(stderr, "ccr: checkpointed container %s into %s\n", id.c_str(),
-				     a.get("--images").c_str());
+				     a.get("--image-path").c_str());
 		}
 	}
 	ccr_result_free(r);
@@ -336,18 +374,11 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return cli::usage("", false);
-	std::string first = argv[1];
-	if (first == "-h" || first == "--help" || first == "help")
+	if (std::string(argv[1]) == "help")
 		return cli::usage(argc > 2 ? argv[2] : "", true);
-	if (first == "--version") {
-		std::printf("ccr %s\n", ccr_version_string());
-		return cli::kOk;
-	}
 	Args a;
-	if (!cli::parse_args(argc, argv, a))
-		return cli::kUsage;
-	if (a.has("--help"))
-		return cli::usage(a.command, true);
+	if (int rc = cli::parse_args(argc, argv, a); rc != cli::kContinue)
+		return rc;
 	if (a.command == "check")
 		return check(a);
 	if (a.command == "stats")

@@ -781,6 +781,39 @@ typedef enum ccr_freezer_kind {
  * (mountinfo unreadable). */
 CCR_EXTERN ccr_error *ccr_host_cgroup_layout(ccr_cgroup_layout *out, ccr_freezer_kind *freezer);
 
+/* --- Archive export metadata ------------------------------------------------ */
+
+/* What ccr_archive_export() records about the container, as the engine that
+ * writes the same layout would (config.dump, status.dump, spec.dump's
+ * annotations). ccr is handed a bundle, not an engine's record of the
+ * container, so each of these is known only when the caller says. Each
+ * setter replaces what an earlier call set. Not thread-safe on one handle. */
+
+/* The engine whose archive ccr writes: "containerd" (the default: its
+ * status.dump and status files, its CRI annotations) or "cri-o" (its
+ * annotations, no status files). checkpointctl names the engine from these.
+ * Errors: CCR_ERR_INVALID_ARGUMENT (NULL or another name). */
+CCR_EXTERN ccr_error *ccr_options_set_archive_engine(ccr_options *options, const char *engine);
+
+/* The container's name as its engine knows it ("" or unset: the container's
+ * id). Errors: CCR_ERR_INVALID_ARGUMENT (NULL). */
+CCR_EXTERN ccr_error *ccr_options_set_archive_container_name(ccr_options *options, const char *name);
+
+/* The image the container's rootfs came from: its `name` as the user asked
+ * for it ("docker.io/library/busybox:latest") and its `ref`, the repository
+ * digest ("docker.io/library/busybox@sha256:..."); "" for unknown.
+ * Errors: CCR_ERR_INVALID_ARGUMENT (NULL). */
+CCR_EXTERN ccr_error *ccr_options_set_archive_image(ccr_options *options, const char *name, const char *ref);
+
+/* When the container was created and when it was checkpointed, in
+ * nanoseconds since 1970 (UTC). 0 keeps ccr's own answer: the creation time
+ * is the container's init's start while it still runs (leave_running), else
+ * unknown (Go's zero time in the files); the checkpoint time is when CRIU
+ * wrote the images. Errors: CCR_ERR_INVALID_ARGUMENT (a negative time, a
+ * creation after the checkpoint). */
+CCR_EXTERN ccr_error *ccr_options_set_archive_times(ccr_options *options, int64_t created_unix_ns,
+						    int64_t checkpointed_unix_ns);
+
 /* ------------------------------------------------------------------------- */
 /* Checkpoint archives                                                       */
 /* ------------------------------------------------------------------------- */
@@ -788,9 +821,13 @@ CCR_EXTERN ccr_error *ccr_host_cgroup_layout(ccr_cgroup_layout *out, ccr_freezer
 /* Checkpoint archives are the tar layout kubelet's checkpoint API, CRI-O,
  * Podman and containerd write, and checkpointctl reads:
  *   checkpoint/       CRIU's images and descriptors.json
- *   config.dump       JSON: the container's id, name, runtime, created and
- *                     checkpointed times
- *   spec.dump         the container's OCI config.json
+ *   config.dump       JSON: the container's id, name, image, runtime, created
+ *                     and checkpointed times
+ *   spec.dump         the container's OCI config.json, with the annotations
+ *                     of the engine set by ccr_options_set_archive_engine()
+ *   status.dump       (containerd) JSON: the CRI status of the container
+ *   status            (containerd) JSON: containerd's record of its pid and
+ *                     times
  *   stats-dump        CRIU's dump statistics
  *   dump.log          CRIU's dump log
  *   rootfs-diff.tar   the container's writable layer (optional)
@@ -800,11 +837,17 @@ CCR_EXTERN ccr_error *ccr_host_cgroup_layout(ccr_cgroup_layout *out, ccr_freezer
 /* Writes a checkpoint archive of `container` at `archive_path`, from what
  * ccr_checkpoint() left in the images directory of `options` (and its work
  * directory, for stats-dump and dump.log; each is left out when missing).
- * config.dump takes the container's id; its creation time is known only
- * while its init still runs (leave_running), and is left out otherwise;
- * its checkpoint time is when CRIU wrote the images. spec.dump is the
- * container's config exactly as given (its config file, or the JSON set with
- * ccr_container_set_config_json()).
+ * config.dump, status.dump and status take the container's id and what
+ * ccr_options_set_archive_*() set (name, image, times); without them the
+ * name is the id, the creation time is known only while the container's
+ * init still runs (leave_running), and the checkpoint time is when CRIU
+ * wrote the images. The files are the JSON containerd 2.4 writes, field for
+ * field. spec.dump is the container's config as given (its config file, or
+ * the JSON set with ccr_container_set_config_json()), with the engine's
+ * annotations checkpointctl reads added when the config lacks them
+ * (containerd: io.kubernetes.cri.container-name, container-type and
+ * image-name; cri-o: io.container.manager, io.kubernetes.cri-o.Metadata and
+ * io.kubernetes.cri-o.Created).
  *
  * `rootfs_diff_dir`, when not NULL, is the container's writable layer (an
  * overlayfs upper directory, say): its files go into rootfs-diff.tar with

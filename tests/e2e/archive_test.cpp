@@ -8,6 +8,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -134,6 +136,110 @@ TEST_F(Archive, ExportShowInspectImportRestore)
 	EXPECT_EQ(c.ask("b"), "b 2");
 	EXPECT_EQ(c.ask("c"), "c 3");
 }
+
+#ifdef CCR_CLI_PATH
+// The cells of checkpointctl show's one data row, by column header. Its
+// table is aligned text: columns apart by two spaces or more, a line of
+// dashes under the headers.
+std::map<std::string, std::string> show_row(const std::string &table)
+{
+	auto cells = [](const std::string &line) {
+		std::vector<std::string> out;
+		size_t at = 0;
+		while (at < line.size()) {
+			size_t gap = line.find("  ", at);
+			std::string cell = line.substr(at, gap == std::string::npos ? std::string::npos : gap - at);
+			if (!cell.empty())
+				out.push_back(cell);
+			if (gap == std::string::npos)
+				break;
+			at = line.find_first_not_of(' ', gap);
+		}
+		return out;
+	};
+	std::vector<std::string> lines;
+	std::istringstream in(table);
+	for (std::string line; std::getline(in, line);)
+		lines.push_back(line);
+	std::map<std::string, std::string> out;
+	for (size_t i = 0; i + 2 < lines.size(); i++) {
+		if (lines[i].rfind("CONTAINER", 0) != 0 || lines[i + 1].rfind("---", 0) != 0)
+			continue;
+		auto headers = cells(lines[i]);
+		auto values = cells(lines[i + 2]);
+		for (size_t k = 0; k < headers.size(); k++)
+			out[headers[k]] = k < values.size() ? values[k] : "";
+	}
+	return out;
+}
+
+// The Go toolchain that runs tests/archive_compat; "" when missing.
+std::string go_tool()
+{
+	std::string found = find_in_path("go");
+	if (found.empty() && ::access("/usr/local/go/bin/go", X_OK) == 0)
+		found = "/usr/local/go/bin/go";
+	return found;
+}
+
+// What the caller knows about the container (name, image, reference,
+// creation time) goes through `ccr export` into every file containerd 2.4
+// writes, field for field (tests/archive_compat decodes each into
+// containerd's and checkpointctl's own Go types and marshals it back to the
+// same bytes), and checkpointctl show fills every column from them.
+TEST_F(Archive, ExportedMetadataIsContainerdsAndFillsCheckpointctlShow)
+{
+	require_checkpointctl();
+	if (IsSkipped() || HasFatalFailure())
+		return;
+	const std::string go = go_tool();
+	if (go.empty()) {
+		if (under_ci())
+			FAIL() << "go is missing (CI=true): tests/archive_compat needs the Go toolchain";
+		GTEST_SKIP() << "go is not installed: tests/archive_compat needs it";
+	}
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	const pid_t init = c.pid();
+	const std::string images = c.dir() / "images";
+	ErrorPtr err = checkpoint(c, images);
+	ASSERT_FALSE(err) << describe(err);
+
+	const std::string image = "docker.io/library/busybox:1.36";
+	const std::string ref = "docker.io/library/busybox@sha256:"
+				"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	const std::string created = "2026-01-02T03:04:05.123456789Z";
+	const std::string archive = c.dir() / "web.tar";
+	CmdResult ex = run({CCR_CLI_PATH, "export", "--id", c.id(), "--pid", std::to_string(init), "--bundle",
+			    c.bundle(), "--image-path", images, "--name", "web", "--image", image, "--image-ref", ref,
+			    "--created", created, archive});
+	ASSERT_TRUE(ex.ok()) << ex.output;
+
+	CmdResult show = run({ctl_, "show", archive});
+	ASSERT_TRUE(show.ok()) << show.output;
+	auto row = show_row(show.output);
+	ASSERT_FALSE(row.empty()) << "no table in:\n" << show.output;
+	for (const auto &[column, cell] : row)
+		EXPECT_FALSE(cell.empty()) << "column " << column << " is empty:\n" << show.output;
+	EXPECT_EQ(row["CONTAINER"], "web") << show.output;
+	EXPECT_EQ(row["IMAGE"], image) << show.output;
+	EXPECT_EQ(row["ID"], c.id().substr(0, 12)) << show.output;
+	EXPECT_EQ(row["RUNTIME"], "runc") << show.output;
+	EXPECT_EQ(row["CREATED"], "2026-01-02T03:04:05Z") << show.output;
+	EXPECT_EQ(row["ENGINE"], "containerd") << show.output;
+	EXPECT_FALSE(row["CHKPT SIZE"].empty()) << show.output;
+
+	const std::string imported = c.dir() / "imported";
+	err.reset(ccr_archive_import(archive.c_str(), imported.c_str()));
+	ASSERT_FALSE(err) << describe(err);
+	CmdResult compat =
+		run({go, "-C", std::string(CCR_SOURCE_DIR) + "/tests/archive_compat", "run", ".", "-dir", imported,
+		     "-name", "web", "-image", image, "-ref", ref, "-created", created, "-pid", std::to_string(init)});
+	EXPECT_TRUE(compat.ok()) << compat.output;
+	EXPECT_NE(compat.output.find("archive matches containerd's writer"), std::string::npos) << compat.output;
+}
+#endif
 
 // An archive whose spec.dump asks for a host directory to be bind-mounted
 // (what CVE-2024-8676 exploited in CRI-O): the restore takes mounts from the

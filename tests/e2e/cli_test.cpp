@@ -11,6 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +27,7 @@ extern char **environ;
 namespace {
 
 using namespace e2e;
+namespace fs = std::filesystem;
 
 struct CliRun {
 	int exit_code = -1;
@@ -47,8 +54,10 @@ std::string drain(int fd)
 }
 
 // Runs the tool with `stdio` as its descriptors 0..2 (-1: pipes the test
-// reads); with `tty`, its stderr is a pseudo-terminal.
-CliRun run_cli(const std::vector<std::string> &args, std::array<int, 3> stdio = {-1, -1, -1}, bool tty = false)
+// reads); with `tty`, its stderr is a pseudo-terminal; with `cwd`, in that
+// directory.
+CliRun run_cli(const std::vector<std::string> &args, std::array<int, 3> stdio = {-1, -1, -1}, bool tty = false,
+	       const std::string &cwd = "")
 {
 	std::vector<std::string> argv = {CCR_CLI_PATH};
 	argv.insert(argv.end(), args.begin(), args.end());
@@ -73,6 +82,8 @@ CliRun run_cli(const std::vector<std::string> &args, std::array<int, 3> stdio = 
 	posix_spawn_file_actions_adddup2(&fa, stdio[0] >= 0 ? stdio[0] : devnull, 0);
 	posix_spawn_file_actions_adddup2(&fa, stdio[1] >= 0 ? stdio[1] : out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, stdio[2] >= 0 ? stdio[2] : (tty ? slave : err[1]), 2);
+	if (!cwd.empty())
+		posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
 	pid_t pid;
 	int rc = posix_spawn(&pid, cargv[0], &fa, nullptr, cargv.data(), environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -115,12 +126,155 @@ TEST(Cli, HelpForEveryCommand)
 	}
 }
 
+// The flags on a help line's left: "  -b,--bundle DIR   the..." gives -b and
+// --bundle; with each, whether the help shows it taking a value.
+std::map<std::string, bool> help_flags(const std::string &help)
+{
+	std::map<std::string, bool> out;
+	std::istringstream lines(help);
+	for (std::string line; std::getline(lines, line);) {
+		if (line.rfind("  -", 0) != 0)
+			continue;
+		std::istringstream words(line);
+		std::string names, value;
+		words >> names >> value;
+		bool valued = !value.empty() && std::isupper(static_cast<unsigned char>(value[0]));
+		std::istringstream parts(names);
+		for (std::string n; std::getline(parts, n, ',');)
+			out[n] = valued;
+	}
+	return out;
+}
+
+// Each command's help lists exactly the flags its parser accepts: the
+// help's list equals the parser's own (ccr completion flags walks the
+// parser, not the help), and each listed flag, given alone, is never called
+// unknown. -h is --help.
+TEST(Cli, HelpListsExactlyTheAcceptedFlags)
+{
+	for (const char *cmd : {"check", "checkpoint", "restore", "stats", "export", "import", "completion"}) {
+		auto help = run_cli({cmd, "--help"});
+		ASSERT_EQ(help.exit_code, 0) << cmd << help.err;
+		EXPECT_EQ(run_cli({cmd, "-h"}).out, help.out) << cmd;
+		const auto listed = help_flags(help.out);
+		auto parser = run_cli({"completion", "flags", cmd});
+		ASSERT_EQ(parser.exit_code, 0) << parser.err;
+		std::set<std::string> accepted;
+		std::istringstream lines(parser.out);
+		for (std::string line; std::getline(lines, line);)
+			accepted.insert(line);
+		std::set<std::string> in_help;
+		for (const auto &[flag, valued] : listed)
+			in_help.insert(flag);
+		EXPECT_EQ(in_help, accepted) << cmd << "'s help:\n" << help.out;
+		for (const auto &[flag, valued] : listed) {
+			if (flag == "-h" || flag == "--help")
+				continue;
+			std::vector<std::string> argv = {cmd, flag};
+			if (valued) // a pid that cannot exist, a number every range takes
+				argv.push_back(flag == "--pid" ? "2147483647" : "4");
+			auto r = run_cli(argv);
+			EXPECT_EQ(r.err.find("not expected"), std::string::npos) << cmd << " " << flag << ": " << r.err;
+			EXPECT_EQ(r.err.find("unknown"), std::string::npos) << cmd << " " << flag << ": " << r.err;
+		}
+	}
+	// The old names are listed, as deprecated, while they still work.
+	auto help = run_cli({"checkpoint", "--help"});
+	EXPECT_NE(help.out.find("Deprecated (removed in the next release):\n  --images DIR"), std::string::npos)
+		<< help.out;
+}
+
+// The completion scripts the build writes (and cmake --install installs)
+// are the tool's own output; bash loads its script and completes commands
+// and flags with it, and zsh finds its completion function.
+TEST(Cli, CompletionLoadsInBashAndZsh)
+{
+	const std::string dir = fs::path(CCR_CLI_PATH).parent_path() / "completion";
+	EXPECT_EQ(read_file(dir + "/ccr"), run_cli({"completion", "bash"}).out);
+	EXPECT_EQ(read_file(dir + "/_ccr"), run_cli({"completion", "zsh"}).out);
+
+	CmdResult loaded = run({"bash", "-c", "source \"$0\" && complete -p ccr", dir + "/ccr"});
+	ASSERT_TRUE(loaded.ok()) << loaded.output;
+	EXPECT_EQ(loaded.output, "complete -o filenames -F _ccr ccr\n");
+	auto complete = [&](const std::string &words, int cword) {
+		return run({"bash", "-c",
+			    "source \"$0\"; COMP_WORDS=(" + words + "); COMP_CWORD=" + std::to_string(cword) +
+				    "; _ccr; echo \"${COMPREPLY[*]}\"",
+			    dir + "/ccr"})
+			.output;
+	};
+	EXPECT_EQ(complete("ccr exp", 1), "export\n");
+	EXPECT_EQ(complete("ccr checkpoint --image-p", 2), "--image-path\n");
+	EXPECT_EQ(complete("ccr restore --console-s", 2), "--console-socket\n");
+	EXPECT_EQ(complete("ccr export --tcp-est", 2), "\n") << "export takes no --tcp-established";
+
+	const std::string zsh = find_in_path("zsh");
+	if (zsh.empty()) {
+		const char *ci = std::getenv("CI");
+		if (ci && std::string(ci) == "true")
+			FAIL() << "zsh is missing (CI=true); scripts/bootstrap.sh installs it";
+		GTEST_SKIP() << "zsh is not installed: its completion is not checked";
+	}
+	CmdResult z =
+		run({zsh, "-f", "-c",
+		     "fpath=(\"$0\" $fpath); autoload -Uz compinit; compinit -u -D; print -r -- $_comps[ccr]", dir});
+	ASSERT_TRUE(z.ok()) << z.output;
+	EXPECT_EQ(z.output, "_ccr\n");
+}
+
+// runc's spelling: --flag=value, -b, and relative paths taken from the
+// current directory; the old names keep working with a note on stderr.
+TEST(Cli, RuncStyleFlagsEqualsValuesAndRelativePaths)
+{
+	require_prerequisites();
+	Container c;
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	TempDir dir;
+	const std::string pid = std::to_string(c.pid());
+	auto cp = run_cli({"checkpoint", "--leave-running", "--json", "--id=" + c.id(), "--pid=" + pid, "-b",
+			   c.bundle(), "--image-path=images", "--work-path", "work"},
+			  {-1, -1, -1}, false, dir.path());
+	ASSERT_EQ(cp.exit_code, 0) << cp.out << cp.err;
+	EXPECT_EQ(parse_json(cp.out)["images"], dir.path() + "/images");
+	EXPECT_TRUE(path_exists(dir.path() + "/images/inventory.img"));
+	EXPECT_TRUE(path_exists(dir.path() + "/work/stats-dump")) << "the work path is relative to the cwd too";
+	EXPECT_EQ(cp.err.find("deprecated"), std::string::npos) << cp.err;
+	EXPECT_EQ(c.ask("b"), "b 2");
+
+	auto old = run_cli({"checkpoint", "--leave-running", "--quiet", "--id", c.id(), "--pid", pid, "--bundle",
+			    c.bundle(), "--images", "old"},
+			   {-1, -1, -1}, false, dir.path());
+	ASSERT_EQ(old.exit_code, 0) << old.err;
+	EXPECT_NE(old.err.find("--images is deprecated and goes in the next release; use --image-path"),
+		  std::string::npos)
+		<< old.err;
+	EXPECT_TRUE(path_exists(dir.path() + "/old/inventory.img"));
+	auto both = run_cli({"checkpoint", "--id", c.id(), "--pid", pid, "--images", "x", "--image-path", "y"});
+	EXPECT_EQ(both.exit_code, 2) << both.err;
+	EXPECT_EQ(c.ask("c"), "c 3");
+
+	auto ex = run_cli({"export", "--id=" + c.id(), "--bundle=" + c.bundle(), "--image-path=images",
+			   "--work-path=work", "--name=web", "--created=2026-01-02T03:04:05+01:00", "ckpt.tar"},
+			  {-1, -1, -1}, false, dir.path());
+	ASSERT_EQ(ex.exit_code, 0) << ex.err;
+	EXPECT_TRUE(path_exists(dir.path() + "/ckpt.tar"));
+	auto bad_time = run_cli({"export", "--id", c.id(), "--image-path", "images", "--created", "yesterday", "x"});
+	EXPECT_EQ(bad_time.exit_code, 2);
+	EXPECT_NE(bad_time.err.find("--created takes an RFC 3339 time"), std::string::npos) << bad_time.err;
+}
+
 TEST(Cli, UsageErrorsExitTwoAndSayWhy)
 {
 	auto unknown = run_cli({"checkpoint", "--no-such-flag"});
 	EXPECT_EQ(unknown.exit_code, 2);
 	EXPECT_NE(unknown.err.find("--no-such-flag"), std::string::npos) << unknown.err;
-	EXPECT_EQ(run_cli({"frobnicate"}).exit_code, 2);
+	auto frob = run_cli({"frobnicate"});
+	EXPECT_EQ(frob.exit_code, 2);
+	EXPECT_NE(frob.err.find("unknown command \"frobnicate\""), std::string::npos) << frob.err;
+	auto no_value = run_cli({"checkpoint", "--image-path"});
+	EXPECT_EQ(no_value.exit_code, 2);
+	EXPECT_NE(no_value.err.find("--image-path"), std::string::npos) << no_value.err;
 	EXPECT_EQ(run_cli({"checkpoint", "--pid"}).exit_code, 2);
 }
 
@@ -129,7 +283,7 @@ TEST(Cli, ErrorsAsJsonWithExitCodeByClass)
 	require_prerequisites();
 	TempDir dir;
 	auto missing = run_cli({"checkpoint", "--json", "--id", "gone", "--pid", std::to_string(unused_pid()),
-				"--bundle", dir.path(), "--images", dir.path() + "/img"});
+				"--bundle", dir.path(), "--image-path", dir.path() + "/img"});
 	EXPECT_EQ(missing.exit_code, 4); // not found
 	auto doc = parse_json(missing.out);
 	EXPECT_EQ(doc["ok"], false);
@@ -141,7 +295,7 @@ TEST(Cli, ErrorsAsJsonWithExitCodeByClass)
 	EXPECT_EQ(bad_criu.exit_code, 5); // CRIU class
 	EXPECT_EQ(parse_json(bad_criu.out)["error"]["name"], "criu-start");
 
-	auto bad_mode = run_cli({"checkpoint", "--json", "--pid", "1", "--bundle", dir.path(), "--images",
+	auto bad_mode = run_cli({"checkpoint", "--json", "--pid", "1", "--bundle", dir.path(), "--image-path",
 				 dir.path() + "/img", "--manage-cgroups-mode", "sometimes"});
 	EXPECT_EQ(bad_mode.exit_code, 3); // bad input
 	EXPECT_EQ(parse_json(bad_mode.out)["error"]["name"], "invalid-argument");
@@ -200,7 +354,7 @@ TEST(Cli, CheckpointShowsProgressOnATerminalAndRestoreCarriesOn)
 
 	// On a terminal: the progress line, redrawn in place, names the phases.
 	auto cp = run_cli({"checkpoint", "--id", c.id(), "--pid", std::to_string(c.pid()), "--bundle", c.bundle(),
-			   "--images", images},
+			   "--image-path", images},
 			  {-1, -1, -1}, true);
 	ASSERT_EQ(cp.exit_code, 0) << cp.err;
 	EXPECT_NE(cp.err.find("\r\033[K"), std::string::npos) << cp.err;
@@ -218,7 +372,8 @@ TEST(Cli, CheckpointShowsProgressOnATerminalAndRestoreCarriesOn)
 
 	// Through an archive: export, import into a fresh directory, restore from it.
 	std::string archive = dir.path() + "/ckpt.tar";
-	auto ex = run_cli({"export", "--json", "--id", c.id(), "--bundle", c.bundle(), "--images", images, archive});
+	auto ex =
+		run_cli({"export", "--json", "--id", c.id(), "--bundle", c.bundle(), "--image-path", images, archive});
 	ASSERT_EQ(ex.exit_code, 0) << ex.out << ex.err;
 	EXPECT_EQ(parse_json(ex.out)["archive"], archive);
 	auto im = run_cli({"import", "--json", archive, dir.path() + "/unpacked"});
@@ -231,7 +386,7 @@ TEST(Cli, CheckpointShowsProgressOnATerminalAndRestoreCarriesOn)
 	// Restore: the tool's stdio become the container's, as with runc restore -d.
 	Pipes p = Pipes::make();
 	std::string pid_file = dir.path() + "/pid";
-	auto rs = run_cli({"restore", "--quiet", "--id", c.id(), "--bundle", c.bundle(), "--images", imported,
+	auto rs = run_cli({"restore", "--quiet", "--id", c.id(), "--bundle", c.bundle(), "--image-path", imported,
 			   "--pid-file", pid_file},
 			  {p.container_stdin(), p.container_stdout(), p.container_stderr()});
 	ASSERT_EQ(rs.exit_code, 0) << p.drain_stderr();
@@ -251,7 +406,7 @@ TEST(Cli, VerboseAndDebugPrintCcrsLog)
 	ASSERT_EQ(c.ask("a"), "a 1");
 	TempDir dir;
 	auto verbose = run_cli({"checkpoint", "--verbose", "--leave-running", "--id", c.id(), "--pid",
-				std::to_string(c.pid()), "--bundle", c.bundle(), "--images", dir.path() + "/v"},
+				std::to_string(c.pid()), "--bundle", c.bundle(), "--image-path", dir.path() + "/v"},
 			       {-1, -1, -1}, true);
 	ASSERT_EQ(verbose.exit_code, 0) << verbose.err;
 	EXPECT_NE(verbose.err.find("ccr: info: checkpoint of container " + c.id()), std::string::npos) << verbose.err;
@@ -260,7 +415,7 @@ TEST(Cli, VerboseAndDebugPrintCcrsLog)
 	EXPECT_EQ(verbose.err.find("\r\033[K"), std::string::npos) << "a progress line among the log: " << verbose.err;
 
 	auto debug = run_cli({"checkpoint", "--debug", "--leave-running", "--id", c.id(), "--pid",
-			      std::to_string(c.pid()), "--bundle", c.bundle(), "--images", dir.path() + "/d"});
+			      std::to_string(c.pid()), "--bundle", c.bundle(), "--image-path", dir.path() + "/d"});
 	ASSERT_EQ(debug.exit_code, 0) << debug.err;
 	EXPECT_NE(debug.err.find("ccr: debug: notification pre-dump"), std::string::npos) << debug.err;
 	EXPECT_NE(debug.err.find("ccr: debug: freezer: "), std::string::npos) << debug.err;

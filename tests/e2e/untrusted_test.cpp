@@ -177,7 +177,7 @@ TEST(Untrusted, TheToolReportsWarningsAndSucceeds)
 	ASSERT_EQ(::mkdir(images.c_str(), 0700), 0);
 	ASSERT_EQ(::mkdir((images + "/stats-dump").c_str(), 0700), 0);
 	CmdResult cp = run({CCR_CLI_PATH, "checkpoint", "--json", "--leave-running", "--id", c.id(), "--pid",
-			    std::to_string(c.pid()), "--bundle", c.bundle(), "--images", images});
+			    std::to_string(c.pid()), "--bundle", c.bundle(), "--image-path", images});
 	ASSERT_TRUE(cp.ok()) << cp.output;
 	auto doc = nlohmann::json::parse(cp.output, nullptr, false);
 	ASSERT_FALSE(doc.is_discarded()) << cp.output;
@@ -388,7 +388,7 @@ TEST(Untrusted, CheckpointRefusesACallerInTheTargetsFreezer)
 		::dup2(fd, 2);
 		execl("/bin/sh", "sh", "-c", "echo $$ > \"$0/cgroup.procs\" && exec \"$@\"", freezer.c_str(),
 		      CCR_CLI_PATH, "checkpoint", "--timeout-ms", "5000", "--leave-running", "--id", c.id().c_str(),
-		      "--pid", std::to_string(c.pid()).c_str(), "--bundle", c.bundle().c_str(), "--images",
+		      "--pid", std::to_string(c.pid()).c_str(), "--bundle", c.bundle().c_str(), "--image-path",
 		      (c.dir() / "images").c_str(), nullptr);
 		::_exit(127);
 	}
@@ -427,8 +427,8 @@ TEST(Untrusted, TheToolParsesNumbersStrictly)
 		{"--log-level", "9"},    {"--page-server", "host:99999"},
 	};
 	for (const auto &[option, value] : bad) {
-		std::vector<std::string> argv = {CCR_CLI_PATH, "checkpoint",   "--id",     "x",
-						 "--bundle",   "/nonexistent", "--images", "/nonexistent/img",
+		std::vector<std::string> argv = {CCR_CLI_PATH, "checkpoint",   "--id",         "x",
+						 "--bundle",   "/nonexistent", "--image-path", "/nonexistent/img",
 						 option,       value};
 		if (option != "--pid") {
 			argv.push_back("--pid");
@@ -461,9 +461,9 @@ TEST(Untrusted, TheToolRefusesFifosWithoutHanging)
 	EXPECT_FALSE(path_exists(dir / "dest"));
 
 	for (const char *command : {"checkpoint", "restore"}) {
-		std::vector<std::string> argv = {"timeout",  "20", CCR_CLI_PATH, command,
-						 "--id",     "x",  "--bundle",   dir.path(),
-						 "--config", fifo, "--images",   dir / "images"};
+		std::vector<std::string> argv = {"timeout",  "20", CCR_CLI_PATH,   command,
+						 "--id",     "x",  "--bundle",     dir.path(),
+						 "--config", fifo, "--image-path", dir / "images"};
 		if (std::string(command) == "checkpoint")
 			argv.insert(argv.end(), {"--pid", std::to_string(c.pid())});
 		CmdResult r = run(argv);

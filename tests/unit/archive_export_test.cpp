@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // export_archive() from a fake images directory (no CRIU needed): the layout
-// CRI tools read, config.dump's fields, spec.dump byte for byte, the rootfs
+// CRI tools read, config.dump's fields, spec.dump's annotations, the rootfs
 // diff, what is refused, and that the archive appears whole or not at all.
 // The e2e archive test proves the same format against checkpointctl.
 #include "archive_export.hpp"
@@ -168,11 +168,17 @@ TEST_F(ArchiveExport, LayoutIsWhatCriToolsRead)
 	EXPECT_EQ(names,
 		  (std::vector<std::string>{"checkpoint/", "checkpoint/core-1.img", "checkpoint/descriptors.json",
 					    "checkpoint/inventory.img", "checkpoint/pages-1.img", "config.dump",
-					    "dump.log", "spec.dump", "stats-dump"}));
+					    "dump.log", "spec.dump", "stats-dump", "status", "status.dump"}));
 	EXPECT_EQ(tar["checkpoint/pages-1.img"].data, std::string(1 << 20, 'p'));
 	EXPECT_EQ(tar["checkpoint/pages-1.img"].perm, 0600u);
 	EXPECT_EQ(tar["checkpoint/descriptors.json"].data, read_file(images_ + "/descriptors.json"));
-	EXPECT_EQ(tar["spec.dump"].data, kConfig) << "spec.dump must be the config as given";
+	// The config as given, with the CRI annotations checkpointctl reads.
+	json spec_dump = json::parse(tar["spec.dump"].data);
+	EXPECT_EQ(spec_dump["annotations"]["io.kubernetes.cri.container-name"], "web1");
+	EXPECT_EQ(spec_dump["annotations"]["io.kubernetes.cri.container-type"], "container");
+	EXPECT_EQ(spec_dump["annotations"]["x"], "y");
+	spec_dump["annotations"] = {{"x", "y"}};
+	EXPECT_EQ(spec_dump, json::parse(kConfig));
 	EXPECT_EQ(tar["dump.log"].data, "dump log\n");
 	EXPECT_EQ(tar["stats-dump"].data, "stats");
 	EXPECT_EQ(tar.count(ccr::kRootfsDiffTar), 0u);
@@ -182,15 +188,15 @@ TEST_F(ArchiveExport, LayoutIsWhatCriToolsRead)
 	EXPECT_EQ(config["id"], "web1");
 	EXPECT_EQ(config["name"], "web1");
 	EXPECT_EQ(config["runtime"], "runc");
-	EXPECT_EQ(config["rootfsImageName"], "");
+	EXPECT_FALSE(config.contains("rootfsImageName")) << "no image given: left out, as Go's omitempty does";
 	EXPECT_EQ(config["restored"], false);
-	EXPECT_FALSE(config.contains("createdTime")) << "no pid: the creation time is unknown";
+	EXPECT_EQ(config["createdTime"], "0001-01-01T00:00:00Z") << "no pid: the creation time is unknown";
 	struct stat inv {};
 	ASSERT_EQ(::stat((images_ + "/inventory.img").c_str(), &inv), 0);
 	using namespace std::chrono;
 	auto when = ccr::SystemTime(duration_cast<ccr::SystemTime::duration>(seconds(inv.st_mtim.tv_sec) +
 									     nanoseconds(inv.st_mtim.tv_nsec)));
-	EXPECT_EQ(config["checkpointedTime"], ccr::rfc3339_utc(when));
+	EXPECT_EQ(config["checkpointedTime"], ccr::go_time(when));
 }
 
 TEST_F(ArchiveExport, WorkDirFilesComeFromTheWorkDir)
@@ -227,7 +233,10 @@ TEST_F(ArchiveExport, ConfigJsonIsUsedWhenGiven)
 	spec_.config_json = json::parse(kConfig);
 	ccr::export_archive(archive_, spec_, opts_, std::nullopt);
 	auto tar = read_tar(archive_);
-	EXPECT_EQ(json::parse(tar["spec.dump"].data), json::parse(kConfig));
+	json spec_dump = json::parse(tar["spec.dump"].data);
+	EXPECT_EQ(spec_dump["annotations"]["io.kubernetes.cri.container-name"], "web1");
+	spec_dump["annotations"] = {{"x", "y"}};
+	EXPECT_EQ(spec_dump, json::parse(kConfig));
 }
 
 TEST_F(ArchiveExport, CreatedTimeComesFromARunningInit)
@@ -239,7 +248,7 @@ TEST_F(ArchiveExport, CreatedTimeComesFromARunningInit)
 	ASSERT_TRUE(config.contains("createdTime"));
 	auto created = ccr::process_start_time(::getpid());
 	ASSERT_TRUE(created);
-	EXPECT_EQ(config["createdTime"], ccr::rfc3339_utc(*created));
+	EXPECT_EQ(config["createdTime"], ccr::go_time(*created));
 	EXPECT_LE(config["createdTime"].get<std::string>(), config["checkpointedTime"].get<std::string>());
 }
 
@@ -380,7 +389,7 @@ TEST_F(ArchiveExport, RoundTripThroughImport)
 	ccr::import_archive(archive_, dest);
 	for (const char *name : {"inventory.img", "core-1.img", "pages-1.img", "descriptors.json"})
 		EXPECT_EQ(read_file(dest + "/checkpoint/" + name), read_file(images_ + "/" + name)) << name;
-	EXPECT_EQ(read_file(dest + "/spec.dump"), kConfig);
+	EXPECT_EQ(read_file(dest + "/spec.dump"), read_tar(archive_)["spec.dump"].data);
 	EXPECT_EQ(read_file(dest + "/deleted.files"), "[]\n");
 	EXPECT_TRUE(fs::is_regular_file(dest + "/rootfs-diff.tar")) << "stored, never unpacked";
 	EXPECT_FALSE(fs::exists(dest + "/new"));
@@ -424,8 +433,102 @@ TEST(ArchiveMetadata, Rfc3339IsGoTimeCompatible)
 	m.checkpointed = t;
 	json j = json::parse(ccr::config_dump_json(m));
 	EXPECT_EQ(j["checkpointedTime"], "2026-01-01T00:00:00.000000006Z");
-	EXPECT_FALSE(j.contains("createdTime"));
+	EXPECT_EQ(j["createdTime"], "0001-01-01T00:00:00Z");
 	EXPECT_EQ(j["runtime"], "runc");
+	// Go's RFC3339Nano: trailing zeros of the fraction are cut.
+	EXPECT_EQ(ccr::go_time(t + milliseconds(500) - nanoseconds(6)), "2026-01-01T00:00:00.5Z");
+	EXPECT_EQ(ccr::go_time(ccr::SystemTime(seconds(1767225600))), "2026-01-01T00:00:00Z");
+	EXPECT_EQ(ccr::go_time(std::nullopt), "0001-01-01T00:00:00Z");
+	// encoding/json's HTML-safe escapes.
+	EXPECT_EQ(ccr::go_json(nlohmann::ordered_json{{"a", "<&>\u2028"}}), "{\"a\":\"\\u003c\\u0026\\u003e\\u2028\"}");
+}
+
+// Everything the caller says about the container lands in each file, as
+// containerd's encoding/json would write it, byte for byte.
+TEST_F(ArchiveExport, CallerMetadataIsWrittenAsContainerdWritesIt)
+{
+	write_file(bundle_ + "/config.json",
+		   "{\"ociVersion\":\"1.0.2\",\"process\":{\"user\":{\"uid\":1000,\"gid\":100,"
+		   "\"additionalGids\":[10,20]}},\"root\":{\"path\":\"rootfs\"}}");
+	spec_.pid = 4321;
+	opts_.archive.container_name = "web";
+	opts_.archive.image_name = "docker.io/library/busybox:1.36";
+	opts_.archive.image_ref = "docker.io/library/busybox@sha256:0123";
+	opts_.archive.created_ns = 1767225600000000000;      // 2026-01-01T00:00:00Z
+	opts_.archive.checkpointed_ns = 1767225660250000000; // a minute and a quarter second later
+	ccr::export_archive(archive_, spec_, opts_, std::nullopt);
+	auto tar = read_tar(archive_);
+	EXPECT_EQ(tar["config.dump"].data,
+		  "{\"id\":\"web1\",\"name\":\"web\",\"rootfsImage\":\"docker.io/library/busybox:1.36\","
+		  "\"rootfsImageRef\":\"docker.io/library/busybox@sha256:0123\","
+		  "\"rootfsImageName\":\"docker.io/library/busybox:1.36\",\"runtime\":\"runc\","
+		  "\"createdTime\":\"2026-01-01T00:00:00Z\",\"checkpointedTime\":\"2026-01-01T00:01:00.25Z\","
+		  "\"restoredTime\":\"0001-01-01T00:00:00Z\",\"restored\":false}");
+	// pid 4321 is not this test's: no start time, so started = created.
+	EXPECT_EQ(
+		tar["status.dump"].data,
+		"{\"id\":\"web1\",\"metadata\":{\"name\":\"web\"},\"state\":1,\"created_at\":1767225600000000000,"
+		"\"started_at\":1767225600000000000,\"image\":{\"image\":\"docker.io/library/busybox:1.36\"},"
+		"\"image_ref\":\"docker.io/library/busybox@sha256:0123\","
+		"\"user\":{\"linux\":{\"uid\":1000,\"gid\":100,\"supplemental_groups\":[10,20]}},\"stop_signal\":23}");
+	EXPECT_EQ(tar["status"].data,
+		  "{\"Version\":\"v1\",\"Pid\":4321,\"CreatedAt\":1767225600000000000,"
+		  "\"StartedAt\":1767225600000000000,\"FinishedAt\":0,\"ExitCode\":0,\"Reason\":\"\",\"Message\":\"\","
+		  "\"Resources\":null}");
+	json spec_dump = json::parse(tar["spec.dump"].data);
+	EXPECT_EQ(spec_dump["annotations"]["io.kubernetes.cri.container-name"], "web");
+	EXPECT_EQ(spec_dump["annotations"]["io.kubernetes.cri.image-name"], "docker.io/library/busybox:1.36");
+}
+
+// A config that already carries the engine's annotations is kept byte for
+// byte.
+TEST_F(ArchiveExport, AnnotatedConfigIsKeptByteForByte)
+{
+	const std::string config = "{\"ociVersion\": \"1.0.2\",\n \"annotations\": {"
+				   "\"io.kubernetes.cri.container-type\": \"container\", "
+				   "\"io.kubernetes.cri.container-name\": \"web1\"}}\n";
+	write_file(bundle_ + "/config.json", config);
+	ccr::export_archive(archive_, spec_, opts_, std::nullopt);
+	EXPECT_EQ(read_tar(archive_)["spec.dump"].data, config);
+}
+
+// CRI-O's archive: its annotations in spec.dump, no containerd status files.
+TEST_F(ArchiveExport, CriOEngineWritesCriOsAnnotations)
+{
+	opts_.archive.engine = "cri-o";
+	opts_.archive.container_name = "web";
+	opts_.archive.created_ns = 1767225600000000000;
+	ccr::export_archive(archive_, spec_, opts_, std::nullopt);
+	auto tar = read_tar(archive_);
+	EXPECT_EQ(tar.count("status.dump"), 0u);
+	EXPECT_EQ(tar.count("status"), 0u);
+	json a = json::parse(tar["spec.dump"].data)["annotations"];
+	EXPECT_EQ(a["io.container.manager"], "cri-o");
+	EXPECT_EQ(a["io.kubernetes.cri-o.Metadata"], "{\"name\":\"web\"}");
+	EXPECT_EQ(a["io.kubernetes.cri-o.Created"], "2026-01-01T00:00:00Z");
+	EXPECT_EQ(json::parse(tar["config.dump"].data)["name"], "web");
+}
+
+TEST(ArchiveMetadata, CApiSettersCheckTheirArguments)
+{
+	ccr_options *o = nullptr;
+	ASSERT_EQ(ccr_options_new(&o), nullptr);
+	auto code = [](ccr_error *e) {
+		ccr_error_code c = e ? ccr_error_code_of(e) : CCR_OK;
+		ccr_error_free(e);
+		return c;
+	};
+	EXPECT_EQ(code(ccr_options_set_archive_engine(o, "podman")), CCR_ERR_INVALID_ARGUMENT);
+	EXPECT_EQ(code(ccr_options_set_archive_engine(o, nullptr)), CCR_ERR_INVALID_ARGUMENT);
+	EXPECT_EQ(code(ccr_options_set_archive_engine(o, "cri-o")), CCR_OK);
+	EXPECT_EQ(code(ccr_options_set_archive_container_name(o, nullptr)), CCR_ERR_INVALID_ARGUMENT);
+	EXPECT_EQ(code(ccr_options_set_archive_image(o, "busybox", nullptr)), CCR_ERR_INVALID_ARGUMENT);
+	EXPECT_EQ(code(ccr_options_set_archive_image(o, "busybox", "")), CCR_OK);
+	EXPECT_EQ(code(ccr_options_set_archive_times(o, -1, 0)), CCR_ERR_INVALID_ARGUMENT);
+	EXPECT_EQ(code(ccr_options_set_archive_times(o, 2, 1)), CCR_ERR_INVALID_ARGUMENT);
+	EXPECT_EQ(code(ccr_options_set_archive_times(o, 1, 2)), CCR_OK);
+	EXPECT_EQ(code(ccr_options_set_archive_times(nullptr, 1, 2)), CCR_ERR_INVALID_ARGUMENT);
+	ccr_options_free(o);
 }
 
 // A file that shrank under the writer: refused, and the stream abandoned

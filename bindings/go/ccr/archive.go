@@ -16,7 +16,7 @@ import (
 
 // ExportArchive writes a checkpoint archive of c at path (ccr_archive_export):
 // the tar layout of kubelet's checkpoint API, CRI-O, Podman and containerd
-// (checkpoint/, config.dump, spec.dump, stats-dump, dump.log, and with
+// (checkpoint/, config.dump, spec.dump, status.dump, status, stats-dump, dump.log, and with
 // rootfsDiffDir rootfs-diff.tar and deleted.files), from what Checkpoint
 // left in opts.ImagesDir (and opts.WorkDir). Pass the options the
 // checkpoint used; only the directories matter (opts.Notify and opts.Log
@@ -29,6 +29,67 @@ import (
 // CodeCanceled, wrapping ctx.Err().
 func ExportArchive(ctx context.Context, path string, c *Container, opts *CheckpointOptions,
 	rootfsDiffDir string) error {
+	return ExportArchiveWithMetadata(ctx, path, c, opts, rootfsDiffDir, nil)
+}
+
+// ArchiveMetadata is what an exported archive records about the container,
+// as the engine that writes the same layout would (ccr_options_set_archive_*):
+// ccr is handed a bundle, not an engine's record of the container, so it
+// knows these only when told. A zero field keeps ccr's own answer.
+type ArchiveMetadata struct {
+	// Engine is whose archive to write: "containerd" (the default when
+	// empty: config.dump, spec.dump, status.dump and status as containerd
+	// 2.4 writes them) or "cri-o" (CRI-O's annotations, no status files).
+	Engine string
+	// ContainerName is the container's name in its engine (default: its id).
+	ContainerName string
+	// ImageName is the image the rootfs came from
+	// ("docker.io/library/busybox:1.36"); ImageRef its digest reference.
+	ImageName, ImageRef string
+	// Created is when the container was created (default: its init's start
+	// while it still runs); Checkpointed when it was checkpointed (default:
+	// when CRIU wrote the images). Both must be after 1970.
+	Created, Checkpointed time.Time
+}
+
+// apply sets m on o; an unset time stays 0 (ccr's own answer).
+func (m *ArchiveMetadata) apply(s *setter, o *C.ccr_options) {
+	if m == nil {
+		return
+	}
+	s.str(m.Engine, func(v *C.char) *C.ccr_error { return C.ccr_options_set_archive_engine(o, v) })
+	s.str(m.ContainerName, func(v *C.char) *C.ccr_error { return C.ccr_options_set_archive_container_name(o, v) })
+	if m.ImageName != "" || m.ImageRef != "" {
+		s.call(func() *C.ccr_error {
+			name, ref := C.CString(m.ImageName), C.CString(m.ImageRef)
+			defer freeCString(name)
+			defer freeCString(ref)
+			return C.ccr_options_set_archive_image(o, name, ref)
+		})
+	}
+	if !m.Created.IsZero() || !m.Checkpointed.IsZero() {
+		unixNano := func(t time.Time, what string) int64 {
+			if t.IsZero() {
+				return 0
+			}
+			if t.Unix() < 0 || t.Year() > 2262 {
+				s.fail(&Error{Code: CodeInvalidArgument, Message: "archive " + what + " time " +
+					t.String() + " is outside 1970 to 2262"})
+			}
+			return t.UnixNano()
+		}
+		created, checkpointed := unixNano(m.Created, "creation"), unixNano(m.Checkpointed, "checkpoint")
+		s.call(func() *C.ccr_error {
+			return C.ccr_options_set_archive_times(o, C.int64_t(created), C.int64_t(checkpointed))
+		})
+	}
+}
+
+// ExportArchiveWithMetadata is ExportArchive recording meta (nil: nothing
+// beyond what ccr knows) in the archive's config.dump, spec.dump,
+// status.dump and status.
+func ExportArchiveWithMetadata(ctx context.Context, path string, c *Container, opts *CheckpointOptions,
+	rootfsDiffDir string, meta *ArchiveMetadata) error {
 	if err := checkLibraryVersion(); err != nil {
 		return err
 	}
@@ -53,6 +114,7 @@ func ExportArchive(ctx context.Context, path string, c *Container, opts *Checkpo
 	defer C.ccr_options_free(o)
 	s := setter{}
 	opts.apply(&s, o)
+	meta.apply(&s, o)
 	if s.err != nil {
 		return s.err
 	}

@@ -4,6 +4,7 @@ package ccr_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -494,7 +495,10 @@ func TestArchiveExportImportRestore(t *testing.T) {
 		t.Fatalf("checkpoint: %s", describe(err))
 	}
 	archive := filepath.Join(c.dir, "checkpoint.tar")
-	if err := ccr.ExportArchive(ctx, archive, c.description(), cp, ""); err != nil {
+	created := time.Date(2026, 1, 2, 3, 4, 5, 500, time.UTC)
+	meta := &ccr.ArchiveMetadata{ContainerName: "web", ImageName: "docker.io/library/busybox:1.36",
+		ImageRef: "docker.io/library/busybox@sha256:0123", Created: created}
+	if err := ccr.ExportArchiveWithMetadata(ctx, archive, c.description(), cp, "", meta); err != nil {
 		t.Fatalf("export: %s", describe(err))
 	}
 	if fi, err := os.Stat(archive); err != nil || fi.Mode().Perm() != 0o600 {
@@ -504,10 +508,27 @@ func TestArchiveExportImportRestore(t *testing.T) {
 	if err := ccr.ImportArchive(archive, dest); err != nil {
 		t.Fatalf("import: %s", describe(err))
 	}
-	for _, f := range []string{"checkpoint/inventory.img", "checkpoint/descriptors.json", "config.dump", "spec.dump", "stats-dump"} {
+	for _, f := range []string{"checkpoint/inventory.img", "checkpoint/descriptors.json", "config.dump", "spec.dump",
+		"status.dump", "status", "stats-dump"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
 			t.Errorf("imported: %v", err)
 		}
+	}
+	var config struct {
+		Name            string    `json:"name"`
+		RootfsImageName string    `json:"rootfsImageName"`
+		RootfsImageRef  string    `json:"rootfsImageRef"`
+		CreatedTime     time.Time `json:"createdTime"`
+	}
+	if data, err := os.ReadFile(filepath.Join(dest, "config.dump")); err != nil || json.Unmarshal(data, &config) != nil {
+		t.Errorf("config.dump: %v %s", err, data)
+	} else if config.Name != "web" || config.RootfsImageName != meta.ImageName || config.RootfsImageRef != meta.ImageRef ||
+		!config.CreatedTime.Equal(created) {
+		t.Errorf("config.dump %+v does not hold %+v", config, meta)
+	}
+	bad := &ccr.ArchiveMetadata{Engine: "podman"}
+	if err := ccr.ExportArchiveWithMetadata(ctx, archive, c.description(), cp, "", bad); !errors.Is(err, ccr.ErrInvalidArgument) {
+		t.Errorf("export for engine podman: %s, want invalid-argument", describe(err))
 	}
 	if err := ccr.ImportArchive(archive, dest); !errors.Is(err, ccr.ErrInvalidArgument) {
 		t.Errorf("import into an existing dir: %s, want invalid-argument", describe(err))

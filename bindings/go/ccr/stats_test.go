@@ -153,6 +153,17 @@ func TestStatsAndArchiveErrors(t *testing.T) {
 	if !errors.Is(err, ccr.ErrNotFound) && !errors.Is(err, ccr.ErrImage) {
 		t.Errorf("ExportArchive of missing images: %s, want not-found or image", describe(err))
 	}
+	images := &ccr.CheckpointOptions{Options: ccr.Options{ImagesDir: filepath.Join(dir, "none")}}
+	for _, meta := range []*ccr.ArchiveMetadata{
+		{Engine: "podman"},
+		{Created: time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC)},
+		{Created: time.Unix(20, 0), Checkpointed: time.Unix(10, 0)},
+	} {
+		err := ccr.ExportArchiveWithMetadata(ctx, archive, c, images, "", meta)
+		if !errors.Is(err, ccr.ErrInvalidArgument) {
+			t.Errorf("ExportArchiveWithMetadata(%+v): %s, want invalid-argument", meta, describe(err))
+		}
+	}
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	if err := ccr.ExportArchive(canceled, archive, c, nil, ""); !errors.Is(err, context.Canceled) {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import datetime
 import inspect
 import logging
 import os
@@ -451,3 +452,20 @@ def test_export_archive_errors(tmp_path: Path):
         ccr.export_archive(tmp_path / "a.tar", "ok", ccr.Options())  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         ccr.export_archive(tmp_path / "a.tar", c, None)  # type: ignore[arg-type]
+
+
+def test_archive_metadata_keywords_check_their_values():
+    with pytest.raises(ccr.InvalidArgument):
+        ccr.Options(archive_engine="podman")
+    with pytest.raises(TypeError):
+        ccr.Options(archive_image="busybox")
+    with pytest.raises(TypeError):
+        ccr.Options(archive_times=(datetime.datetime(2026, 1, 1), None))  # naive: which zone?
+    early = datetime.datetime(1969, 12, 31, tzinfo=datetime.timezone.utc)
+    with pytest.raises(ccr.InvalidArgument):
+        ccr.Options(archive_times=(early, None))
+    late, later = (datetime.datetime(2026, 1, d, tzinfo=datetime.timezone.utc) for d in (2, 1))
+    with pytest.raises(ccr.InvalidArgument):
+        ccr.Options(archive_times=(late, later))  # created after checkpointed
+    ccr.Options(archive_engine="cri-o", archive_container_name="web", archive_image=("busybox", ""),
+                archive_times=(later, late)).close()

@@ -4,6 +4,8 @@ Python binding. See conftest.py for the harness."""
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 import os
 import shutil
@@ -110,14 +112,25 @@ def test_archive_export_import_and_restore(container, tmp_path: Path):
     img = c.images()
     c.checkpoint(ccr.Options(images_dir=img))
     archive = tmp_path / f"{c.id}.tar"
-    ccr.export_archive(archive, c.describe(), ccr.Options(images_dir=img))
+    created = datetime.datetime(2026, 1, 2, 3, 4, 5, 250000, tzinfo=datetime.timezone.utc)
+    image = ("docker.io/library/busybox:1.36", "docker.io/library/busybox@sha256:0123")
+    meta = ccr.Options(images_dir=img, archive_container_name="web", archive_image=image,
+                       archive_times=(created, None))
+    ccr.export_archive(archive, c.describe(), meta)
     assert stat.S_IMODE(os.stat(archive).st_mode) == 0o600
 
     dest = tmp_path / f"{c.id}-imported"
     ccr.import_archive(archive, dest)
     for name in ("checkpoint/inventory.img", "checkpoint/descriptors.json", "config.dump",
-                 "spec.dump", "stats-dump"):
+                 "spec.dump", "status.dump", "status", "stats-dump"):
         assert (dest / name).is_file(), name
+    config = json.loads((dest / "config.dump").read_text())
+    assert config["name"] == "web"
+    assert config["rootfsImageName"] == "docker.io/library/busybox:1.36"
+    assert config["rootfsImageRef"] == "docker.io/library/busybox@sha256:0123"
+    assert config["createdTime"] == "2026-01-02T03:04:05.25Z"
+    status = json.loads((dest / "status.dump").read_text())
+    assert status["metadata"] == {"name": "web"} and status["created_at"] == 1767323045250000000
     with pytest.raises(ccr.InvalidArgument):
         ccr.import_archive(archive, dest)  # it exists now
     assert ccr.read_stats(dest)["pages_written"] > 0

@@ -26,6 +26,7 @@ raised there is re-raised once the operation has returned.
 from __future__ import annotations
 
 import ctypes
+import datetime
 import enum
 import json
 import logging
@@ -564,6 +565,29 @@ def _import_limits(fn: Any, p: Any, name: str, v: Any) -> None:
     )
 
 
+def _archive_image(fn: Any, p: Any, name: str, v: Any) -> None:
+    if not isinstance(v, (tuple, list)) or len(v) != 2:
+        raise TypeError("archive_image must be (name, ref); \"\" for unknown")
+    fn(p, _c_text("archive_image name", v[0]), _c_text("archive_image ref", v[1]))
+
+
+def _unix_ns(name: str, t: Any) -> int:
+    """A timezone-aware datetime as nanoseconds since 1970; None: 0 (unknown)."""
+    if t is None:
+        return 0
+    if not isinstance(t, datetime.datetime) or t.tzinfo is None:
+        raise TypeError(f"{name} must be a timezone-aware datetime or None, not {t!r}")
+    delta = t - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+    ns = (delta.days * 86400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    return _c_int(name, ns, 0, 2**63 - 1)
+
+
+def _archive_times(fn: Any, p: Any, name: str, v: Any) -> None:
+    if not isinstance(v, (tuple, list)) or len(v) != 2:
+        raise TypeError("archive_times must be (created, checkpointed): datetimes, or None for ccr's own")
+    fn(p, _unix_ns("archive_times created", v[0]), _unix_ns("archive_times checkpointed", v[1]))
+
+
 def _tls(fn: Any, p: Any, name: str, v: Any) -> None:
     if v is False:
         fn(p, 0, None, None, None, None, 0)
@@ -662,6 +686,10 @@ _SETTERS: Dict[str, Tuple[str, _Apply]] = {
     "log_to_stderr": ("ccr_options_set_log_to_stderr", _flag),
     "exec_cmd": ("ccr_options_add_exec_cmd", _each_text),
     "import_limits": ("ccr_options_set_import_limits", _import_limits),
+    "archive_engine": ("ccr_options_set_archive_engine", _text),
+    "archive_container_name": ("ccr_options_set_archive_container_name", _text),
+    "archive_image": ("ccr_options_set_archive_image", _archive_image),
+    "archive_times": ("ccr_options_set_archive_times", _archive_times),
 }
 
 
@@ -785,6 +813,16 @@ class Options:
         import_limits: (max_entries, max_bytes, max_ratio) for
             :func:`import_archive`; 0 keeps each default (131072 entries,
             64 GiB, 1000 times the archive's size past 256 MiB).
+        archive_engine: whose archive :func:`export_archive` writes:
+            "containerd" (the default: its status.dump and status files) or
+            "cri-o" (CRI-O's spec annotations).
+        archive_container_name: the container's name in its engine, for the
+            archive (default: its id).
+        archive_image: (name, ref) of the image the rootfs came from, for the
+            archive ("" for unknown).
+        archive_times: (created, checkpointed) timezone-aware datetimes for
+            the archive; None keeps ccr's own answer (the init's start while
+            it runs; when CRIU wrote the images).
     """
 
     def __init__(
@@ -858,6 +896,10 @@ class Options:
         log_to_stderr: Optional[bool] = None,
         exec_cmd: Optional[Sequence[str]] = None,
         import_limits: Optional[Tuple[int, int, int]] = None,
+        archive_engine: Optional[str] = None,
+        archive_container_name: Optional[str] = None,
+        archive_image: Optional[Tuple[str, str]] = None,
+        archive_times: Optional[Tuple[Optional[datetime.datetime], Optional[datetime.datetime]]] = None,
     ) -> None:
         given = {k: v for k, v in locals().items() if k != "self" and v is not None}
         self._ptr = _ffi.OptionsP()

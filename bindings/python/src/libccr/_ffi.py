@@ -20,7 +20,18 @@ import ctypes
 import os
 import shutil
 import subprocess
-from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_size_t, c_uint, c_uint32, c_uint64, c_void_p
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    c_char_p,
+    c_int,
+    c_int64,
+    c_size_t,
+    c_uint,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from . import errors
@@ -188,6 +199,11 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_options_set_log_to_stderr", [OptionsP, c_int], ErrorP),
     ("ccr_options_add_exec_cmd", [OptionsP, c_char_p], ErrorP),
     ("ccr_options_set_import_limits", [OptionsP, c_uint64, c_uint64, c_uint32], ErrorP),
+    # Options: archive export metadata
+    ("ccr_options_set_archive_engine", [OptionsP, c_char_p], ErrorP),
+    ("ccr_options_set_archive_container_name", [OptionsP, c_char_p], ErrorP),
+    ("ccr_options_set_archive_image", [OptionsP, c_char_p, c_char_p], ErrorP),
+    ("ccr_options_set_archive_times", [OptionsP, c_int64, c_int64], ErrorP),
     # Operations
     ("ccr_result_free", [ResultP], None),
     ("ccr_result_pid", [ResultP], c_int),

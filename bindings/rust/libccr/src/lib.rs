@@ -476,6 +476,46 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    #[test]
+    fn archive_metadata_setters_check_their_values() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let code = |o: Options| o.check().map(|_| ()).unwrap_err().code();
+        let invalid = crate::ErrorCode::InvalidArgument;
+        assert_eq!(
+            code(Options::new().unwrap().archive_engine("podman")),
+            invalid
+        );
+        let before_1970 = UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(
+            code(
+                Options::new()
+                    .unwrap()
+                    .archive_times(Some(before_1970), None)
+            ),
+            invalid
+        );
+        let (early, late) = (
+            UNIX_EPOCH + Duration::from_secs(10),
+            UNIX_EPOCH + Duration::from_secs(20),
+        );
+        assert_eq!(
+            code(
+                Options::new()
+                    .unwrap()
+                    .archive_times(Some(late), Some(early))
+            ),
+            invalid
+        );
+        Options::new()
+            .unwrap()
+            .archive_engine("cri-o")
+            .archive_container_name("web")
+            .archive_image("busybox", "")
+            .archive_times(Some(early), Some(late))
+            .check()
+            .unwrap();
+    }
+
     extern "C" {
         #[link_name = "mkfifo"]
         fn libc_mkfifo(path: *const std::ffi::c_char, mode: u32) -> i32;

@@ -8,7 +8,7 @@ use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use libccr_sys as sys;
 
@@ -358,6 +358,13 @@ impl Options {
         lsm_profile => ccr_options_set_lsm_profile, "LSM profile";
         /// The LSM mount context for the restored container (restore).
         lsm_mount_context => ccr_options_set_lsm_mount_context, "LSM mount context";
+        /// Whose archive [`export_archive`](crate::export_archive) writes:
+        /// `"containerd"` (the default: its status.dump and status files) or
+        /// `"cri-o"` (CRI-O's spec annotations).
+        archive_engine => ccr_options_set_archive_engine, "archive engine";
+        /// The container's name in its engine, for an exported archive
+        /// (default: its id).
+        archive_container_name => ccr_options_set_archive_container_name, "archive container name";
         /// Leaves a mountpoint out of the checkpoint (checkpoint).
         add_skip_mount => ccr_options_add_skip_mount, "skip mount";
         /// Allows mounts of a file system type CRIU would refuse (both).
@@ -434,7 +441,53 @@ impl Options {
     /// (past 256 MiB). 0 keeps each default (131072, 64 GiB, 1000).
     pub fn import_limits(self, max_entries: u64, max_bytes: u64, max_ratio: u32) -> Options {
         self.apply("ccr_options_set_import_limits", |raw| unsafe {
-            check(sys::ccr_options_set_import_limits(raw, max_entries, max_bytes, max_ratio))
+            check(sys::ccr_options_set_import_limits(
+                raw,
+                max_entries,
+                max_bytes,
+                max_ratio,
+            ))
+        })
+    }
+
+    /// The image the rootfs came from, for an exported archive: its `name`
+    /// as asked for (`"docker.io/library/busybox:1.36"`) and its digest
+    /// `reference`; `""` for unknown.
+    pub fn archive_image(self, name: &str, reference: &str) -> Options {
+        self.apply("ccr_options_set_archive_image", |raw| {
+            let n = c_str(name, "archive image name")?;
+            let r = c_str(reference, "archive image reference")?;
+            unsafe {
+                check(sys::ccr_options_set_archive_image(
+                    raw,
+                    n.as_ptr(),
+                    r.as_ptr(),
+                ))
+            }
+        })
+    }
+
+    /// When the container was created and checkpointed, for an exported
+    /// archive; `None` keeps ccr's own answer (its init's start while it
+    /// runs; when CRIU wrote the images). Times before 1970 are refused.
+    pub fn archive_times(
+        self,
+        created: Option<SystemTime>,
+        checkpointed: Option<SystemTime>,
+    ) -> Options {
+        fn unix_ns(t: Option<SystemTime>, what: &str) -> Result<i64> {
+            let Some(t) = t else { return Ok(0) };
+            t.duration_since(UNIX_EPOCH)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_nanos()).ok())
+                .ok_or_else(|| {
+                    Error::invalid(format!("archive {what} time {t:?} is outside 1970 to 2262"))
+                })
+        }
+        self.apply("ccr_options_set_archive_times", |raw| {
+            let c = unix_ns(created, "creation")?;
+            let k = unix_ns(checkpointed, "checkpoint")?;
+            unsafe { check(sys::ccr_options_set_archive_times(raw, c, k)) }
         })
     }
 
@@ -944,7 +997,11 @@ impl Outcome {
         let warnings = (0..count)
             .filter_map(|i| {
                 let text = sys::ccr_result_warning(result, i);
-                (!text.is_null()).then(|| std::ffi::CStr::from_ptr(text).to_string_lossy().into_owned())
+                (!text.is_null()).then(|| {
+                    std::ffi::CStr::from_ptr(text)
+                        .to_string_lossy()
+                        .into_owned()
+                })
             })
             .collect();
         Outcome {

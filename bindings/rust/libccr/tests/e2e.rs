@@ -396,6 +396,14 @@ fn archive_export_import_and_restore() {
     let options = c.options("images");
     ok(c.checkpoint(&options), "checkpoint");
     let archive = c.dir().join("checkpoint.tar");
+    let created = std::time::UNIX_EPOCH + std::time::Duration::new(1_767_323_045, 250_000_000);
+    let options = options
+        .archive_container_name("web")
+        .archive_image(
+            "docker.io/library/busybox:1.36",
+            "docker.io/library/busybox@sha256:0123",
+        )
+        .archive_times(Some(created), None);
     ok(
         libccr::export_archive(&archive, &c.handle(), &options, None),
         "export_archive",
@@ -412,9 +420,23 @@ fn archive_export_import_and_restore() {
         "checkpoint/descriptors.json",
         "config.dump",
         "spec.dump",
+        "status.dump",
+        "status",
         "stats-dump",
     ] {
         assert!(dest.join(f).is_file(), "{f} not imported");
+    }
+    let config = std::fs::read_to_string(dest.join("config.dump")).unwrap();
+    for field in [
+        r#""name":"web""#,
+        r#""rootfsImageName":"docker.io/library/busybox:1.36""#,
+        r#""rootfsImageRef":"docker.io/library/busybox@sha256:0123""#,
+        r#""createdTime":"2026-01-02T03:04:05.25Z""#,
+    ] {
+        assert!(
+            config.contains(field),
+            "{field} not in config.dump: {config}"
+        );
     }
     let e = libccr::import_archive(&archive, &dest).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:#}");
