@@ -706,6 +706,32 @@ extern "C" {
     ) -> *mut ccr_error;
 }
 extern "C" {
+    pub fn ccr_options_set_archive_engine(
+        options: *mut ccr_options,
+        engine: *const ::core::ffi::c_char,
+    ) -> *mut ccr_error;
+}
+extern "C" {
+    pub fn ccr_options_set_archive_container_name(
+        options: *mut ccr_options,
+        name: *const ::core::ffi::c_char,
+    ) -> *mut ccr_error;
+}
+extern "C" {
+    pub fn ccr_options_set_archive_image(
+        options: *mut ccr_options,
+        name: *const ::core::ffi::c_char,
+        ref_: *const ::core::ffi::c_char,
+    ) -> *mut ccr_error;
+}
+extern "C" {
+    pub fn ccr_options_set_archive_times(
+        options: *mut ccr_options,
+        created_unix_ns: i64,
+        checkpointed_unix_ns: i64,
+    ) -> *mut ccr_error;
+}
+extern "C" {
     pub fn ccr_archive_export(
         archive_path: *const ::core::ffi::c_char,
         container: *const ccr_container,
