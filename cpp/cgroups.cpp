@@ -281,6 +281,23 @@ std::string CgroupPlacement::path_for(const CgroupHierarchy &h) const
 	return {};
 }
 
+namespace {
+
+std::vector<int> processes_in(const std::string &dir) noexcept
+{
+	std::vector<int> pids;
+	try {
+		std::istringstream procs(read_small_file(dir + "/cgroup.procs"));
+		for (std::string line; std::getline(procs, line);)
+			if (!line.empty())
+				pids.push_back(std::stoi(line));
+	} catch (...) {
+	}
+	return pids;
+}
+
+} // namespace
+
 void CgroupPlacement::join(int pid)
 {
 	// Every hierarchy, the unified one of a hybrid host included: it carries
@@ -306,6 +323,8 @@ void CgroupPlacement::join(int pid)
 				throw_errno("cannot create cgroup " + dir);
 			}
 		}
+		if (std::find(created_dirs_.begin(), created_dirs_.end(), dir) == created_dirs_.end())
+			found_dirs_.emplace_back(dir, processes_in(dir));
 		if (int err = write_control(dir + "/cgroup.procs", std::to_string(pid)))
 			throw_errno("cannot move pid " + std::to_string(pid) + " into cgroup " + dir, err);
 		joined_dirs_.push_back(dir);
@@ -316,12 +335,29 @@ namespace {
 
 void kill_processes_in(const std::string &dir) noexcept
 {
-	try {
-		std::istringstream procs(read_small_file(dir + "/cgroup.procs"));
-		for (std::string line; std::getline(procs, line);)
-			if (!line.empty())
-				::kill(std::stoi(line), SIGKILL);
-	} catch (...) {
+	for (int pid : processes_in(dir))
+		::kill(pid, SIGKILL);
+}
+
+// Kills, for up to 2 s, the processes that entered `dir` after `before` was
+// read: a half-restored task that set its own process group escapes the kill
+// of CRIU's group, and a container's cgroup left by an earlier run is found,
+// not made, by the restore.
+void kill_newcomers(const std::string &dir, const std::vector<int> &before) noexcept
+{
+	for (int i = 0; i < 400; i++) {
+		std::vector<int> newcomers;
+		for (int pid : processes_in(dir))
+			if (std::find(before.begin(), before.end(), pid) == before.end())
+				newcomers.push_back(pid);
+		if (newcomers.empty())
+			return;
+		// Only newcomers there: thawing (v1) touches nobody else's tasks.
+		if (before.empty())
+			write_control(dir + "/freezer.state", "THAWED");
+		for (int pid : newcomers)
+			::kill(pid, SIGKILL);
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
 	}
 }
 
@@ -371,6 +407,8 @@ void CgroupPlacement::rollback() noexcept
 		write_control(dir + "/freezer.state", "THAWED");
 		kill_processes_in(dir);
 	}
+	for (const auto &[dir, before] : found_dirs_)
+		kill_newcomers(dir, before);
 	// Below the container's own cgroups, everything was made for this
 	// restore (by CRIU, from the images): remove it, children first.
 	for (const auto &dir : joined_dirs_)
@@ -380,6 +418,7 @@ void CgroupPlacement::rollback() noexcept
 		remove_emptied(*it);
 	created_dirs_.clear();
 	joined_dirs_.clear();
+	found_dirs_.clear();
 }
 
 std::vector<std::pair<std::string, std::string>> CgroupPlacement::roots_of(int pid) const

@@ -71,8 +71,10 @@ public:
 	~CgroupPlacement();
 
 	void join(int pid);
-	// Kills every process left in the directories this placement made or
-	// joined, then removes the directories it created.
+	// Kills every process left in the directories this placement made, and
+	// every process that entered a directory it joined but found existing
+	// (one that was there before join() is someone else's), then removes
+	// the directories it created.
 	void rollback() noexcept;
 	void commit() { committed_ = true; }
 
@@ -90,6 +92,8 @@ private:
 	std::vector<std::pair<std::string, std::string>> paths_;
 	std::vector<std::string> joined_dirs_;
 	std::vector<std::string> created_dirs_; // in creation order
+	// Joined directories that existed before, with the processes they held.
+	std::vector<std::pair<std::string, std::vector<int>>> found_dirs_;
 	bool committed_ = false;
 };
 

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <climits>
 #include <functional>
+#include <map>
 #include <thread>
 #include <set>
 #include <sstream>
@@ -215,9 +216,12 @@ bool ours(pid_t pid)
 // Watches, while it lives, for CRIU processes that do not descend from this
 // process: another run on this machine whose CRIU (runc's, or a ccr's with
 // its guard) may change the one cgroup2 superblock in the middle of a step.
+// A foreign CRIU counts when it starts during the watch, or when one that
+// was already there uses CPU meanwhile: one an interrupted earlier run left
+// stopped or idle touches no mount and must not fail every try.
 class ForeignCriuWatch {
 public:
-	ForeignCriuWatch() : thread_([this] { watch(); }) {}
+	ForeignCriuWatch() : before_(cpu_times()), thread_([this] { watch(); }) {}
 	~ForeignCriuWatch() { stop(); }
 	// Stops watching; true when a foreign CRIU ran meanwhile.
 	bool stop()
@@ -233,11 +237,41 @@ private:
 	void watch()
 	{
 		while (!done_) {
-			for (pid_t p : criu_processes())
-				if (!ours(p))
+			for (const auto &[p, now] : cpu_times()) {
+				auto was = before_.find(p);
+				bool idle_leftover = was != before_.end() && was->second.start == now.start &&
+						     was->second.ticks == now.ticks;
+				if (!idle_leftover && !ours(p))
 					seen_ = true;
+			}
 			std::this_thread::sleep_for(2ms);
 		}
+	}
+	struct CpuTime {
+		unsigned long long start = 0, ticks = 0;
+	};
+	// Each CRIU process's start time and CPU ticks (user + system).
+	static std::map<pid_t, CpuTime> cpu_times()
+	{
+		std::map<pid_t, CpuTime> out;
+		for (pid_t p : criu_processes()) {
+			try {
+				std::string stat = read_file("/proc/" + std::to_string(p) + "/stat");
+				std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+				std::string field;
+				CpuTime t;
+				// Fields 3 to 22 of proc(5): utime is 14, stime 15, starttime 22.
+				for (int n = 3; n <= 22 && rest >> field; n++) {
+					if (n == 14 || n == 15)
+						t.ticks += std::stoull(field);
+					if (n == 22)
+						t.start = std::stoull(field);
+				}
+				out[p] = t;
+			} catch (...) {
+			}
+		}
+		return out;
 	}
 	static std::vector<pid_t> criu_processes()
 	{
@@ -258,6 +292,7 @@ private:
 		::closedir(d);
 		return out;
 	}
+	const std::map<pid_t, CpuTime> before_;
 	std::atomic<bool> done_{false}, seen_{false};
 	std::thread thread_;
 };
