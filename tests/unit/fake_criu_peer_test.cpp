@@ -738,14 +738,21 @@ TEST_F(FakeCriuPeer, CancelWhileCriuHangsInTheDumpSaysWhereItWas)
 	peer_ = std::move(theirs);
 	session_.emplace(std::move(ours), ccr::CriuProcess(), std::nullopt, cancellation);
 	session_->set_safe_stop_bound(200ms);
+	std::atomic<bool> canceled{false};
 	play([&](int fd) {
 		recv_req(fd);
 		send_resp(fd, notify("query-ext-files", 0));
 		recv_req(fd);
 		cancellation->cancel();
+		canceled = true;
 		recv_req(fd); // hangs until ccr hangs up
 	});
 	auto e = error_of([&] { ccr::exchange(*session_, dump_request(), nullptr, "criu dump"); });
+	// The cancel() call has returned before the session (and with it the
+	// cancellation's descriptor) goes away in TearDown: ThreadSanitizer
+	// does not see the order the descriptor itself gives.
+	while (!canceled)
+		std::this_thread::sleep_for(1ms);
 	EXPECT_EQ(e.code(), CCR_ERR_CANCELED) << e.message();
 	EXPECT_TRUE(contains(e.message(), "while it dumped the container's processes (its last notification: "
 					  "query-ext-files): its parasite code may have been inside one of them"))
