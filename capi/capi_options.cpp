@@ -314,7 +314,7 @@ ccr_error *ccr_options_set_pre_dump_mode(ccr_options *options, ccr_pre_dump_mode
 		int m = enum_arg(mode);
 		if (m != CCR_PRE_DUMP_SPLICE && m != CCR_PRE_DUMP_READ)
 			invalid("pre-dump mode " + std::to_string(m) + " is not a ccr_pre_dump_mode");
-		o.opts.pre_dump_mode = m;
+		o.opts.pre_dump_mode = static_cast<ccr_pre_dump_mode>(m);
 	});
 }
 
@@ -396,7 +396,7 @@ ccr_error *ccr_options_set_network_lock(ccr_options *options, ccr_network_lock m
 		int m = enum_arg(method);
 		if (m < CCR_NETWORK_LOCK_DEFAULT || m > CCR_NETWORK_LOCK_SKIP)
 			invalid("network lock " + std::to_string(m) + " is not a ccr_network_lock");
-		o.opts.network_lock = m;
+		o.opts.network_lock = static_cast<ccr_network_lock>(m);
 	});
 }
 

@@ -18,8 +18,8 @@
 #include "archive_metadata.hpp"
 #include "archive_rootfs_diff.hpp"
 #include "archive_tar_writer.hpp"
+#include "criu_log.hpp"
 #include "error.hpp"
-#include "request_builder.hpp"
 #include "secure_dir.hpp"
 #include "unique_fd.hpp"
 

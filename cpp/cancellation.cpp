@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "cancellation.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "error.hpp"
-#include "options.hpp"
 
 namespace ccr {
 

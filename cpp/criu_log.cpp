@@ -287,4 +287,13 @@ std::string failure_cause(std::string_view log, bool tool_output)
 	return tool_output ? std::string(tool_line) : std::string();
 }
 
+std::string log_file_name(const Options &opts, bool restore)
+{
+	if (!opts.log_file.empty())
+		return opts.log_file;
+	if (restore)
+		return "restore.log";
+	return opts.pre_dump ? "pre-dump.log" : "dump.log";
+}
+
 } // namespace ccr

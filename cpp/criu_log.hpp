@@ -8,7 +8,13 @@
 #include <string>
 #include <string_view>
 
+#include "options.hpp"
+
 namespace ccr {
+
+// The name of the file in the work directory CRIU logs an operation to: the
+// caller's, or CRIU's usual one for that operation.
+std::string log_file_name(const Options &opts, bool restore);
 
 // The lines around each line containing "Error": up to `context_before`
 // lines before it and the line itself. Overlapping or adjacent ranges are

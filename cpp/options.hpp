@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "cancellation.hpp"
 #include "ccr.h"
 
 namespace spdlog {
@@ -44,23 +45,6 @@ struct NotifyEvent {
 
 // The caller's callback. Returns 0 to go on; anything else aborts.
 using NotifyCallback = std::function<int(const NotifyEvent &)>;
-
-// Shared between an operation and whoever cancels it from another thread:
-// a flag plus an eventfd the operation's waits poll on.
-class Cancellation {
-public:
-	Cancellation();
-	~Cancellation();
-	Cancellation(const Cancellation &) = delete;
-	Cancellation &operator=(const Cancellation &) = delete;
-	void cancel() noexcept;
-	bool canceled() const noexcept;
-	int fd() const noexcept { return fd_; }
-
-private:
-	int fd_ = -1;
-	std::atomic<bool> canceled_{false};
-};
 
 struct PageServer {
 	std::string address;
@@ -103,7 +87,7 @@ struct Options {
 
 	// Memory transfer.
 	bool track_mem = false;
-	int pre_dump_mode = 0; // 0: CRIU's default; else criu_pre_dump_mode
+	std::optional<ccr_pre_dump_mode> pre_dump_mode; // unset: CRIU's default
 	PageServer page_server;
 	bool lazy_pages = false;
 	// Handed over by the caller; the next checkpoint takes it out (leaving -1)
@@ -115,7 +99,7 @@ struct Options {
 	// Network.
 	bool tcp_close = false;
 	bool tcp_skip_in_flight = false;
-	int network_lock = 0; // 0: CRIU's default; else criu_network_lock_method
+	ccr_network_lock network_lock = CCR_NETWORK_LOCK_DEFAULT;
 	std::vector<std::pair<std::string, std::string>> veth_pairs;
 	// Files and mounts.
 	bool link_remap = false;

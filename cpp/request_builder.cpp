@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "request_builder.hpp"
 
+#include "criu_enums.hpp"
+#include "criu_log.hpp"
+
 namespace ccr {
 namespace {
 
@@ -30,8 +33,8 @@ void set_shared_options(criu::criu_opts &o, const Options &opts, bool restore)
 		o.set_empty_ns(opts.empty_ns);
 	if (opts.lazy_pages)
 		o.set_lazy_pages(true);
-	if (opts.network_lock)
-		o.set_network_lock(criu::criu_network_lock_method(opts.network_lock));
+	if (auto method = to_criu_network_lock(opts.network_lock))
+		o.set_network_lock(*method);
 	if (opts.ghost_limit)
 		o.set_ghost_limit(*opts.ghost_limit);
 	if (opts.auto_ext_mnt)
@@ -85,36 +88,6 @@ void add_ext_mounts(criu::criu_opts &o, const std::vector<ExtMount> &mounts)
 
 } // namespace
 
-std::string log_file_name(const Options &opts, bool restore)
-{
-	if (!opts.log_file.empty())
-		return opts.log_file;
-	if (restore)
-		return "restore.log";
-	return opts.pre_dump ? "pre-dump.log" : "dump.log";
-}
-
-criu::criu_cg_mode to_criu_cg_mode(ccr_cgroup_mode mode)
-{
-	switch (mode) {
-	case CCR_CGROUP_SOFT:
-		return criu::SOFT;
-	case CCR_CGROUP_FULL:
-		return criu::FULL;
-	case CCR_CGROUP_STRICT:
-		return criu::STRICT;
-	case CCR_CGROUP_IGNORE:
-		return criu::IGNORE;
-	case CCR_CGROUP_NONE:
-		return criu::CG_NONE;
-	case CCR_CGROUP_PROPS:
-		return criu::PROPS;
-	case CCR_CGROUP_DEFAULT:
-		break;
-	}
-	return criu::DEFAULT;
-}
-
 criu::criu_req build_dump_request(const Options &opts, const DumpPlan &plan)
 {
 	criu::criu_req req;
@@ -143,7 +116,7 @@ criu::criu_req build_dump_request(const Options &opts, const DumpPlan &plan)
 	if (opts.track_mem)
 		o.set_track_mem(true);
 	if (opts.pre_dump_mode)
-		o.set_pre_dump_mode(criu::criu_pre_dump_mode(opts.pre_dump_mode));
+		o.set_pre_dump_mode(to_criu_pre_dump_mode(*opts.pre_dump_mode));
 	if (opts.page_server.set()) {
 		auto *ps = o.mutable_ps();
 		if (!opts.page_server.address.empty())

@@ -55,13 +55,7 @@ struct RestorePlan {
 // `place` (which returns the number each gets in CRIU's table).
 std::vector<std::pair<std::string, int>> caller_inherit_fds(const Options &opts, const std::function<int(int)> &place);
 
-// The log file name for an operation: the caller's, or CRIU's usual one.
-std::string log_file_name(const Options &opts, bool restore);
-
 criu::criu_req build_dump_request(const Options &opts, const DumpPlan &plan);
 criu::criu_req build_restore_request(const Options &opts, const RestorePlan &plan);
-
-// The CRIU value of a ccr cgroup mode.
-criu::criu_cg_mode to_criu_cg_mode(ccr_cgroup_mode mode);
 
 } // namespace ccr

@@ -18,6 +18,7 @@
 #include "stopwatch.hpp"
 #include "criu_config_file.hpp"
 #include "criu_dir_check.hpp"
+#include "criu_log.hpp"
 #include "criu_version.hpp"
 #include "descriptors.hpp"
 #include "external_mounts.hpp"

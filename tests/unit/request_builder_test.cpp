@@ -5,6 +5,9 @@
 // the wire) cannot pass. And choose_criu_config_file()'s precedence rules.
 #include "request_builder.hpp"
 
+#include "criu_enums.hpp"
+#include "criu_log.hpp"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -116,6 +119,48 @@ TEST(RequestBuilder, CgroupModeForEveryValue)
 	EXPECT_FALSE(dump_opts(opts).has_manage_cgroups_mode());
 	EXPECT_FALSE(restore_opts(opts).has_manage_cgroups_mode());
 	EXPECT_EQ(ccr::to_criu_cg_mode(CCR_CGROUP_DEFAULT), criu::DEFAULT);
+}
+
+// The C enums' numbers are not CRIU's, so each value maps through a table;
+// the default sends nothing.
+TEST(RequestBuilder, NetworkLockForEveryValue)
+{
+	const std::map<ccr_network_lock, criu::criu_network_lock_method> expected = {
+		{CCR_NETWORK_LOCK_IPTABLES, criu::IPTABLES},
+		{CCR_NETWORK_LOCK_NFTABLES, criu::NFTABLES},
+		{CCR_NETWORK_LOCK_SKIP, criu::SKIP},
+	};
+	for (const auto &[method, criu_method] : expected) {
+		ccr::Options opts;
+		opts.network_lock = method;
+		for (const auto &o : {dump_opts(opts), restore_opts(opts)}) {
+			EXPECT_TRUE(o.has_network_lock()) << method;
+			EXPECT_EQ(o.network_lock(), criu_method) << "ccr method " << method;
+		}
+	}
+	ccr::Options opts;
+	EXPECT_FALSE(dump_opts(opts).has_network_lock());
+	EXPECT_FALSE(restore_opts(opts).has_network_lock());
+	EXPECT_FALSE(ccr::to_criu_network_lock(CCR_NETWORK_LOCK_DEFAULT).has_value());
+}
+
+TEST(RequestBuilder, PreDumpModeForEveryValue)
+{
+	const std::map<ccr_pre_dump_mode, criu::criu_pre_dump_mode> expected = {
+		{CCR_PRE_DUMP_SPLICE, criu::SPLICE},
+		{CCR_PRE_DUMP_READ, criu::VM_READ},
+	};
+	for (const auto &[mode, criu_mode] : expected) {
+		ccr::Options opts;
+		opts.pre_dump = true;
+		opts.pre_dump_mode = mode;
+		auto o = dump_opts(opts);
+		EXPECT_TRUE(o.has_pre_dump_mode()) << mode;
+		EXPECT_EQ(o.pre_dump_mode(), criu_mode) << "ccr mode " << mode;
+	}
+	ccr::Options opts;
+	opts.pre_dump = true;
+	EXPECT_FALSE(dump_opts(opts).has_pre_dump_mode());
 }
 
 TEST(RequestBuilder, LogLevel)

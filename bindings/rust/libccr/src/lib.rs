@@ -57,6 +57,7 @@ mod host;
 mod logging;
 mod notify;
 mod options;
+mod outcome;
 mod stats;
 mod util;
 
@@ -71,8 +72,9 @@ pub use crate::error::{BoxError, Error, ErrorCode, Result};
 pub use crate::host::{host_cgroups, CgroupLayout, FreezerKind};
 pub use crate::logging::LogLevel;
 pub use crate::notify::Notify;
-pub use crate::options::{Canceller, CgroupMode, NetworkLock, Options, Outcome, PreDumpMode, Tls};
-pub use crate::stats::{read_stats, Stat};
+pub use crate::options::{Canceller, CgroupMode, NetworkLock, Options, PreDumpMode, Tls};
+pub use crate::outcome::{read_stats, Outcome};
+pub use crate::stats::Stat;
 
 use crate::error::check;
 use crate::options::Operation;

@@ -16,7 +16,7 @@ use crate::container::Container;
 use crate::error::{check, BoxError, Error, ErrorCode, Result};
 use crate::logging::{self, LogLevel, LogState};
 use crate::notify::{self, Failure, Notify, NotifyState};
-use crate::stats::{Stat, Stats};
+use crate::outcome::Outcome;
 use crate::util::{c_opt_path, c_path, c_str, ptr_or_null};
 
 /// How CRIU handles cgroups (`ccr_cgroup_mode`).
@@ -974,68 +974,5 @@ impl Canceller {
 impl std::fmt::Debug for Canceller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Canceller").finish_non_exhaustive()
-    }
-}
-
-/// What an operation produced (`ccr_result`, copied out): the restored pid,
-/// the operation's statistics and its warnings.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Outcome {
-    pid: i32,
-    stats: Stats,
-    warnings: Vec<String>,
-}
-
-impl Outcome {
-    /// Copies `result` out.
-    ///
-    /// # Safety
-    ///
-    /// `result` is a live `ccr_result` no one modifies meanwhile.
-    pub(crate) unsafe fn from_result(result: *const sys::ccr_result) -> Outcome {
-        let count = sys::ccr_result_warning_count(result);
-        let warnings = (0..count)
-            .filter_map(|i| {
-                let text = sys::ccr_result_warning(result, i);
-                (!text.is_null()).then(|| {
-                    std::ffi::CStr::from_ptr(text)
-                        .to_string_lossy()
-                        .into_owned()
-                })
-            })
-            .collect();
-        Outcome {
-            pid: sys::ccr_result_pid(result),
-            stats: Stats::from_result(result),
-            warnings,
-        }
-    }
-
-    /// What failed after CRIU had dumped or restored the container (its
-    /// statistics could not be read, say), one line each
-    /// (`ccr_result_warning`). The operation succeeded all the same.
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
-    }
-
-    /// One statistic of the operation (`ccr_result_stat`), or `None` when
-    /// CRIU did not report it or it belongs to the other operation.
-    pub fn stat(&self, which: Stat) -> Option<u64> {
-        self.stats.get(which)
-    }
-
-    /// Every statistic known, as `(Stat, value)` in `ccr.h`'s order.
-    pub fn stats(&self) -> impl Iterator<Item = (Stat, u64)> + '_ {
-        self.stats.iter()
-    }
-
-    /// The restored container's init pid as seen from the caller (restore);
-    /// `None` for a checkpoint.
-    ///
-    /// The restored init is a **child of the calling process** (CRIU's
-    /// `rst_sibling`): the caller, or its subreaper, must reap it
-    /// (`waitpid`) once it exits.
-    pub fn pid(&self) -> Option<i32> {
-        (self.pid > 0).then_some(self.pid)
     }
 }

@@ -3,12 +3,8 @@
 //! `ccr_stats_read`).
 
 use std::fmt;
-use std::path::Path;
 
-use crate::error::{check, Result};
-use crate::options::Outcome;
 use crate::sys;
-use crate::util::c_path;
 
 macro_rules! stats {
     ($( $(#[$doc:meta])* $variant:ident = $c:ident, $name:literal; )*) => {
@@ -150,27 +146,5 @@ impl fmt::Debug for Stats {
         f.debug_map()
             .entries(self.iter().map(|(s, v)| (s.name(), v)))
             .finish()
-    }
-}
-
-/// Reads the statistics CRIU left in a work directory (`ccr_stats_read`):
-/// its `stats-dump` and `stats-restore`, whichever exist (the images
-/// directory unless [`Options::work_dir`](crate::Options::work_dir) was
-/// set), for looking at a checkpoint after the fact. ccr's clock statistics
-/// ([`Stat::WallTimeUs`], ...) are never among them; [`Outcome::pid`] is
-/// `None`.
-///
-/// Errors: [`ErrorCode::NotFound`](crate::ErrorCode::NotFound) when the
-/// directory has neither file, [`ErrorCode::Image`](crate::ErrorCode::Image)
-/// when one is malformed.
-pub fn read_stats(work_dir: impl AsRef<Path>) -> Result<Outcome> {
-    let dir = c_path(work_dir.as_ref(), "work directory")?;
-    let mut result: *mut sys::ccr_result = std::ptr::null_mut();
-    // SAFETY: a valid C string and out pointer; the result is ours to free.
-    unsafe {
-        check(sys::ccr_stats_read(&mut result, dir.as_ptr()))?;
-        let outcome = Outcome::from_result(result);
-        sys::ccr_result_free(result);
-        Ok(outcome)
     }
 }
