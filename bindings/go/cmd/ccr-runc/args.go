@@ -133,6 +133,84 @@ func splitFlag(a string) (name, value string, hasValue, isFlag bool) {
 	return name, value, hasValue, true
 }
 
+// flagSet is one command's flags, aliases included, each bound to what it
+// sets: a value flag to a function that takes its text, a boolean to its
+// field.
+type flagSet struct {
+	values map[string]func(string) error
+	bools  map[string]*bool
+}
+
+// parse reads a command's arguments, with flags before, between or after the
+// positional ones until "--", and returns the positional ones. Unknown flags
+// are errors, as in runc: nothing is silently dropped.
+func (fs flagSet) parse(args []string) ([]string, error) {
+	var positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(positional, args[i+1:]...), nil
+		}
+		name, value, hasValue, isFlag := splitFlag(a)
+		if !isFlag {
+			positional = append(positional, a)
+			continue
+		}
+		if set, ok := fs.values[name]; ok {
+			if !hasValue {
+				if i+1 >= len(args) {
+					return nil, fmt.Errorf("flag needs an argument: -%s", name)
+				}
+				i++
+				value = args[i]
+			}
+			if err := set(value); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		field, ok := fs.bools[name]
+		if !ok {
+			return nil, fmt.Errorf("flag provided but not defined: -%s", name)
+		}
+		b := true
+		if hasValue {
+			var err error
+			if b, err = strconv.ParseBool(value); err != nil {
+				return nil, fmt.Errorf("invalid boolean value %q for -%s", value, name)
+			}
+		}
+		*field = b
+	}
+	return positional, nil
+}
+
+// text binds a value flag to a string field.
+func text(field *string) func(string) error {
+	return func(v string) error { *field = v; return nil }
+}
+
+// namespaceList binds --empty-ns, which may repeat and takes "a,b" lists.
+func namespaceList(field *[]string) func(string) error {
+	return func(v string) error {
+		for _, ns := range strings.Split(v, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				*field = append(*field, ns)
+			}
+		}
+		return nil
+	}
+}
+
+// oneID takes a command's single positional argument, the container id, as
+// runc requires it.
+func oneID(command string, positional []string) (string, error) {
+	if len(positional) != 1 {
+		return "", fmt.Errorf("runc: %q requires exactly 1 argument(s)", command)
+	}
+	return positional[0], nil
+}
+
 // checkpointFlags are runc checkpoint's flags (runc 1.1), which are also
 // every flag containerd's runc shims pass (go-runc's CheckpointOpts and
 // actions: --image-path, --work-path, --parent-path, --leave-running,
@@ -152,105 +230,36 @@ type checkpointFlags struct {
 	id                              string
 }
 
-var checkpointValueFlags = map[string]bool{
-	"image-path": true, "work-path": true, "parent-path": true, "status-fd": true,
-	"page-server": true, "manage-cgroups-mode": true, "empty-ns": true,
-}
-
-var checkpointBoolFlags = map[string]bool{
-	"leave-running": true, "tcp-established": true, "ext-unix-sk": true, "shell-job": true,
-	"lazy-pages": true, "file-locks": true, "pre-dump": true, "auto-dedup": true, "help": true, "h": true,
-}
-
-// parseCheckpoint reads `runc checkpoint [flags] <container-id>`. Unknown
-// flags are errors, as in runc: nothing is silently dropped.
+// parseCheckpoint reads `runc checkpoint [flags] <container-id>`.
 func parseCheckpoint(args []string) (checkpointFlags, error) {
 	f := checkpointFlags{statusFd: -1}
-	var positional []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			positional = append(positional, args[i+1:]...)
-			break
-		}
-		name, value, hasValue, isFlag := splitFlag(a)
-		if !isFlag {
-			positional = append(positional, a)
-			continue
-		}
-		switch {
-		case checkpointValueFlags[name]:
-			if !hasValue {
-				if i+1 >= len(args) {
-					return f, fmt.Errorf("flag needs an argument: -%s", name)
-				}
-				i++
-				value = args[i]
-			}
-			switch name {
-			case "image-path":
-				f.imagePath = value
-			case "work-path":
-				f.workPath = value
-			case "parent-path":
-				f.parentPath = value
-			case "status-fd":
-				n, err := strconv.Atoi(value)
+	fs := flagSet{
+		values: map[string]func(string) error{
+			"image-path": text(&f.imagePath), "work-path": text(&f.workPath),
+			"parent-path": text(&f.parentPath), "page-server": text(&f.pageServer),
+			"manage-cgroups-mode": text(&f.manageCgroupsMode), "empty-ns": namespaceList(&f.emptyNs),
+			"status-fd": func(v string) error {
+				n, err := strconv.Atoi(v)
 				if err != nil {
-					return f, fmt.Errorf("invalid value %q for flag -status-fd: parse error", value)
+					return fmt.Errorf("invalid value %q for flag -status-fd: parse error", v)
 				}
 				f.statusFd = n
-			case "page-server":
-				f.pageServer = value
-			case "manage-cgroups-mode":
-				f.manageCgroupsMode = value
-			case "empty-ns":
-				for _, ns := range strings.Split(value, ",") {
-					if ns = strings.TrimSpace(ns); ns != "" {
-						f.emptyNs = append(f.emptyNs, ns)
-					}
-				}
-			}
-		case checkpointBoolFlags[name]:
-			b := true
-			if hasValue {
-				var err error
-				if b, err = strconv.ParseBool(value); err != nil {
-					return f, fmt.Errorf("invalid boolean value %q for -%s", value, name)
-				}
-			}
-			switch name {
-			case "leave-running":
-				f.leaveRunning = b
-			case "tcp-established":
-				f.tcpEstablished = b
-			case "ext-unix-sk":
-				f.extUnixSk = b
-			case "shell-job":
-				f.shellJob = b
-			case "lazy-pages":
-				f.lazyPages = b
-			case "file-locks":
-				f.fileLocks = b
-			case "pre-dump":
-				f.preDump = b
-			case "auto-dedup":
-				f.autoDedup = b
-			case "help", "h":
-				f.help = b
-			}
-		default:
-			return f, fmt.Errorf("flag provided but not defined: -%s", name)
-		}
+				return nil
+			},
+		},
+		bools: map[string]*bool{
+			"leave-running": &f.leaveRunning, "tcp-established": &f.tcpEstablished,
+			"ext-unix-sk": &f.extUnixSk, "shell-job": &f.shellJob, "lazy-pages": &f.lazyPages,
+			"file-locks": &f.fileLocks, "pre-dump": &f.preDump, "auto-dedup": &f.autoDedup,
+			"help": &f.help, "h": &f.help,
+		},
 	}
-	if f.help {
-		return f, nil
+	positional, err := fs.parse(args)
+	if err != nil || f.help {
+		return f, err
 	}
-	if len(positional) != 1 {
-		return f, fmt.Errorf("runc: \"checkpoint\" requires exactly 1 argument(s)")
-	}
-	f.id = positional[0]
-	return f, nil
+	f.id, err = oneID("checkpoint", positional)
+	return f, err
 }
 
 // parsePageServer reads --page-server ADDRESS:PORT as runc does.

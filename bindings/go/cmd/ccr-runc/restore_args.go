@@ -8,12 +8,6 @@ package main
 // when the checkpoint has a parent), --detach, --pid-file,
 // --console-socket, --no-pivot, -no-subreaper and --bundle.
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-)
-
 type restoreFlags struct {
 	imagePath, workPath, parentPath string
 	consoleSocket, bundle, pidFile  string
@@ -28,112 +22,28 @@ type restoreFlags struct {
 	id                              string
 }
 
-var restoreValueFlags = map[string]string{
-	"image-path": "image-path", "work-path": "work-path", "parent-path": "parent-path",
-	"console-socket": "console-socket", "bundle": "bundle", "b": "bundle", "pid-file": "pid-file",
-	"manage-cgroups-mode": "manage-cgroups-mode", "empty-ns": "empty-ns",
-	"lsm-profile": "lsm-profile", "lsm-mount-context": "lsm-mount-context",
-}
-
-var restoreBoolFlags = map[string]string{
-	"detach": "detach", "d": "detach", "no-subreaper": "no-subreaper", "no-pivot": "no-pivot",
-	"tcp-established": "tcp-established", "ext-unix-sk": "ext-unix-sk", "shell-job": "shell-job",
-	"file-locks": "file-locks", "auto-dedup": "auto-dedup", "lazy-pages": "lazy-pages",
-	"help": "help", "h": "help",
-}
-
-// parseRestore reads `runc restore [flags] <container-id>`. Unknown flags
-// are errors, as in runc.
+// parseRestore reads `runc restore [flags] <container-id>`.
 func parseRestore(args []string) (restoreFlags, error) {
 	var f restoreFlags
-	var positional []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			positional = append(positional, args[i+1:]...)
-			break
-		}
-		name, value, hasValue, isFlag := splitFlag(a)
-		if !isFlag {
-			positional = append(positional, a)
-			continue
-		}
-		if canon, ok := restoreValueFlags[name]; ok {
-			if !hasValue {
-				if i+1 >= len(args) {
-					return f, fmt.Errorf("flag needs an argument: -%s", name)
-				}
-				i++
-				value = args[i]
-			}
-			switch canon {
-			case "image-path":
-				f.imagePath = value
-			case "work-path":
-				f.workPath = value
-			case "parent-path":
-				f.parentPath = value
-			case "console-socket":
-				f.consoleSocket = value
-			case "bundle":
-				f.bundle = value
-			case "pid-file":
-				f.pidFile = value
-			case "manage-cgroups-mode":
-				f.manageCgroupsMode = value
-			case "lsm-profile":
-				f.lsmProfile = value
-			case "lsm-mount-context":
-				f.lsmMountContext = value
-			case "empty-ns":
-				for _, ns := range strings.Split(value, ",") {
-					if ns = strings.TrimSpace(ns); ns != "" {
-						f.emptyNs = append(f.emptyNs, ns)
-					}
-				}
-			}
-			continue
-		}
-		canon, ok := restoreBoolFlags[name]
-		if !ok {
-			return f, fmt.Errorf("flag provided but not defined: -%s", name)
-		}
-		b := true
-		if hasValue {
-			var err error
-			if b, err = strconv.ParseBool(value); err != nil {
-				return f, fmt.Errorf("invalid boolean value %q for -%s", value, name)
-			}
-		}
-		switch canon {
-		case "detach":
-			f.detach = b
-		case "no-subreaper":
-			f.noSubreaper = b
-		case "no-pivot":
-			f.noPivot = b
-		case "tcp-established":
-			f.tcpEstablished = b
-		case "ext-unix-sk":
-			f.extUnixSk = b
-		case "shell-job":
-			f.shellJob = b
-		case "file-locks":
-			f.fileLocks = b
-		case "auto-dedup":
-			f.autoDedup = b
-		case "lazy-pages":
-			f.lazyPages = b
-		case "help":
-			f.help = b
-		}
+	fs := flagSet{
+		values: map[string]func(string) error{
+			"image-path": text(&f.imagePath), "work-path": text(&f.workPath),
+			"parent-path": text(&f.parentPath), "console-socket": text(&f.consoleSocket),
+			"bundle": text(&f.bundle), "b": text(&f.bundle), "pid-file": text(&f.pidFile),
+			"manage-cgroups-mode": text(&f.manageCgroupsMode), "empty-ns": namespaceList(&f.emptyNs),
+			"lsm-profile": text(&f.lsmProfile), "lsm-mount-context": text(&f.lsmMountContext),
+		},
+		bools: map[string]*bool{
+			"detach": &f.detach, "d": &f.detach, "no-subreaper": &f.noSubreaper, "no-pivot": &f.noPivot,
+			"tcp-established": &f.tcpEstablished, "ext-unix-sk": &f.extUnixSk, "shell-job": &f.shellJob,
+			"file-locks": &f.fileLocks, "auto-dedup": &f.autoDedup, "lazy-pages": &f.lazyPages,
+			"help": &f.help, "h": &f.help,
+		},
 	}
-	if f.help {
-		return f, nil
+	positional, err := fs.parse(args)
+	if err != nil || f.help {
+		return f, err
 	}
-	if len(positional) != 1 {
-		return f, fmt.Errorf("runc: \"restore\" requires exactly 1 argument(s)")
-	}
-	f.id = positional[0]
-	return f, nil
+	f.id, err = oneID("restore", positional)
+	return f, err
 }
