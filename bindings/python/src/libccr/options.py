@@ -119,8 +119,9 @@ class Options:
         weak_sysctls: restore sysctls CRIU cannot set without failing (restore).
         cgroup_roots: {controller or None: path} where cgroups are restored
             (restore).
-        cgroup_props: which cgroup properties CRIU restores, YAML (restore).
-        cgroup_props_file: the same, from a file (restore).
+        cgroup_props: which cgroup properties CRIU saves into the images,
+            YAML; CRIU reads them while dumping only (checkpoint).
+        cgroup_props_file: the same, from a file (checkpoint).
         cgroup_dump_controllers: controllers to dump cgroups of (checkpoint).
         cgroup_yard: a directory with the hierarchies mounted (restore).
         freeze_cgroup: the freezer cgroup to freeze with; "" for ptrace
