@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds ccr and runs every test: the format and licence-line checks, unit
+# Builds ccr and runs every test: the format, licence-line and option-table checks, unit
 # tests, the header test, the installed package (shared and static library,
 # installed and uninstalled pkg-config files, the CMake package, stripped
 # binaries with separate debug information, an example built each way against
@@ -27,7 +27,7 @@ export PATH
 stage "bootstrap"
 bash scripts/bootstrap.sh
 
-stage "format and licence lines"
+stage "format, licence lines and the option table"
 bash scripts/format.sh --check
 bash scripts/spdx.sh --check
 # The check itself must catch a source file without the line.
@@ -38,6 +38,9 @@ if bash scripts/spdx.sh --check "$spdx_probe/probe.c" 2>/dev/null; then
   exit 1
 fi
 rm -rf "$spdx_probe"
+# Every description of an option (ccr.h, docs/options.md, the bindings)
+# agrees with capi/options.json; ctest runs it again, with its selftest.
+python3 scripts/check_options.py
 
 stage "build"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCCR_BUILD_TESTS=ON -DCCR_BUILD_EXAMPLES=ON \

@@ -509,8 +509,8 @@ CCR_EXTERN ccr_error *ccr_options_add_inherit_fd(ccr_options *options, const cha
 /* --- Namespaces ------------------------------------------------------------- */
 
 /* Makes the restored tree join the namespace in `ns_file` ("/proc/PID/ns/ipc",
- * a bind-mounted namespace file) instead of creating it. `ns` is "ipc",
- * "uts", "time", "user", ... `extra` may be NULL (restore). */
+ * a bind-mounted namespace file) instead of creating it (restore). `ns` is
+ * "ipc", "uts", "time", "user", ... `extra` may be NULL. */
 CCR_EXTERN ccr_error *ccr_options_add_join_ns(ccr_options *options, const char *ns, const char *ns_file,
 					      const char *extra);
 

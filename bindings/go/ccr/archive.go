@@ -40,15 +40,19 @@ type ArchiveMetadata struct {
 	// Engine is whose archive to write: "containerd" (the default when
 	// empty: config.dump, spec.dump, status.dump and status as containerd
 	// 2.4 writes them) or "cri-o" (CRI-O's annotations, no status files).
+	// (set_archive_engine)
 	Engine string
-	// ContainerName is the container's name in its engine (default: its id).
+	// ContainerName is the container's name in its engine (default: its
+	// id). (set_archive_container_name)
 	ContainerName string
 	// ImageName is the image the rootfs came from
 	// ("docker.io/library/busybox:1.36"); ImageRef its digest reference.
+	// (set_archive_image)
 	ImageName, ImageRef string
 	// Created is when the container was created (default: its init's start
 	// while it still runs); Checkpointed when it was checkpointed (default:
 	// when CRIU wrote the images). Both must be after 1970.
+	// (set_archive_times)
 	Created, Checkpointed time.Time
 }
 
@@ -157,9 +161,11 @@ func ImportArchive(path, destDir string) error {
 // field keeps libccr's default: 131072 entries, 64 GiB per entry and in
 // all, and 1000 times the archive's size (past 256 MiB).
 type ImportLimits struct {
+	// MaxEntries, MaxBytes and MaxRatio are the three limits, in the order
+	// ccr.h gives them. (set_import_limits)
 	MaxEntries uint64
-	MaxBytes   uint64
-	MaxRatio   uint32
+	MaxBytes   uint64 // (set_import_limits)
+	MaxRatio   uint32 // (set_import_limits)
 	// Timeout is the whole import's time limit (ccr_options_set_timeout_ms):
 	// CodeTimeout when it runs out. Zero: none.
 	Timeout time.Duration

@@ -159,6 +159,10 @@ type CheckpointOptions struct {
 	// FreezeCgroup is the freezer cgroup to freeze with; nil means the
 	// container's own, Ptr("") means ptrace alone. (set_freeze_cgroup)
 	FreezeCgroup *string
+	// CgroupProps (YAML text) or CgroupPropsFile (a file of it) says which
+	// cgroup properties CRIU saves into the images; CRIU reads them while
+	// dumping only. (set_cgroup_props, set_cgroup_props_file)
+	CgroupProps, CgroupPropsFile string
 }
 
 // RestoreOptions are the settings of Restore.
@@ -196,9 +200,6 @@ type RestoreOptions struct {
 	// CgroupRoots restores a controller's cgroups under another path;
 	// Controller "" means every controller. (add_cgroup_root)
 	CgroupRoots []CgroupRoot
-	// CgroupProps (YAML) or CgroupPropsFile says which cgroup properties
-	// CRIU restores. (set_cgroup_props, set_cgroup_props_file)
-	CgroupProps, CgroupPropsFile string
 	// CgroupYard is a directory with the cgroup hierarchies mounted.
 	// (set_cgroup_yard)
 	CgroupYard string

@@ -146,6 +146,8 @@ func (opts *CheckpointOptions) apply(s *setter, o *C.ccr_options) {
 			return C.ccr_options_set_freeze_cgroup(o, v)
 		})
 	}
+	s.str(opts.CgroupProps, func(v *C.char) *C.ccr_error { return C.ccr_options_set_cgroup_props(o, v) })
+	s.str(opts.CgroupPropsFile, func(v *C.char) *C.ccr_error { return C.ccr_options_set_cgroup_props_file(o, v) })
 	if f := opts.StatusFile; f != nil && s.err == nil {
 		// libccr closes the status descriptor when the checkpoint that
 		// uses it ends: give it a duplicate so the *os.File stays valid.
@@ -201,8 +203,6 @@ func (opts *RestoreOptions) apply(s *setter, o *C.ccr_options) {
 	for _, r := range opts.CgroupRoots {
 		s.str2(r.Controller, r.Path, func(c, p *C.char) *C.ccr_error { return C.ccr_options_add_cgroup_root(o, c, p) })
 	}
-	s.str(opts.CgroupProps, func(v *C.char) *C.ccr_error { return C.ccr_options_set_cgroup_props(o, v) })
-	s.str(opts.CgroupPropsFile, func(v *C.char) *C.ccr_error { return C.ccr_options_set_cgroup_props_file(o, v) })
 	s.str(opts.CgroupYard, func(v *C.char) *C.ccr_error { return C.ccr_options_set_cgroup_yard(o, v) })
 	for _, a := range opts.ExecCmd {
 		// An empty argument is a real argument: pass "" rather than NULL.

@@ -47,6 +47,7 @@ func TestEverySetterAccepted(t *testing.T) {
 		TCPSkipInFlight: true, LinkRemap: true, ForceIrmap: true, IrmapScanPaths: []string{"/etc"},
 		SkipMounts: []string{"/mnt"}, UnixSocketInodes: []uint32{1234},
 		CgroupDumpControllers: []string{"memory"}, FreezeCgroup: ccr.Ptr(""),
+		CgroupProps: "", CgroupPropsFile: filepath.Join(dir, "props.yaml"),
 	}
 	_, err = ccr.Checkpoint(context.Background(), &ccr.Container{ID: "setters", Pid: 0x3ffffe,
 		Bundle: dir, Rootfs: "/", StateDir: filepath.Join(dir, "state"), CgroupPath: "/ccr-go/setters",
@@ -67,8 +68,8 @@ func TestEverySetterAccepted(t *testing.T) {
 		InheritFiles:   []ccr.InheritFile{{Key: "pipe:[1234]", File: r}},
 		JoinNamespaces: []ccr.JoinNamespace{{NS: "ipc", File: "/proc/self/ns/ipc"}}, WeakSysctls: true,
 		CgroupRoots: []ccr.CgroupRoot{{Path: "/ccr-go/x"}, {Controller: "memory", Path: "/ccr-go/y"}},
-		CgroupProps: "", CgroupPropsFile: filepath.Join(dir, "props.yaml"), CgroupYard: filepath.Join(dir, "yard"),
-		ExecCmd: []string{"/bin/echo", "restored"},
+		CgroupYard:  filepath.Join(dir, "yard"),
+		ExecCmd:     []string{"/bin/echo", "restored"},
 	}
 	_, err = ccr.Restore(context.Background(), &ccr.Container{ID: "setters", Bundle: dir,
 		Stdin: r, Stdout: w, Stderr: w}, rs)

@@ -284,7 +284,8 @@ impl Options {
         /// Adds a path where CRIU looks for inotify/fanotify targets
         /// (checkpoint).
         add_irmap_scan_path => ccr_options_add_irmap_scan_path, "irmap scan path";
-        /// Which cgroup properties CRIU restores, from a YAML file (restore).
+        /// Which cgroup properties CRIU saves into the images, from a YAML
+        /// file (checkpoint): CRIU reads them while dumping only.
         cgroup_props_file => ccr_options_set_cgroup_props_file, "cgroup props file";
         /// A directory with the cgroup hierarchies already mounted (restore).
         cgroup_yard => ccr_options_set_cgroup_yard, "cgroup yard";
@@ -372,7 +373,8 @@ impl Options {
         /// Adds a CRIU external resource (`"dev[maj/min]:name"`,
         /// `"net[ino]:key"`, `"mnt[path]:name"`, `"unix[ino]"`, ...) (both).
         add_external => ccr_options_add_external, "external resource";
-        /// Which cgroup properties CRIU restores, as YAML text (restore).
+        /// Which cgroup properties CRIU saves into the images, as YAML text
+        /// (checkpoint): CRIU reads them while dumping only.
         cgroup_props => ccr_options_set_cgroup_props, "cgroup props";
         /// Dumps this controller's cgroups (checkpoint).
         add_cgroup_dump_controller => ccr_options_add_cgroup_dump_controller, "cgroup controller";
