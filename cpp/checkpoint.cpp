@@ -129,9 +129,9 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	// than mounts of its own, which would strip the host's cgroup2 options.
 	std::optional<TempDir> state;
 	CgroupYard yard;
-	if (opts.cgroup_yard.empty() && opts.cgroup_mode != CCR_CGROUP_IGNORE) {
+	if (opts.cgroup_mode != CCR_CGROUP_IGNORE) {
 		state.emplace(TempDir::create("/run/ccr", spec.id + "-"));
-		yard = operation_cgroup_yard(opts, state->path(), hierarchies, read_proc_cgroup(spec.pid));
+		yard = operation_cgroup_yard(opts, false, state->path(), hierarchies, read_proc_cgroup(spec.pid));
 		plan.cgroup_yard = yard.path();
 	}
 	std::string proc_root = "/proc/" + std::to_string(spec.pid) + "/root";

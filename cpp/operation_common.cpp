@@ -92,11 +92,11 @@ void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &l
 	}
 }
 
-CgroupYard operation_cgroup_yard(const Options &opts, const std::string &state_dir,
+CgroupYard operation_cgroup_yard(const Options &opts, bool restore, const std::string &state_dir,
 				 const std::vector<CgroupHierarchy> &hierarchies,
 				 const std::vector<CgroupMembership> &memberships)
 {
-	if (!opts.cgroup_yard.empty() || opts.cgroup_mode == CCR_CGROUP_IGNORE)
+	if ((restore && !opts.cgroup_yard.empty()) || opts.cgroup_mode == CCR_CGROUP_IGNORE)
 		return {};
 	CgroupYard yard(state_dir + "/cgroup-yard", hierarchies, memberships);
 	if (yard.path().empty())

@@ -47,11 +47,12 @@ void call_user_notify(const Options &opts, const NotifyEvent &ev);
 void attach_criu_log(Error &err, const OperationDirs &dirs, const std::string &log_name, bool lazy_dump = false);
 
 // ccr's cgroup yard for one CRIU run at <state_dir>/cgroup-yard, so that CRIU
-// does not mount cgroup2 afresh (cgroup_yard.hpp). None when the caller named
-// a yard of its own, or when CRIU is told to ignore cgroups (it mounts none
-// then). `memberships`: the hierarchies CRIU will look for, as in
-// /proc/<pid>/cgroup.
-CgroupYard operation_cgroup_yard(const Options &opts, const std::string &state_dir,
+// does not mount cgroup2 afresh (cgroup_yard.hpp). None when CRIU is told to
+// ignore cgroups (it mounts none then), or on a restore whose caller named a
+// yard of its own (the caller's yard is a restore option: a checkpoint gets
+// ccr's all the same). `memberships`: the hierarchies CRIU will look for, as
+// in /proc/<pid>/cgroup.
+CgroupYard operation_cgroup_yard(const Options &opts, bool restore, const std::string &state_dir,
 				 const std::vector<CgroupHierarchy> &hierarchies,
 				 const std::vector<CgroupMembership> &memberships);
 

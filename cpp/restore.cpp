@@ -215,7 +215,7 @@ OperationResult restore(const ContainerSpec &spec, const Options &opts)
 	// CRIU creates the container's cgroups through ccr's yard of binds
 	// rather than mounts of its own, which would strip the host's cgroup2
 	// options. Declared after the state directory: it goes first.
-	CgroupYard yard = operation_cgroup_yard(opts, state_dir, hierarchies, read_proc_cgroup(::getpid()));
+	CgroupYard yard = operation_cgroup_yard(opts, true, state_dir, hierarchies, read_proc_cgroup(::getpid()));
 
 	create_missing_mountpoints(config, rootfs);
 	RestoreRoot root(state_dir, rootfs);

@@ -355,6 +355,23 @@ TEST(CgroupV2, HostMountOptionsStayAsTheyWereThroughCcrNotThroughRunc)
 			run({"cp", "-a", dir + "/.", images});
 		return !err;
 	});
+	// A caller's cgroup yard is a restore option: a checkpoint given one
+	// still hands CRIU ccr's yard rather than none, so CRIU mounts no
+	// cgroup2 of its own and ccr has nothing to put back (no warning).
+	step("a checkpoint whose options name a (restore) yard", true, [&](int attempt) {
+		ContainerPtr h = c.handle();
+		OptionsPtr o = make_options(attempt_dir("images-yard", attempt));
+		expect_ok(ccr_options_set_leave_running(o.get(), 1));
+		expect_ok(ccr_options_set_cgroup_yard(o.get(), "/nonexistent/restore-yard"));
+		ccr_result *raw = nullptr;
+		ErrorPtr err(ccr_checkpoint(&raw, h.get(), o.get()));
+		ResultPtr r(raw);
+		EXPECT_FALSE(err) << describe(err);
+		if (r)
+			for (size_t i = 0; i < ccr_result_warning_count(r.get()); i++)
+				ADD_FAILURE() << "warning: " << ccr_result_warning(r.get(), i);
+		return !err;
+	});
 	step("a restore", true, [&](int) {
 		Container c2;
 		ErrorPtr err = restore(c2, images);
