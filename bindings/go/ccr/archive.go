@@ -94,14 +94,9 @@ func (m *ArchiveMetadata) apply(s *setter, o *C.ccr_options) {
 // status.dump and status.
 func ExportArchiveWithMetadata(ctx context.Context, path string, c *Container, opts *CheckpointOptions,
 	rootfsDiffDir string, meta *ArchiveMetadata) error {
-	if err := checkLibraryVersion(); err != nil {
+	ctx, err := begin(ctx)
+	if err != nil {
 		return err
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := ctx.Err(); err != nil {
-		return canceledBeforeStart(err)
 	}
 	if opts == nil {
 		opts = &CheckpointOptions{}
@@ -111,33 +106,16 @@ func ExportArchiveWithMetadata(ctx context.Context, path string, c *Container, o
 		return err
 	}
 	defer C.ccr_container_free(cc)
-	o, err := newOptions()
-	if err != nil {
-		return err
-	}
-	defer C.ccr_options_free(o)
-	s := setter{}
-	opts.apply(&s, o)
-	meta.apply(&s, o)
-	if s.err != nil {
-		return s.err
-	}
-
 	cpath, cdiff := C.CString(path), cStringOrNil(rootfsDiffDir)
 	defer freeCString(cpath)
 	defer freeCString(cdiff)
-	var cerr *C.ccr_error
-	watch(ctx, o, func() { cerr = C.ccr_archive_export(cpath, cc, o, cdiff) })
+	err = callWithOptions(ctx, func(s *setter, o *C.ccr_options) {
+		opts.apply(s, o)
+		meta.apply(s, o)
+	}, func(o *C.ccr_options) *C.ccr_error { return C.ccr_archive_export(cpath, cc, o, cdiff) })
 	runtime.KeepAlive(c)
 	runtime.KeepAlive(opts)
-	if cerr == nil {
-		return nil
-	}
-	e := takeError(cerr).(*Error)
-	if e.Code == CodeCanceled && ctx.Err() != nil {
-		e.Err = ctx.Err()
-	}
-	return e
+	return err
 }
 
 // ImportArchive unpacks the checkpoint archive at path (a tar, uncompressed
@@ -175,46 +153,30 @@ type ImportLimits struct {
 // (ccr_archive_import_with_options): when ctx ends the import stops between
 // entries with CodeCanceled wrapping ctx.Err(), and destDir is removed.
 func ImportArchiveWith(ctx context.Context, path, destDir string, limits *ImportLimits) error {
-	if err := checkLibraryVersion(); err != nil {
-		return err
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := ctx.Err(); err != nil {
-		return canceledBeforeStart(err)
-	}
-	o, err := newOptions()
+	ctx, err := begin(ctx)
 	if err != nil {
 		return err
-	}
-	defer C.ccr_options_free(o)
-	s := setter{}
-	if limits != nil {
-		s.call(func() *C.ccr_error {
-			return C.ccr_options_set_import_limits(o, C.uint64_t(limits.MaxEntries), C.uint64_t(limits.MaxBytes),
-				C.uint32_t(limits.MaxRatio))
-		})
-		if limits.Timeout != 0 {
-			ms, err := durationUnits(limits.Timeout, time.Millisecond, "Timeout")
-			s.fail(err)
-			s.call(func() *C.ccr_error { return C.ccr_options_set_timeout_ms(o, C.uint32_t(ms)) })
-		}
-	}
-	if s.err != nil {
-		return s.err
 	}
 	cpath, cdest := C.CString(path), C.CString(destDir)
 	defer freeCString(cpath)
 	defer freeCString(cdest)
-	var cerr *C.ccr_error
-	watch(ctx, o, func() { cerr = C.ccr_archive_import_with_options(cpath, cdest, o) })
-	if cerr == nil {
-		return nil
+	return callWithOptions(ctx, limits.apply, func(o *C.ccr_options) *C.ccr_error {
+		return C.ccr_archive_import_with_options(cpath, cdest, o)
+	})
+}
+
+// apply sets the limits on o; nil sets none.
+func (limits *ImportLimits) apply(s *setter, o *C.ccr_options) {
+	if limits == nil {
+		return
 	}
-	e := takeError(cerr).(*Error)
-	if e.Code == CodeCanceled && ctx.Err() != nil {
-		e.Err = ctx.Err()
+	s.call(func() *C.ccr_error {
+		return C.ccr_options_set_import_limits(o, C.uint64_t(limits.MaxEntries), C.uint64_t(limits.MaxBytes),
+			C.uint32_t(limits.MaxRatio))
+	})
+	if limits.Timeout != 0 {
+		ms, err := durationUnits(limits.Timeout, time.Millisecond, "Timeout")
+		s.fail(err)
+		s.call(func() *C.ccr_error { return C.ccr_options_set_timeout_ms(o, C.uint32_t(ms)) })
 	}
-	return e
 }

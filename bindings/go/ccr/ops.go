@@ -60,14 +60,9 @@ func Restore(ctx context.Context, c *Container, opts *RestoreOptions) (*Result, 
 // by descriptor (the option structs' files) alive until it returns.
 func operate(ctx context.Context, c *Container, common *Options, apply func(*setter, *C.ccr_options),
 	keep any, restore bool) (*Result, error) {
-	if err := checkLibraryVersion(); err != nil {
+	ctx, err := begin(ctx)
+	if err != nil {
 		return nil, err
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, canceledBeforeStart(err)
 	}
 	cc, err := c.toC()
 	if err != nil {
@@ -166,6 +161,48 @@ func canceledBeforeStart(ctxErr error) error {
 	return &Error{Code: CodeCanceled, Message: "the operation was canceled before it started", Err: ctxErr}
 }
 
+// begin is what every call that takes a context checks first: the library's
+// version, and a context that has not ended. A nil ctx is Background.
+func begin(ctx context.Context) (context.Context, error) {
+	if err := checkLibraryVersion(); err != nil {
+		return nil, err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, canceledBeforeStart(err)
+	}
+	return ctx, nil
+}
+
+// callWithOptions runs a libccr call that needs options but no callbacks
+// (an archive export or import, a query to CRIU): fresh options set by
+// configure, the call under watch, and a cancel's error wrapping ctx's.
+func callWithOptions(ctx context.Context, configure func(*setter, *C.ccr_options),
+	call func(*C.ccr_options) *C.ccr_error) error {
+	o, err := newOptions()
+	if err != nil {
+		return err
+	}
+	defer C.ccr_options_free(o)
+	s := setter{}
+	configure(&s, o)
+	if s.err != nil {
+		return s.err
+	}
+	var cerr *C.ccr_error
+	watch(ctx, o, func() { cerr = call(o) })
+	if cerr == nil {
+		return nil
+	}
+	e := takeError(cerr).(*Error)
+	if e.Code == CodeCanceled && ctx.Err() != nil {
+		e.Err = ctx.Err()
+	}
+	return e
+}
+
 // Feature is a set of CRIU features (ccr_feature bits).
 type Feature uint
 
@@ -209,35 +246,13 @@ func CriuFeatures(ctx context.Context, criuPath string) (Feature, error) {
 }
 
 func query(ctx context.Context, criuPath string, call func(*C.ccr_options) *C.ccr_error) error {
-	if err := checkLibraryVersion(); err != nil {
-		return err
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := ctx.Err(); err != nil {
-		return canceledBeforeStart(err)
-	}
-	o, err := newOptions()
+	ctx, err := begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer C.ccr_options_free(o)
-	s := setter{}
-	s.str(criuPath, func(v *C.char) *C.ccr_error { return C.ccr_options_set_criu_path(o, v) })
-	if s.err != nil {
-		return s.err
-	}
-	var cerr *C.ccr_error
-	watch(ctx, o, func() { cerr = call(o) })
-	if cerr == nil {
-		return nil
-	}
-	e := takeError(cerr).(*Error)
-	if e.Code == CodeCanceled && ctx.Err() != nil {
-		e.Err = ctx.Err()
-	}
-	return e
+	return callWithOptions(ctx, func(s *setter, o *C.ccr_options) {
+		s.str(criuPath, func(v *C.char) *C.ccr_error { return C.ccr_options_set_criu_path(o, v) })
+	}, call)
 }
 
 // warningsOf copies a result's warnings (ccr_result_warning_count,
