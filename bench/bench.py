@@ -273,7 +273,8 @@ def run(argv, check=True, timeout=60):
     r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=timeout, check=False)
     if check and r.returncode != 0:
-        raise RuntimeError("{}: exit {}: {}".format(" ".join(argv), r.returncode, r.stdout.decode(errors="replace")[-2000:]))
+        raise RuntimeError("{}: exit {}: {}".format(" ".join(argv), r.returncode,
+                                                    r.stdout.decode(errors="replace")[-2000:]))
     return r.stdout.decode(errors="replace")
 
 
@@ -636,7 +637,8 @@ class Container:
             if os.path.isdir(h + self.cgpath):
                 rmdir_retry(h + self.cgpath)
         if self.restore_root:
-            subprocess.run(["umount", "-l", self.restore_root], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            subprocess.run(["umount", "-l", self.restore_root], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           check=False)
             self.restore_root = None
         if self.pipes:
             self.pipes.close()
@@ -974,8 +976,8 @@ def make_wrappers(bench):
 def count_processes(bench):
     env, logf = make_wrappers(bench)
     counts = {}
-    for tool in [t for t in MAIN_TOOLS if t in bench.a.tools] + [v for v in ("ccr:nft", "ccr:skip", "ccr:emptyns", "ccr:proposed", "ccr:proposed+emptyns")
-                              if v in bench.a.variants]:
+    counted_variants = ("ccr:nft", "ccr:skip", "ccr:emptyns", "ccr:proposed", "ccr:proposed+emptyns")
+    for tool in [t for t in MAIN_TOOLS if t in bench.a.tools] + [v for v in counted_variants if v in bench.a.variants]:
         base = tool.split(":")[0]
         per_op = {}
         for op in ("ckpt", "rst"):
@@ -1031,7 +1033,8 @@ def lazy_cycle(bench, size, lazy):
             st_r, st_w = high_fd(st_r), high_fd(st_w)
             fo = os.open(out + ".ck", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             fe = os.open(errf + ".ck", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            dump = spawn([drv, "checkpoint", "--id", c.id, "--bundle", c.bundle, "--images", images, "--pid", str(c.pid),
+            dump = spawn([drv, "checkpoint", "--id", c.id, "--bundle", c.bundle, "--images", images,
+                          "--pid", str(c.pid),
                           "--lazy-pages", "--page-server", f"127.0.0.1:{port}", "--status-fd", "3"],
                          stdout=fo, stderr=fe, fds=[st_w])
             procs.append(dump)
@@ -1053,7 +1056,8 @@ def lazy_cycle(bench, size, lazy):
             deadline = time.monotonic() + 30
             while not os.path.exists(sock):
                 if daemon.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("criu lazy-pages did not start: {}".format(read_text(os.path.join(images, "lazy-pages.log"))[-2000:]))
+                    lp = read_text(os.path.join(images, "lazy-pages.log"))
+                    raise RuntimeError(f"criu lazy-pages did not start: {lp[-2000:]}")
                 time.sleep(0.001)
         else:
             fo = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -1082,7 +1086,8 @@ def lazy_cycle(bench, size, lazy):
         old.close()
         res = driver_result(out)
         if rc or not res.get("ok"):
-            raise RuntimeError("{} restore failed: {} {}".format(rec["mode"], res.get("error"), read_text(errf)[-2000:]))
+            raise RuntimeError("{} restore failed: {} {}".format(rec["mode"], res.get("error"),
+                                                                 read_text(errf)[-2000:]))
         c.pid = res["pid"]
         rec["restore_call_us"] = float(res["wall_us"])
         p.send("p")
@@ -1302,7 +1307,8 @@ class Report:
                  "{}, CAP_SYS_RESOURCE {}. Copying memory into a tmpfs file with write() ran at {} GB/s (best of 3, "
                  "start / end of the run): the ceiling for CRIU's memwrite on tmpfs here.".format(
                      "/".join(f["loadavg_start"]), "/".join(f.get("loadavg_end", ["?"])), f["pipe_max_size"],
-                     "present" if f["cap_sys_resource"] else "absent", " / ".join(f"{g:.2f}" for g in f["tmpfs_ceiling_gbs"])))
+                     "present" if f["cap_sys_resource"] else "absent",
+                     " / ".join(f"{g:.2f}" for g in f["tmpfs_ceiling_gbs"])))
         L.append("")
         L.append("Times in ms: median and p10–p90 of the measured runs. *outside* = wall − CRIU's own span "
                  "from its statistics (checkpoint: freezing_time + frozen_time; restore: restore_time). "
@@ -1340,7 +1346,8 @@ class Report:
                         tail_ccr = ms(med(self.vals(rows, op, "ccr_outside_criu_time_us")), 2) if tool == "ccr" else "–"
                         if op == "ckpt":
                             gbs = [r["ckpt"]["pages_written"] * PAGE / r["ckpt"]["memwrite_time_us"] / 1000.0
-                                   for r in rows if r["ckpt"].get("memwrite_time_us") and r["ckpt"].get("pages_written", 0) > 2560]
+                                   for r in rows
+                                   if r["ckpt"].get("memwrite_time_us") and r["ckpt"].get("pages_written", 0) > 2560]
                             L.append("| " + " | ".join(common + [
                                 ms(med(self.vals(rows, op, "freezing_time_us"))), freezer_waits(rows),
                                 ms(med(self.vals(rows, op, "frozen_time_us"))),
@@ -1394,7 +1401,9 @@ class Report:
                     if not rows:
                         continue
                     e = self.e2e(rows)
-                    L.append(f"| {self.label(tool)} | {size} | {loc} | {ms(med(e))} | {ms(pct(e, .1))}–{ms(pct(e, .9))} | {ms(mean(e))} | {ratio(e, rr)} | {self.paired(rows, rr)} | {ratio(e, rn)} | {self.paired(rows, rn)} | {ratio(e, cr)} |")
+                    L.append(f"| {self.label(tool)} | {size} | {loc} | {ms(med(e))} | "
+                             f"{ms(pct(e, .1))}–{ms(pct(e, .9))} | {ms(mean(e))} | {ratio(e, rr)} | "
+                             f"{self.paired(rows, rr)} | {ratio(e, rn)} | {self.paired(rows, rn)} | {ratio(e, cr)} |")
         L.append("")
         self.downtime_markdown(L)
         # ---- where ccr's outside time goes ----
@@ -1465,14 +1474,16 @@ class Report:
             L.append("")
         # ---- lazy ----
         if self.lazy:
-            L.append(f"## Lazy restore ({self.b.a.lazy_size} MiB, ccr, pages over loopback from the dumping CRIU's page server)")
+            L.append(f"## Lazy restore ({self.b.a.lazy_size} MiB, ccr, pages over loopback from the dumping CRIU's "
+                     "page server)")
             L.append("")
             L.append("*answers* = from the start of the restore call to the container's first reply. "
                      "*ckpt start → answer* = the whole migration until the container answers (eager: full dump "
                      "+ restore; lazy: dump without memory + restore). *all memory* = until the container has read "
                      "every page once. *transfer done* = until the dumping CRIU and `criu lazy-pages` exited.")
             L.append("")
-            L.append("| mode | answers | p10–p90 | restore call | ckpt start → answer | all memory | transfer done | downtime |")
+            L.append("| mode | answers | p10–p90 | restore call | ckpt start → answer | all memory | transfer done | "
+                     "downtime |")
             L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
             for mode in ("eager", "lazy"):
                 rs = [r for r in self.lazy if r["mode"] == mode]
@@ -1568,8 +1579,14 @@ class Report:
             log("matplotlib is not available: no chart")
             return False
         sizes = self.b.a.sizes
-        fig, axes = plt.subplots(1, len(sizes) + 2, figsize=(4 * len(sizes) + 11, 4.8),
-                                 gridspec_kw={"width_ratios": [1] * len(sizes) + [1.6, 1.4]})
+        # Top row: the walls per size; bottom row: the option costs and the
+        # downtime panels.
+        fig = plt.figure(figsize=(max(12, 4 * len(sizes)), 9))
+        rows = fig.add_gridspec(2, 1, height_ratios=[1, 1.1])
+        top = rows[0].subgridspec(1, len(sizes))
+        bottom = rows[1].subgridspec(1, 2, width_ratios=[1.3, 1])
+        axes = [fig.add_subplot(top[0, i]) for i in range(len(sizes))]
+        axes += [fig.add_subplot(bottom[0, 0]), fig.add_subplot(bottom[0, 1])]
         colors = {"ckpt": "#4C72B0", "rst": "#DD8452"}
         for ax, size in zip(axes, sizes):
             tools = [t for t in MAIN_TOOLS if self.sel(t, size)]
@@ -1585,7 +1602,8 @@ class Report:
             ax.set_xticks(list(xs))
             ax.set_xticklabels([self.label(t) for t in tools], rotation=20)
             ax.set_title(f"{size} MiB (images on disk)")
-            ax.set_ylabel("ms (median, p10–p90 bars)")
+            if size == sizes[0]:
+                ax.set_ylabel("ms (median, p10–p90 bars)")
             ax.legend(fontsize=8)
         ax = axes[-2]
         names = [n for n in ["ccr"] + list(VARIANTS) + ["runc", "runc_new"] if self.sel(n, 0)]
@@ -1647,7 +1665,8 @@ class Report:
 def host_facts(bench):
     def out(cmd):
         try:
-            return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False).stdout.decode().strip()
+            r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+            return r.stdout.decode().strip()
         except OSError:
             return "?"
     cfg = kernel_config(["CONFIG_HZ", "CONFIG_PREEMPT_NONE", "CONFIG_PREEMPT_VOLUNTARY", "CONFIG_PREEMPT",
@@ -1664,7 +1683,8 @@ def host_facts(bench):
     rnv = re.search(r"runc version (\S+)", out([bench.a.runc_new, "--version"])) if not bench.a.runc_new_missing \
         else None
     kdat = "present" if os.path.exists("/run/criu.kdat") else (
-        "absent: /run is {}, and CRIU keeps /run/criu.kdat only on tmpfs, so every CRIU process re-probes the kernel".format(fs_type("/run")))
+        f"absent: /run is {fs_type('/run')}, and CRIU keeps /run/criu.kdat only on tmpfs, so every CRIU process "
+        "re-probes the kernel")
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "host": platform.node(), "kernel": platform.release(),
         "hz": cfg.get("CONFIG_HZ", "?"), "preempt": preempt, "cpus": os.cpu_count(),
@@ -1675,7 +1695,8 @@ def host_facts(bench):
         "images_dir": bench.base + "/images", "kdat": kdat,
         "loadavg_start": read_text("/proc/loadavg").split()[:3],
         "pipe_max_size": read_text("/proc/sys/fs/pipe-max-size").strip(),
-        "cap_sys_resource": bool(int(re.search(r"CapEff:\s*([0-9a-f]+)", read_text("/proc/self/status")).group(1), 16) & (1 << 24)),
+        "cap_sys_resource": bool(int(re.search(r"CapEff:\s*([0-9a-f]+)", read_text("/proc/self/status")).group(1), 16)
+                                 & (1 << 24)),
     }
 
 

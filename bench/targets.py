@@ -105,12 +105,13 @@ def split_ms(c_rows, r_rows, ref_label):
             continue
         s = f"{name} {ms(wc)} vs {ms(wr)} ms ({(wc - wr) / 1000:+.1f})"
         if None not in (sc, sr):
-            s += f", of which CRIU's own span {(sc - sr) / 1000:+.1f} and outside CRIU {((wc - sc) - (wr - sr)) / 1000:+.1f}"
+            s += (f", of which CRIU's own span {(sc - sr) / 1000:+.1f} and outside CRIU "
+                  f"{((wc - sc) - (wr - sr)) / 1000:+.1f}")
         parts.append(s)
     return f"ccr vs {ref_label}: " + "; ".join(parts) if parts else ""
 
 
-def lever_note(data, ref_rows, limit, key_fn, what):
+def lever_note(data, ref_rows, limit, key_fn):
     """Which of this run's ccr variants would meet the target (same cells,
     same run), best first."""
     found = []
@@ -124,7 +125,8 @@ def lever_note(data, ref_rows, limit, key_fn, what):
     found.sort()
     meets = [f"{label} ({v}) {r:.3f} ×" for r, v, label in found if r <= limit]
     if meets:
-        return f"measured in this run, {what} would meet it with: " + "; ".join(meets)
+        return ("the ccr variants measured in this run that would meet it (measurements, not all of them safe "
+                "defaults: bench/README.md's option table says which): " + "; ".join(meets))
     r, v, label = found[0]
     return f"no ccr variant measured in this run meets it; the best, {label} ({v}), reaches {r:.3f} ×"
 
@@ -151,7 +153,7 @@ def e2e_targets(data):
             if nc:
                 close.append(f"a freezer default that never enters CRIU's 100 ms loop saves about "
                              f"{nc / oc * FREEZER_STEP_US / 1000:.0f} ms on average here ({nc}/{oc} checkpoints slept)")
-            lv = lever_note(data, rr, E2E_LIMIT, e2e, "ccr defaults changed as")
+            lv = lever_note(data, rr, E2E_LIMIT, e2e)
             if lv:
                 close.append(lv)
             t.close = "; ".join(close)
