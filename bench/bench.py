@@ -901,19 +901,22 @@ class Cycle:
         # ---- the container, seen from inside ----
         p.send("p")
         down = answer = None
+        seen = []  # what the container said, for the error below
         deadline = time.monotonic() + 30
         while (down is None or answer is None) and time.monotonic() < deadline:
             line = p.read_line(max(0.01, deadline - time.monotonic()))
             if line is None:
                 break
+            seen.append(line)
             f = line.split()
             if f[0] == "gap" and int(f[1]) < t_rs < int(f[2]):
                 down = (int(f[2]) - int(f[1])) / 1000.0
             elif f[0] == "pong":
                 answer = (now_ns() - t_rs_end) / 1000.0
         if down is None or answer is None:
-            raise RuntimeError("{}: the restored container did not answer (downtime {}, pong {}): {}".format(
-                rec["tool"], down, answer, p.stderr_text()))
+            raise RuntimeError("{}: the restored container did not answer (downtime {}, pong {}; restore called at "
+                               "{} ns, ended {} ns; it said {}): {}".format(
+                                   rec["tool"], down, answer, t_rs, t_rs_end, seen[-6:], p.stderr_text()))
         rec["downtime_us"] = down
         rec["answer_after_restore_us"] = answer
 
