@@ -21,6 +21,7 @@
  *                            network namespace's contents (links, addresses,
  *                            routes, iptables/nftables rules)
  *   --lazy-pages             lazy pages (both)
+ *   --leave-running          (checkpoint) the container goes on running
  *   --page-server ADDR:PORT  (checkpoint) serve pages from there
  *   --status-fd N            (checkpoint) '\0' is written there when CRIU is
  *                            ready to serve lazy pages
@@ -207,7 +208,7 @@ int main(int argc, char **argv)
 	const char *id = NULL, *bundle = NULL, *images = NULL, *netlock = NULL, *prefreeze_dir = NULL,
 		   *page_server = NULL, *criu = NULL;
 	int pid = 0, log_level = -1, seize = 0, lazy = 0, status_fd = -1, stdio[3] = {-1, -1, -1};
-	int empty_net = 0;
+	int empty_net = 0, leave_running = 0;
 	for (int i = 2; i < argc; i++) {
 		const char *k = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -221,6 +222,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(k, "--empty-ns-net")) {
 			empty_net = 1;
+			continue;
+		}
+		if (!strcmp(k, "--leave-running")) {
+			leave_running = 1;
 			continue;
 		}
 
@@ -296,6 +301,8 @@ int main(int argc, char **argv)
 		STEP(ccr_container_set_pid(c, pid));
 		if (seize)
 			STEP(ccr_options_set_freeze_cgroup(o, ""));
+		if (leave_running)
+			STEP(ccr_options_set_leave_running(o, 1));
 		if (page_server) {
 			char addr[256];
 			const char *colon = strrchr(page_server, ':');

@@ -16,6 +16,7 @@
  *   --inherit FD:KEY         (restore) inherit_fd, repeatable
  *   --log-level N            default 4
  *   --network-lock M         iptables | nftables | skip
+ *   --leave-running          (dump) the tasks go on running after the dump
  *   --no-version-check       skip criu_check_version(); crun calls it before
  *                            every operation, so the default does too
  *
@@ -78,6 +79,10 @@ int main(int argc, char **argv)
 	}
 	for (int i = 2; i < argc; i++) {
 		const char *k = argv[i];
+		if (!strcmp(k, "--leave-running")) {
+			criu_set_leave_running(true);
+			continue;
+		}
 		if (!strcmp(k, "--no-version-check")) {
 			version_check = 0;
 			continue;

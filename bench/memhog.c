@@ -2,16 +2,18 @@
 /*
  * memhog: the benchmark's workload, linked statically into the busybox rootfs.
  *
- *   memhog MiB
+ *   memhog MiB [GAP_MS]
  *
  * Touches MiB MiB of anonymous memory with non-zero data (CRIU dumps only
  * pages that are present), prints "ready MiB T", then loops with a 1 ms
  * heartbeat taken from CLOCK_MONOTONIC (the host's clock: runc makes no time
  * namespace, and a checkpointed process keeps it). When two heartbeats are
- * more than 10 ms apart it prints "gap LAST FIRST" (nanoseconds): after a
+ * more than GAP_MS ms apart it prints "gap LAST FIRST" (nanoseconds): after a
  * restore, LAST is the last heartbeat before the checkpoint froze it (it is
  * in the checkpointed memory) and FIRST the first after it resumed. That
- * difference is the downtime as seen from inside the container.
+ * difference is the downtime as seen from inside the container; after a
+ * leave-running checkpoint, the time the checkpoint kept it frozen. GAP_MS
+ * (default 10) sets the reporting threshold.
  *
  * Commands on stdin, one per line, each answered on stdout:
  *   p        -> "pong T SUM"  (SUM reads one word of 64 pages: cheap)
@@ -37,6 +39,7 @@ static uint64_t now_ns(void)
 int main(int argc, char **argv)
 {
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
+	uint64_t gap_ns = (argc > 2 ? strtoull(argv[2], NULL, 10) : 10) * 1000000ull;
 	size_t len = mib << 20, page = 4096;
 	volatile uint64_t *mem = NULL;
 	if (len) {
@@ -59,7 +62,7 @@ int main(int argc, char **argv)
 		struct pollfd pfd = {.fd = 0, .events = POLLIN};
 		int r = poll(&pfd, 1, 1);
 		uint64_t t = now_ns();
-		if (t - last > 10000000ull)
+		if (t - last > gap_ns)
 			printf("gap %llu %llu\n", (unsigned long long)last, (unsigned long long)t);
 		last = t;
 		if (r <= 0 || !(pfd.revents & (POLLIN | POLLHUP)))

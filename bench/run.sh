@@ -3,6 +3,7 @@
 # ccr's benchmark, in one command (as root):
 #
 #   sudo bash bench/run.sh [--runs N] [--warmup N] [--sizes 0,64,512] [--variants a,b] [--no-tmpfs] [--no-lazy] ...
+#   sudo bash bench/run.sh --quick     # a few minutes: checks the report machinery (a trial run)
 #
 # Builds libccr (build-bench/), the workload (a static C program), the ccr and
 # libcriu drivers, puts matplotlib in a venv under /tmp for the chart, then
@@ -33,16 +34,22 @@ done
 bin=$(mktemp -d /tmp/ccr-bench-bin.XXXXXX)
 pipe_max=$(cat /proc/sys/fs/pipe-max-size)
 workdir=/var/tmp/ccr-bench.$$
+# The newer runc the benchmark compares with as well (bench.py --runc-new).
+runc_new=/usr/local/libexec/ccr-test/runc-1.5.3/runc
 cleanup() {
   local rc=$?
   # bench.py removes what it made; this is the net under it (e.g. if it was
   # killed with SIGKILL): containers, restore roots, the tmpfs, cgroups.
   if [ -d "$workdir" ]; then
-    if [ -d "$workdir/runc" ]; then
-      for id in $(runc --root "$workdir/runc" list -q 2>/dev/null); do
-        runc --root "$workdir/runc" delete -f "$id" >/dev/null 2>&1 || true
+    # Each runc generation keeps its containers under its own root.
+    local root rt
+    for root in runc:runc "runc_new:$runc_new"; do
+      rt=${root#*:} root=$workdir/${root%%:*}
+      [ -d "$root" ] && [ -x "$(command -v "$rt")" ] || continue
+      for id in $("$rt" --root "$root" list -q 2>/dev/null); do
+        "$rt" --root "$root" delete -f "$id" >/dev/null 2>&1 || true
       done
-    fi
+    done
     for d in /sys/fs/cgroup/freezer/ccr-bench-$$/*/; do
       [ -d "$d" ] && echo THAWED > "$d/freezer.state" 2>/dev/null || true
     done
@@ -72,12 +79,12 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$bin/cmake.log" 2>&1 ||
     { tail -n 30 "$bin/cmake.log" >&2; exit 1; }
 fi
-ninja -C "$build" ccr >"$bin/ninja.log" 2>&1 || { tail -n 30 "$bin/ninja.log" >&2; exit 1; }
+ninja -C "$build" -j2 ccr >"$bin/ninja.log" 2>&1 || { tail -n 30 "$bin/ninja.log" >&2; exit 1; }
 
 log "building the workload and the drivers"
 gcc -O2 -static -o "$bin/memhog" "$here/memhog.c"
 gcc -O2 -static -o "$bin/launch" "$here/launch.c"
-gcc -O2 -Wall -I"$repo/include" -I"$build/include" -rdynamic -o "$bin/ccr_driver" "$here/ccr_driver.c" \
+gcc -O2 -Wall -I"$repo/include" -I"$build/include" -I"$build/include/ccr" -rdynamic -o "$bin/ccr_driver" "$here/ccr_driver.c" \
   -L"$build" -lccr -ldl -Wl,-rpath,"$build"
 # libcriu's criu.h includes "rpc.pb-c.h", which CRIU generates into images/ of
 # its build directory; scripts/bootstrap.sh installs it next to criu.h, older
@@ -106,7 +113,7 @@ fi
 mkdir -p "$here/results"
 # In the background so that a signal to this script reaches bench.py at once
 # (it cleans up on SIGTERM), not after the whole run.
-"$py" "$here/bench.py" --bindir "$bin" --workdir "$workdir" --tag $$ --out "$here/results" "$@" &
+"$py" "$here/bench.py" --runc-new "$runc_new" --bindir "$bin" --workdir "$workdir" --tag $$ --out "$here/results" "$@" &
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM HUP
 rc=0
