@@ -142,7 +142,8 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	});
 	plan.external = dump_external_namespaces(config);
 	plan.config_file = choose_criu_config_file(opts, config);
-	plan.network_lock = chosen_network_lock(opts, identity);
+	const OciNamespace *net_ns = config.find_namespace("network");
+	plan.network_lock = chosen_network_lock(opts, identity, net_ns && net_ns->path.empty());
 	log_debug(log, "rootfs {}; {} external mounts; {} external namespaces; CRIU config file: {}; network lock: {}",
 		  rootfs, plan.ext_mounts.size(), plan.external.size(), plan.config_file.value_or("none"),
 		  plan.network_lock == criu::NFTABLES   ? "nftables"

@@ -140,10 +140,12 @@ bool kernel_answers_nf_tables()
 	return false;
 }
 
-int chosen_network_lock(const Options &opts, const std::string &criu_identity)
+int chosen_network_lock(const Options &opts, const std::string &criu_identity, bool own_network_namespace)
 {
 	if (opts.network_lock)
 		return opts.network_lock;
+	if (!own_network_namespace)
+		return 0;
 	static const char *fact = "nftables-lock";
 	unsigned nftables;
 	if (auto c = cached_criu_fact(criu_identity, fact)) {

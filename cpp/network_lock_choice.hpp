@@ -29,9 +29,17 @@ std::vector<std::string> elf_needed_libraries(const std::string &path);
 bool kernel_answers_nf_tables();
 
 // The criu_network_lock_method a dump asks for: the caller's, else
-// NFTABLES when the CRIU binary with this identity (criu_version.hpp) is
-// linked with libnftables and the kernel has nf_tables, else 0 (CRIU's
-// default, iptables). Cached per identity.
-int chosen_network_lock(const Options &opts, const std::string &criu_identity);
+// NFTABLES when the container has a network namespace of its own (one CRIU
+// dumps and restores, not one given by path nor the host's), the CRIU
+// binary with this identity (criu_version.hpp) is linked with libnftables
+// and the kernel has nf_tables; else 0 (CRIU's default, iptables). The
+// namespace condition is not about speed: a namespace that outlives the
+// container (CNI's, given by path) keeps the lock table a successful dump
+// leaves until the restore removes it, and a restore into it with an empty
+// network set (runc's --empty-ns network, always for runc) locks again
+// with "create table", which CRIU 4.1's nftables lock fails on when the
+// table exists, where the iptables lock goes on. The CRIU facts are cached
+// per identity.
+int chosen_network_lock(const Options &opts, const std::string &criu_identity, bool own_network_namespace);
 
 } // namespace ccr

@@ -6,6 +6,7 @@
 // runc's, removes the same lock), and that none is left behind by a
 // leave-running checkpoint or by the restore.
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -159,6 +160,33 @@ TEST_F(DefaultNetworkLock, IsNftablesWhileCriuWorksRecordedAndGoneAfterwards)
 	ASSERT_FALSE(err) << describe(err);
 	EXPECT_EQ(tables_in_netns_of(pid2).find("CRIU-"), std::string::npos) << "the lock stayed after the restore";
 	EXPECT_EQ(c.ask("c"), "c 3");
+}
+
+// A network namespace given by path (CNI's) outlives the container and
+// keeps the lock a dump leaves until the restore: there the default stays
+// CRIU's iptables, which a restore with an empty network set (runc's, and
+// CRIU re-locking in that namespace) goes through; CRIU 4.1's nftables
+// lock would fail on the table it finds.
+TEST_F(DefaultNetworkLock, NamespaceGivenByPathKeepsIptablesAndRestoresWithEmptyNet)
+{
+	NamedNetns ns("ccr-e2e-lock-" + std::to_string(getpid()));
+	ContainerOptions opts;
+	opts.namespace_paths["network"] = ns.path();
+	Container c(opts);
+	c.start();
+	ASSERT_EQ(c.ask("a"), "a 1");
+	const pid_t pid1 = c.pid();
+	const std::string images = c.dir() / "images";
+	auto empty_net = [](ccr_options *o) { EXPECT_CCR_OK(ccr_options_set_empty_ns(o, CLONE_NEWNET)); };
+	ErrorPtr err = checkpoint(c, images, empty_net);
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_TRUE(wait_gone(pid1));
+	EXPECT_EQ(recorded_lock_method(images), kRecordedIptables) << "inventory.img does not say iptables";
+	pid_t pid2 = 0;
+	err = restore(c, images, &pid2, empty_net);
+	ASSERT_FALSE(err) << describe(err);
+	EXPECT_EQ(ns_inode(pid2, "net"), ns.inode());
+	EXPECT_EQ(c.ask("b"), "b 2");
 }
 
 // The caller's choice still wins: iptables asked for, iptables recorded.

@@ -61,7 +61,8 @@ TEST(NetworkLockChoice, CallersChoiceIsKeptWithoutProbing)
 	const std::string identity = "/nonexistent/criu|1|2|3|4.5";
 	for (int m : {criu::IPTABLES, criu::NFTABLES, criu::SKIP}) {
 		o.network_lock = m;
-		EXPECT_EQ(ccr::chosen_network_lock(o, identity), m);
+		EXPECT_EQ(ccr::chosen_network_lock(o, identity, true), m);
+		EXPECT_EQ(ccr::chosen_network_lock(o, identity, false), m);
 	}
 	EXPECT_FALSE(ccr::cached_criu_fact(identity, "nftables-lock"));
 }
@@ -71,11 +72,14 @@ TEST(NetworkLockChoice, UnsetFallsBackToCriusDefaultWithoutLibnftablesAndIsCache
 	ccr::Options o;
 	const std::string identity = "/nonexistent/dir|with|bars/criu|1|2|3|4.5";
 	EXPECT_EQ(ccr::criu_path_of(identity), "/nonexistent/dir|with|bars/criu");
-	EXPECT_EQ(ccr::chosen_network_lock(o, identity), 0);
+	EXPECT_EQ(ccr::chosen_network_lock(o, identity, true), 0);
 	EXPECT_EQ(ccr::cached_criu_fact(identity, "nftables-lock"), 0u);
 	// The cached answer is used from now on, whatever it says.
 	ccr::remember_criu_fact(identity, "nftables-lock", 1);
-	EXPECT_EQ(ccr::chosen_network_lock(o, identity), criu::NFTABLES);
+	EXPECT_EQ(ccr::chosen_network_lock(o, identity, true), criu::NFTABLES);
+	// A namespace that outlives the container (given by path) or the
+	// host's keeps CRIU's iptables lock.
+	EXPECT_EQ(ccr::chosen_network_lock(o, identity, false), 0);
 }
 
 } // namespace

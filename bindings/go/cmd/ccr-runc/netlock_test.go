@@ -73,8 +73,10 @@ func recordedNetworkLock(t *testing.T, images string) int {
 	return -1
 }
 
-// expectedDefaultLock is the lock ccr's default gives on this host: nftables
-// when the criu in PATH is linked with libnftables and nft can list tables.
+// expectedDefaultLock is the lock ccr's default gives on this host to a
+// container with a network namespace of its own (as runc spec makes it):
+// nftables when the criu in PATH is linked with libnftables and nft can list
+// tables, else iptables.
 func expectedDefaultLock(t *testing.T) int {
 	t.Helper()
 	criu, err := exec.LookPath("criu")
