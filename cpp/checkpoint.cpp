@@ -18,6 +18,7 @@
 #include "external_mounts.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
+#include "network_lock_choice.hpp"
 #include "network_lock_cleanup.hpp"
 #include "oci_config.hpp"
 #include "operation_common.hpp"
@@ -141,8 +142,14 @@ OperationResult checkpoint(const ContainerSpec &spec, const Options &opts)
 	});
 	plan.external = dump_external_namespaces(config);
 	plan.config_file = choose_criu_config_file(opts, config);
-	log_debug(log, "rootfs {}; {} external mounts; {} external namespaces; CRIU config file: {}", rootfs,
-		  plan.ext_mounts.size(), plan.external.size(), plan.config_file.value_or("none"));
+	const OciNamespace *net_ns = config.find_namespace("network");
+	plan.network_lock = chosen_network_lock(opts, identity, net_ns && net_ns->path.empty());
+	log_debug(log, "rootfs {}; {} external mounts; {} external namespaces; CRIU config file: {}; network lock: {}",
+		  rootfs, plan.ext_mounts.size(), plan.external.size(), plan.config_file.value_or("none"),
+		  plan.network_lock == criu::NFTABLES   ? "nftables"
+		  : plan.network_lock == criu::IPTABLES ? "iptables"
+		  : plan.network_lock == criu::SKIP     ? "none (skip)"
+							: "CRIU's default (iptables)");
 	CriuLaunch launch;
 	launch.criu_path = opts.criu_path;
 	launch.own_process_group = !opts.shell_job;

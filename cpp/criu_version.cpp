@@ -83,6 +83,25 @@ void remember_criu_version(const std::string &identity, unsigned version)
 	remember(identity, version);
 }
 
+std::optional<unsigned> cached_criu_fact(const std::string &identity, const std::string &fact)
+{
+	return cached(identity + "|" + fact);
+}
+
+void remember_criu_fact(const std::string &identity, const std::string &fact, unsigned value)
+{
+	remember(identity + "|" + fact, value);
+}
+
+std::string criu_path_of(const std::string &identity)
+{
+	// path|dev|ino|size|mtime: the path may hold '|' itself, the rest not.
+	size_t end = identity.size();
+	for (int fields = 0; fields < 4 && end != std::string::npos && end > 0; fields++)
+		end = identity.rfind('|', end - 1);
+	return end == std::string::npos ? identity : identity.substr(0, end);
+}
+
 unsigned ask_criu_version(CriuSession &session, bool keep_open)
 {
 	criu::criu_req req;

@@ -26,6 +26,14 @@ std::string criu_binary_identity(const std::string &criu_path);
 std::optional<unsigned> cached_criu_version(const std::string &identity);
 void remember_criu_version(const std::string &identity, unsigned version);
 
+// Other facts about a CRIU binary, kept in the same cache under a name of
+// their own ("nftables-lock", ...).
+std::optional<unsigned> cached_criu_fact(const std::string &identity, const std::string &fact);
+void remember_criu_fact(const std::string &identity, const std::string &fact, unsigned value);
+
+// The resolved path an identity was made from.
+std::string criu_path_of(const std::string &identity);
+
 // Asks for the version on an open session. With keep_open, CRIU stays
 // ready for the operation's real request on the same process.
 unsigned ask_criu_version(CriuSession &session, bool keep_open);

@@ -100,6 +100,8 @@ criu::criu_req build_dump_request(const Options &opts, const DumpPlan &plan)
 	set_shared_options(o, opts, false);
 	if (opts.leave_running)
 		o.set_leave_running(true);
+	if (plan.network_lock)
+		o.set_network_lock(criu::criu_network_lock_method(plan.network_lock));
 	if (!plan.freeze_cgroup.empty())
 		o.set_freeze_cgroup(plan.freeze_cgroup);
 	if (!plan.cgroup_yard.empty())

@@ -435,9 +435,13 @@ CCR_EXTERN ccr_error *ccr_options_set_tcp_close(ccr_options *options, int enable
 /* Skips in-flight TCP connections (checkpoint). */
 CCR_EXTERN ccr_error *ccr_options_set_tcp_skip_in_flight(ccr_options *options, int enable);
 
-/* How CRIU locks the network while it works (both). */
+/* How CRIU locks the network while it works (checkpoint; a restore uses
+ * the method the images record). The default is nftables for a container
+ * with a network namespace of its own when the CRIU binary is linked with
+ * libnftables and the kernel has nf_tables (the same lock without CRIU
+ * exec'ing iptables-restore), else CRIU's iptables. */
 typedef enum ccr_network_lock {
-	CCR_NETWORK_LOCK_DEFAULT = 0, /* CRIU's default: iptables */
+	CCR_NETWORK_LOCK_DEFAULT = 0, /* ccr's choice: nftables where it works, else iptables */
 	CCR_NETWORK_LOCK_IPTABLES = 1,
 	CCR_NETWORK_LOCK_NFTABLES = 2,
 	CCR_NETWORK_LOCK_SKIP = 3 /* no lock: only when nothing can reach the container */

@@ -173,9 +173,10 @@ TEST_P(DumpFaultInjection, CriusOwnFaultLeavesTheContainerRunning)
 INSTANTIATE_TEST_SUITE_P(CriuFault, DumpFaultInjection, ::testing::Values(1, 3, 5),
 			 [](const auto &info) { return "fault_" + std::to_string(info.param); });
 
-// CRIU's default network lock execs iptables-restore by name. On a host
-// without it the dump fails while the container is frozen; ccr must thaw it
-// and tell the operator what to install, not only CRIU's execvp line.
+// CRIU's iptables network lock (ccr's default where CRIU lacks nftables)
+// execs iptables-restore by name. On a host without it the dump fails while
+// the container is frozen; ccr must thaw it and tell the operator what to
+// install, not only CRIU's execvp line.
 TEST(HostSetup, MissingIptablesFailsTheCheckpointWithWhatToInstall)
 {
 	require_prerequisites();
@@ -195,8 +196,10 @@ TEST(HostSetup, MissingIptablesFailsTheCheckpointWithWhatToInstall)
 	ErrorPtr err;
 	{
 		ScopedEnv path("PATH", bin.path().c_str());
-		err = checkpoint(c, c.dir().path() + "/images",
-				 [&](ccr_options *o) { expect_ok(ccr_options_set_criu_path(o, criu.c_str())); });
+		err = checkpoint(c, c.dir().path() + "/images", [&](ccr_options *o) {
+			expect_ok(ccr_options_set_criu_path(o, criu.c_str()));
+			expect_ok(ccr_options_set_network_lock(o, CCR_NETWORK_LOCK_IPTABLES));
+		});
 	}
 	::setenv("PATH", old_path.c_str(), 1);
 	ASSERT_TRUE(err) << "the checkpoint succeeded without iptables-restore";

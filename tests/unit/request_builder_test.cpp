@@ -263,7 +263,9 @@ TEST(RequestBuilder, DumpPlanFields)
 	plan.ext_mounts = {{"/etc/hosts", "/etc/hosts"}, {"/proc/kcore", "/dev/null"}};
 	plan.external = {"net[4026532008]:extRootNetNS", "pid[4026532010]:extRootPidNS"};
 	plan.config_file = "/etc/criu/ccr.conf";
+	plan.network_lock = criu::NFTABLES;
 	criu::criu_opts o = dump_opts({}, plan);
+	EXPECT_EQ(o.network_lock(), criu::NFTABLES);
 	EXPECT_EQ(o.pid(), 4242);
 	EXPECT_EQ(o.images_dir_fd(), 11);
 	EXPECT_EQ(o.work_dir_fd(), 12);
@@ -286,6 +288,7 @@ TEST(RequestBuilder, DumpPlanEmptyFieldsAreNotSent)
 	// No freezer: CRIU seizes the tree with ptrace instead.
 	EXPECT_FALSE(o.has_freeze_cgroup());
 	EXPECT_FALSE(o.has_config_file());
+	EXPECT_FALSE(o.has_network_lock());
 	EXPECT_EQ(o.ext_mnt_size(), 0);
 	EXPECT_EQ(o.external_size(), 0);
 	// A plan's config_file of "" is still a choice: sent as given.

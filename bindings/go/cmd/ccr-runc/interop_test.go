@@ -98,6 +98,10 @@ func ccrImagesRestoreWithRunc(t *testing.T, runc string) {
 		entry.Level != "info" || !strings.Contains(entry.Msg, "by ccr") || entry.Time == "" {
 		t.Errorf("runc log %q: %+v %v", logged, entry, err)
 	}
+	// ccr's default network lock, recorded for the restoring CRIU.
+	if got, want := recordedNetworkLock(t, img), expectedDefaultLock(t); got != want {
+		t.Errorf("inventory.img records network lock %d, want %d (ccr's default here)", got, want)
+	}
 	for _, f := range []string{"dump.log", "stats-dump"} {
 		if _, err := os.Stat(filepath.Join(work, f)); err != nil {
 			t.Errorf("work directory: %v", err)
