@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "network_lock_choice.hpp"
 
+#include "criu_enums.hpp"
+
 #include <elf.h>
 #include <fcntl.h>
 #include <linux/netfilter/nf_tables.h>
@@ -140,12 +142,13 @@ bool kernel_answers_nf_tables()
 	return false;
 }
 
-int chosen_network_lock(const Options &opts, const std::string &criu_identity, bool own_network_namespace)
+std::optional<criu::criu_network_lock_method> chosen_network_lock(const Options &opts, const std::string &criu_identity,
+								  bool own_network_namespace)
 {
-	if (opts.network_lock)
-		return opts.network_lock;
+	if (opts.network_lock != CCR_NETWORK_LOCK_DEFAULT)
+		return to_criu_network_lock(opts.network_lock);
 	if (!own_network_namespace)
-		return 0;
+		return std::nullopt;
 	static const char *fact = "nftables-lock";
 	unsigned nftables;
 	if (auto c = cached_criu_fact(criu_identity, fact)) {
@@ -154,7 +157,9 @@ int chosen_network_lock(const Options &opts, const std::string &criu_identity, b
 		nftables = links_libnftables(criu_path_of(criu_identity)) && kernel_answers_nf_tables();
 		remember_criu_fact(criu_identity, fact, nftables);
 	}
-	return nftables ? criu::NFTABLES : 0;
+	if (!nftables)
+		return std::nullopt;
+	return criu::NFTABLES;
 }
 
 } // namespace ccr

@@ -12,10 +12,12 @@
 // restore (ccr's, runc's, the CLI's) takes it from there.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "options.hpp"
+#include "rpc.pb.h"
 
 namespace ccr {
 
@@ -28,11 +30,11 @@ std::vector<std::string> elf_needed_libraries(const std::string &path);
 // id) on a netlink socket: nf_tables is built in or its module loads.
 bool kernel_answers_nf_tables();
 
-// The criu_network_lock_method a dump asks for: the caller's, else
+// The network lock a dump asks CRIU for: the caller's, else
 // NFTABLES when the container has a network namespace of its own (one CRIU
 // dumps and restores, not one given by path nor the host's), the CRIU
 // binary with this identity (criu_version.hpp) is linked with libnftables
-// and the kernel has nf_tables; else 0 (CRIU's default, iptables). The
+// and the kernel has nf_tables; else none (CRIU's default, iptables). The
 // namespace condition is not about speed: a namespace that outlives the
 // container (CNI's, given by path) keeps the lock table a successful dump
 // leaves until the restore removes it, and a restore into it with an empty
@@ -40,6 +42,7 @@ bool kernel_answers_nf_tables();
 // with "create table", which CRIU 4.1's nftables lock fails on when the
 // table exists, where the iptables lock goes on. The CRIU facts are cached
 // per identity.
-int chosen_network_lock(const Options &opts, const std::string &criu_identity, bool own_network_namespace);
+std::optional<criu::criu_network_lock_method> chosen_network_lock(const Options &opts, const std::string &criu_identity,
+								  bool own_network_namespace);
 
 } // namespace ccr

@@ -33,8 +33,6 @@ void set_shared_options(criu::criu_opts &o, const Options &opts, bool restore)
 		o.set_empty_ns(opts.empty_ns);
 	if (opts.lazy_pages)
 		o.set_lazy_pages(true);
-	if (auto method = to_criu_network_lock(opts.network_lock))
-		o.set_network_lock(*method);
 	if (opts.ghost_limit)
 		o.set_ghost_limit(*opts.ghost_limit);
 	if (opts.auto_ext_mnt)
@@ -100,8 +98,10 @@ criu::criu_req build_dump_request(const Options &opts, const DumpPlan &plan)
 	set_shared_options(o, opts, false);
 	if (opts.leave_running)
 		o.set_leave_running(true);
-	if (plan.network_lock)
-		o.set_network_lock(criu::criu_network_lock_method(plan.network_lock));
+	// A restore takes the method the images' inventory records, whatever
+	// the request says: only the dump's choice counts.
+	if (auto method = plan.network_lock ? plan.network_lock : to_criu_network_lock(opts.network_lock))
+		o.set_network_lock(*method);
 	if (!plan.freeze_cgroup.empty())
 		o.set_freeze_cgroup(plan.freeze_cgroup);
 	if (!plan.cgroup_yard.empty())

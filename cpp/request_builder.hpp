@@ -37,7 +37,8 @@ struct DumpPlan {
 	std::optional<std::string> config_file;
 	int page_server_fd = -1; // in CRIU's table
 	int pidfd_store_fd = -1; // in CRIU's table
-	int network_lock = 0;    // criu_network_lock_method; 0: the options' (network_lock_choice.hpp)
+	// Unset: the options' (network_lock_choice.hpp).
+	std::optional<criu::criu_network_lock_method> network_lock;
 };
 
 struct RestorePlan {

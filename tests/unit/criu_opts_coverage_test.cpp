@@ -454,13 +454,12 @@ const std::vector<Case> &cases()
 		// 64
 		{"network_lock", Kind::Setter, "ccr_options_set_network_lock(CCR_NETWORK_LOCK_NFTABLES)",
 		 [](Ctx &c) { OK(ccr_options_set_network_lock(c.h, CCR_NETWORK_LOCK_NFTABLES)); },
-		 "network_lock: NFTABLES", "network_lock: NFTABLES"},
+		 "network_lock: NFTABLES", ""},
 		{"network_lock", Kind::Setter, "ccr_options_set_network_lock(CCR_NETWORK_LOCK_SKIP)",
-		 [](Ctx &c) { OK(ccr_options_set_network_lock(c.h, CCR_NETWORK_LOCK_SKIP)); }, "network_lock: SKIP",
-		 "network_lock: SKIP"},
+		 [](Ctx &c) { OK(ccr_options_set_network_lock(c.h, CCR_NETWORK_LOCK_SKIP)); }, "network_lock: SKIP", ""},
 		{"network_lock", Kind::Setter, "ccr_options_set_network_lock(CCR_NETWORK_LOCK_IPTABLES)",
 		 [](Ctx &c) { OK(ccr_options_set_network_lock(c.h, CCR_NETWORK_LOCK_IPTABLES)); },
-		 "network_lock: IPTABLES", "network_lock: IPTABLES"},
+		 "network_lock: IPTABLES", ""},
 		// 65
 		{"mntns_compat_mode", Kind::Setter, "ccr_options_set_mntns_compat_mode",
 		 [](Ctx &c) { OK(ccr_options_set_mntns_compat_mode(c.h, 1)); }, "", "mntns_compat_mode: true"},

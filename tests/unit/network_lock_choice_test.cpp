@@ -59,10 +59,15 @@ TEST(NetworkLockChoice, CallersChoiceIsKeptWithoutProbing)
 	ccr::Options o;
 	// An identity no binary has: a probe of it would find no libnftables.
 	const std::string identity = "/nonexistent/criu|1|2|3|4.5";
-	for (int m : {criu::IPTABLES, criu::NFTABLES, criu::SKIP}) {
+	const std::pair<ccr_network_lock, criu::criu_network_lock_method> choices[] = {
+		{CCR_NETWORK_LOCK_IPTABLES, criu::IPTABLES},
+		{CCR_NETWORK_LOCK_NFTABLES, criu::NFTABLES},
+		{CCR_NETWORK_LOCK_SKIP, criu::SKIP},
+	};
+	for (const auto &[m, criu_m] : choices) {
 		o.network_lock = m;
-		EXPECT_EQ(ccr::chosen_network_lock(o, identity, true), m);
-		EXPECT_EQ(ccr::chosen_network_lock(o, identity, false), m);
+		EXPECT_EQ(ccr::chosen_network_lock(o, identity, true), criu_m);
+		EXPECT_EQ(ccr::chosen_network_lock(o, identity, false), criu_m);
 	}
 	EXPECT_FALSE(ccr::cached_criu_fact(identity, "nftables-lock"));
 }
@@ -72,14 +77,14 @@ TEST(NetworkLockChoice, UnsetFallsBackToCriusDefaultWithoutLibnftablesAndIsCache
 	ccr::Options o;
 	const std::string identity = "/nonexistent/dir|with|bars/criu|1|2|3|4.5";
 	EXPECT_EQ(ccr::criu_path_of(identity), "/nonexistent/dir|with|bars/criu");
-	EXPECT_EQ(ccr::chosen_network_lock(o, identity, true), 0);
+	EXPECT_EQ(ccr::chosen_network_lock(o, identity, true), std::nullopt);
 	EXPECT_EQ(ccr::cached_criu_fact(identity, "nftables-lock"), 0u);
 	// The cached answer is used from now on, whatever it says.
 	ccr::remember_criu_fact(identity, "nftables-lock", 1);
 	EXPECT_EQ(ccr::chosen_network_lock(o, identity, true), criu::NFTABLES);
 	// A namespace that outlives the container (given by path) or the
 	// host's keeps CRIU's iptables lock.
-	EXPECT_EQ(ccr::chosen_network_lock(o, identity, false), 0);
+	EXPECT_EQ(ccr::chosen_network_lock(o, identity, false), std::nullopt);
 }
 
 } // namespace

@@ -133,10 +133,10 @@ TEST(RequestBuilder, NetworkLockForEveryValue)
 	for (const auto &[method, criu_method] : expected) {
 		ccr::Options opts;
 		opts.network_lock = method;
-		for (const auto &o : {dump_opts(opts), restore_opts(opts)}) {
-			EXPECT_TRUE(o.has_network_lock()) << method;
-			EXPECT_EQ(o.network_lock(), criu_method) << "ccr method " << method;
-		}
+		EXPECT_TRUE(dump_opts(opts).has_network_lock()) << method;
+		EXPECT_EQ(dump_opts(opts).network_lock(), criu_method) << "ccr method " << method;
+		// CRIU's restore takes the images' method and ignores the request's.
+		EXPECT_FALSE(restore_opts(opts).has_network_lock()) << method;
 	}
 	ccr::Options opts;
 	EXPECT_FALSE(dump_opts(opts).has_network_lock());

@@ -80,8 +80,6 @@ type Options struct {
 	EmptyNamespaces uint
 	// CgroupMode is how CRIU handles cgroups. (set_cgroup_mode)
 	CgroupMode CgroupMode
-	// NetworkLock is how CRIU locks the network while it works. (set_network_lock)
-	NetworkLock NetworkLock
 	// GhostLimit is the largest deleted-but-open file CRIU copies into
 	// the images, in bytes; 0 keeps CRIU's default (1 MiB). (set_ghost_limit)
 	GhostLimit uint32
@@ -143,8 +141,11 @@ type CheckpointOptions struct {
 	PidfdStoreFile *os.File
 
 	TCPSkipInFlight bool // skip in-flight TCP connections (set_tcp_skip_in_flight)
-	LinkRemap       bool // link-remap deleted open files (set_link_remap)
-	ForceIrmap      bool // resolve inotify watches by scanning paths (set_force_irmap)
+	// NetworkLock is how CRIU locks the network while it works; a restore
+	// uses the method the images record. (set_network_lock)
+	NetworkLock NetworkLock
+	LinkRemap   bool // link-remap deleted open files (set_link_remap)
+	ForceIrmap  bool // resolve inotify watches by scanning paths (set_force_irmap)
 	// IrmapScanPaths are where CRIU looks for inotify/fanotify targets.
 	// (add_irmap_scan_path)
 	IrmapScanPaths []string
@@ -231,7 +232,7 @@ const (
 type NetworkLock int
 
 const (
-	NetworkLockDefault  NetworkLock = iota // CRIU's default: iptables
+	NetworkLockDefault  NetworkLock = iota // ccr's choice: nftables where it works, else iptables
 	NetworkLockIptables                    // iptables
 	NetworkLockNftables                    // nftables
 	NetworkLockSkip                        // no lock: only when nothing can reach the container

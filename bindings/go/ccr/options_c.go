@@ -57,11 +57,6 @@ func (opts *Options) apply(s *setter, o *C.ccr_options) {
 			return C.ccr_options_set_cgroup_mode(o, C.ccr_cgroup_mode(opts.CgroupMode))
 		})
 	}
-	if opts.NetworkLock != NetworkLockDefault {
-		s.call(func() *C.ccr_error {
-			return C.ccr_options_set_network_lock(o, C.ccr_network_lock(opts.NetworkLock))
-		})
-	}
 	if opts.GhostLimit != 0 {
 		s.call(func() *C.ccr_error { return C.ccr_options_set_ghost_limit(o, C.uint32_t(opts.GhostLimit)) })
 	}
@@ -125,6 +120,11 @@ func (opts *CheckpointOptions) apply(s *setter, o *C.ccr_options) {
 		s.call(func() *C.ccr_error { return C.ccr_options_set_pidfd_store_fd(o, fileFd(f)) })
 	}
 	s.flag(opts.TCPSkipInFlight, func(v C.int) *C.ccr_error { return C.ccr_options_set_tcp_skip_in_flight(o, v) })
+	if opts.NetworkLock != NetworkLockDefault {
+		s.call(func() *C.ccr_error {
+			return C.ccr_options_set_network_lock(o, C.ccr_network_lock(opts.NetworkLock))
+		})
+	}
 	s.flag(opts.LinkRemap, func(v C.int) *C.ccr_error { return C.ccr_options_set_link_remap(o, v) })
 	s.flag(opts.ForceIrmap, func(v C.int) *C.ccr_error { return C.ccr_options_set_force_irmap(o, v) })
 	for _, p := range opts.IrmapScanPaths {

@@ -31,7 +31,7 @@ class PreDumpMode(enum.IntEnum):
 class NetworkLock(enum.IntEnum):
     """How CRIU locks the network while it works (``ccr_network_lock``)."""
 
-    DEFAULT = 0
+    DEFAULT = 0  # ccr's choice: nftables where it works, else iptables
     IPTABLES = 1
     NFTABLES = 2
     SKIP = 3

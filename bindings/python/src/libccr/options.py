@@ -94,7 +94,8 @@ class Options:
             sent to (restore).
         tcp_close: restore established TCP connections closed (restore).
         tcp_skip_in_flight: skip in-flight TCP connections (checkpoint).
-        network_lock: a :class:`NetworkLock` or its name (both).
+        network_lock: a :class:`NetworkLock` or its name (checkpoint; a
+            restore uses the method the images record).
         veth_pairs: {inside: outside} or [(inside, outside)] (restore).
         link_remap: link-remap open deleted files (checkpoint).
         ghost_limit: the largest deleted-but-open file copied, in bytes (both).

@@ -50,7 +50,7 @@ impl CgroupMode {
 /// How CRIU locks the network while it works (`ccr_network_lock`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum NetworkLock {
-    /// CRIU's default: iptables.
+    /// ccr's choice: nftables where it works, else CRIU's iptables.
     #[default]
     Default,
     Iptables,
@@ -404,7 +404,8 @@ impl Options {
         })
     }
 
-    /// How CRIU locks the network (both).
+    /// How CRIU locks the network (checkpoint; a restore uses the method
+    /// the images record).
     pub fn network_lock(self, method: NetworkLock) -> Options {
         self.apply("ccr_options_set_network_lock", |raw| unsafe {
             check(sys::ccr_options_set_network_lock(raw, method.raw()))
