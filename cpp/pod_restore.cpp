@@ -114,6 +114,10 @@ PodResult pod_restore(const PodSpec &pod, const std::string &dir, const Options 
 		std::string work = dir + "/" + meta.members[i].id;
 		Options o = member_options(pod, member_of[i], opts, work + "/checkpoint", work, abort.member(i),
 					   notify_lock);
+		// The namespace the checkpoint recorded is the pod's too, and
+		// locked once, by this restore (member_options()).
+		if (!netns.empty())
+			o.network_lock = CCR_NETWORK_LOCK_SKIP;
 		auto user = o.notify;
 		o.notify = [user, &barrier, &abort](const NotifyEvent &ev) {
 			if (abort.aborted())
