@@ -175,33 +175,38 @@ PodResult pod_checkpoint(const PodSpec &pod, const std::string &dir, const Optio
 			throw;
 		}
 	});
+	// A cancel that came after every CRIU had finished changes nothing:
+	// the checkpoint is complete (and, without leave_running, the pod
+	// gone), so it stands.
 	size_t failed = root_cause(errors);
-	if (failed < n || abort.aborted()) {
+	if (failed < n) {
 		// Every container is held by its own freezer (checkpoint()
 		// freezes a container it found frozen again when CRIU fails).
 		put_back(pod_f, meta.paused, freezers, self);
 		if (net_lock)
 			net_lock->unlock();
-		made.remove();
-		log_warning(log, "checkpoint of pod {} failed; every container is back as it was", pod.id);
 		std::string gone;
 		for (size_t i = 0; i < n && !opts.leave_running; i++)
 			if (!errors[i])
 				gone += (gone.empty() ? "" : ", ") + pod.members[i].spec.id;
-		if (failed < n && !gone.empty()) {
-			// Only a CRIU that died after every container reached
-			// post-dump gets here: the others had stopped theirs.
-			try {
-				std::rethrow_exception(errors[failed]);
-			} catch (Error &e) {
-				e.appended("; the checkpoint of " + gone +
-					   " had completed and stopped them: restore them from their images");
-			} catch (...) {
-			}
-		}
-		if (failed < n)
+		if (gone.empty()) {
+			made.remove();
+			log_warning(log, "checkpoint of pod {} failed; every container is back as it was", pod.id);
 			rethrow_for_pod(errors[failed], pod.id);
-		throw Error(CCR_ERR_CANCELED, "pod " + pod.id + ": the checkpoint was canceled");
+		}
+		// Only a CRIU that died after every CRIU had reached post-dump
+		// gets here: the others had stopped their containers, whose
+		// images are complete. They are kept.
+		made.release();
+		log_warning(log, "checkpoint of pod {} failed after {} had been stopped", pod.id, gone);
+		try {
+			std::rethrow_exception(errors[failed]);
+		} catch (Error &e) {
+			e.appended("; the checkpoint of " + gone +
+				   " had completed and stopped them: their images stay in " + dir);
+		} catch (...) {
+		}
+		rethrow_for_pod(errors[failed], pod.id);
 	}
 
 	try {

@@ -140,8 +140,10 @@ PodResult pod_restore(const PodSpec &pod, const std::string &dir, const Options 
 			throw;
 		}
 	});
+	// A cancel that came after every restore had finished changes
+	// nothing: the pod runs.
 	size_t failed = root_cause(errors);
-	if (failed < n || abort.aborted()) {
+	if (failed < n) {
 		// A failed member's restore took itself away; one that
 		// succeeded goes now.
 		for (size_t i = 0; i < n; i++)
@@ -153,9 +155,7 @@ PodResult pod_restore(const PodSpec &pod, const std::string &dir, const Options 
 		if (made_netns)
 			made_netns->remove();
 		log_warning(log, "restore of pod {} failed; nothing of it is left", pod.id);
-		if (failed < n)
-			rethrow_for_pod(errors[failed], pod.id);
-		throw Error(CCR_ERR_CANCELED, "pod " + pod.id + ": the restore was canceled");
+		rethrow_for_pod(errors[failed], pod.id);
 	}
 	parent.commit();
 	if (made_netns)
