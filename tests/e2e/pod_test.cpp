@@ -571,3 +571,44 @@ TEST_F(Pod, PausedPodStaysPausedAndRestoresPaused)
 	EXPECT_EQ(a.read_line(), "y 2");
 	EXPECT_EQ(b.ask("y"), "y 2");
 }
+
+// ccr_options_cancel() while the pod is being dumped (here from the first
+// notification): every CRIU gives up at its next notification, the call
+// says CCR_ERR_CANCELED, every container runs on and the directory is gone.
+TEST_F(Pod, CancelLeavesThePodRunning)
+{
+	PodCgroup cg;
+	Container a(pod_member(cg, default_workload()));
+	Container b(pod_member(cg, default_workload()));
+	std::vector<Container *> all = {&a, &b};
+	for (Container *m : all) {
+		m->start();
+		ASSERT_EQ(m->ask("x"), "x 1");
+	}
+	TempDir images("ccr-e2e-pod");
+	std::string dir = images / "pod";
+	PodPtr pod = make_pod(cg, all, "");
+	OptionsPtr o = make_options(dir);
+	struct Ctx {
+		ccr_options *options;
+		int calls = 0;
+	} ctx{o.get()};
+	auto cb = [](const ccr_notify *, void *payload) -> int {
+		auto *x = static_cast<Ctx *>(payload);
+		if (x->calls++ == 0)
+			ccr_error_free(ccr_options_cancel(x->options));
+		return 0;
+	};
+	ASSERT_CCR_OK(ccr_options_set_notify(o.get(), cb, &ctx, nullptr));
+	ccr_pod_result *r = nullptr;
+	ErrorPtr err(ccr_pod_checkpoint(&r, pod.get(), dir.c_str(), o.get()));
+	PodResultPtr res(r);
+	ASSERT_TRUE(err) << "the canceled pod checkpoint succeeded";
+	EXPECT_EQ(ccr_error_code_of(err.get()), CCR_ERR_CANCELED) << describe(err);
+	EXPECT_FALSE(path_exists(dir));
+	EXPECT_TRUE(children_named("criu").empty()) << "a CRIU of ours is left";
+	for (Container *m : all) {
+		EXPECT_EQ(m->freezer_state(), "THAWED") << m->id();
+		EXPECT_EQ(m->ask("y"), "y 2") << m->id();
+	}
+}
