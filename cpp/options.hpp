@@ -40,7 +40,8 @@ struct ArchiveInfo {
 struct NotifyEvent {
 	std::string script;
 	int pid = 0;
-	int fd = -1; // owned by the session; valid during the callback only
+	int fd = -1;           // owned by the session; valid during the callback only
+	std::string container; // a pod operation's member; "" otherwise
 };
 
 // The caller's callback. Returns 0 to go on; anything else aborts.

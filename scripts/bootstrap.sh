@@ -38,8 +38,17 @@ RUNTIME_PACKAGES=(runc busybox-static iptables nftables iproute2 procps util-lin
 CRIU_BUILD_PACKAGES=(
   libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
   libprotobuf-c-dev libprotobuf-dev protobuf-c-compiler protobuf-compiler uuid-dev
-  pkg-config python3 asciidoc-base
+  pkg-config python3 asciidoc-base patch
 )
+
+# ccr's fixes to CRIU (scripts/criu-patches/*.patch, applied in name order):
+# a CRIU built without the current set is rebuilt. Their checksum marks the
+# source tree built from them and the installed binary.
+CRIU_PATCHES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/criu-patches"
+criu_patches_id() {
+  cat "$CRIU_PATCHES_DIR"/*.patch 2>/dev/null | sha256sum | cut -c1-16
+}
+CRIU_PATCHES_MARK="$CRIU_PREFIX/share/ccr/criu-patches"
 
 missing_packages() {
   local p
@@ -61,10 +70,12 @@ apt_install() {
   apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 }
 
-# criu_ok prints nothing and succeeds when the criu on PATH is >= 4.1 and passes
-# `criu check` on this kernel.
+# criu_ok prints nothing and succeeds when the criu on PATH is >= 4.1, was
+# built with ccr's current patches, and passes `criu check` on this kernel.
 criu_ok() {
   command -v criu >/dev/null 2>&1 || return 1
+  [ "$(command -v criu)" = "$CRIU_PREFIX/sbin/criu" ] || return 1
+  [ "$(cat "$CRIU_PATCHES_MARK" 2>/dev/null)" = "$(criu_patches_id)" ] || return 1
   local v
   v=$(criu --version 2>/dev/null | sed -n 's/^Version: *//p')
   [ -n "$v" ] || return 1
@@ -117,15 +128,23 @@ build_criu() {
   local tarball dir
   tarball=$(fetch_criu_source)
   dir="$SRC_CACHE/criu-${CRIU_WANTED}"
-  if [ ! -x "$dir/criu/criu" ]; then
+  if [ ! -x "$dir/criu/criu" ] || [ "$(cat "$dir/.ccr-patches" 2>/dev/null)" != "$(criu_patches_id)" ]; then
     rm -rf "$dir"
     mkdir -p "$dir"
     tar -xf "$tarball" -C "$dir" --strip-components=1
-    log "building CRIU ${CRIU_WANTED} (about a minute)"
+    local p
+    for p in "$CRIU_PATCHES_DIR"/*.patch; do
+      [ -f "$p" ] || continue
+      patch -d "$dir" -p1 --quiet --forward <"$p" || { log "$(basename "$p") does not apply to CRIU ${CRIU_WANTED}"; exit 1; }
+    done
+    log "building CRIU ${CRIU_WANTED} with ccr's patches (about a minute)"
     make -C "$dir" -j"$(nproc)" criu lib >"$SRC_CACHE/build.log" 2>&1 ||
       { tail -n 40 "$SRC_CACHE/build.log" >&2; exit 1; }
+    criu_patches_id >"$dir/.ccr-patches"
   fi
   install -D -m 0755 "$dir/criu/criu" "$CRIU_PREFIX/sbin/criu"
+  mkdir -p "$(dirname "$CRIU_PATCHES_MARK")"
+  criu_patches_id >"$CRIU_PATCHES_MARK"
   # The RPC schema, where ccr's wire-compatibility test looks for it.
   install -D -m 0644 "$dir/images/rpc.proto" "$CRIU_PREFIX/include/criu/rpc.proto"
   install -D -m 0644 "$dir/images/stats.proto" "$CRIU_PREFIX/include/criu/stats.proto"

@@ -69,6 +69,9 @@ void print_json(const Json &doc);
 // exit code for it.
 int report_error(ccr_error *err, const Args &args);
 
+// `ccr pod checkpoint|restore DIR` (cli_pod.cpp).
+int pod(const Args &args);
+
 // Host settings that slow CRIU down or make an option fail, one sentence
 // each (ccr check).
 std::vector<std::string> host_notes();

@@ -26,8 +26,9 @@ enum CommandBit : unsigned {
 	kExport = 16,
 	kImport = 32,
 	kCompletion = 64,
+	kPod = 128,
 	kOperate = kCheckpoint | kRestore,
-	kAll = 127,
+	kAll = 255,
 };
 
 struct CommandSpec {
@@ -91,6 +92,18 @@ const CommandSpec kCommands[] = {
 	 "restore (see ccr restore --help), but CRIU restores the memory and credentials\n"
 	 "the images describe. Import only archives whose origin you trust.\n",
 	 {"ARCHIVE:the archive (tar, gzip or zstd)", "DEST_DIR:the directory to create"}},
+	{"pod",
+	 kPod,
+	 "checkpoint or restore a pod: its containers at one freeze, dumped side by side",
+	 "Every container's cgroup lies below --cgroup-parent; the checkpoint freezes that\n"
+	 "cgroup once, dumps the containers with one CRIU each, and thaws (--leave-running)\n"
+	 "or stops them only after the last. DIR holds pod.json and one <id>/checkpoint per\n"
+	 "container; on failure every container goes on as it was and DIR is removed. The\n"
+	 "restore matches --container ids to the checkpoint's and resumes them together;\n"
+	 "the restored containers' stdio are ccr's own. See docs/pod.md.\n"
+	 "  ccr pod checkpoint DIR --cgroup-parent /pods/web --container app:/b/app:4242 ...\n"
+	 "  ccr pod restore DIR --cgroup-parent /pods/web --container app:/b/app ...\n",
+	 {"ACTION:checkpoint or restore", "DIR:the pod's checkpoint directory (checkpoint: must not exist)"}},
 	{"completion",
 	 kCompletion,
 	 "print a completion script for bash or zsh (or the flags a command takes)",
@@ -125,15 +138,20 @@ const OptionSpec kOptions[] = {
 	{"--rootfs", Kind::Path, "DIR", "the container's rootfs, if not the config's root.path", kOperate},
 	{"--image-path", Kind::Path, "DIR", "CRIU's images (checkpoint: created 0700)", kOperate | kExport},
 	{"--work-path", Kind::Path, "DIR", "CRIU's log and statistics (default: the image path)", kOperate | kExport},
-	{"--criu", Kind::Text, "PATH", "the CRIU binary (default: criu in PATH)", kCheck | kOperate},
+	{"--criu", Kind::Text, "PATH", "the CRIU binary (default: criu in PATH)", kCheck | kOperate | kPod},
+	{"--pod-id", Kind::Text, "ID", "the pod's name (default: pod)", kPod},
+	{"--cgroup-parent", Kind::Text, "PATH", "the pod's parent cgroup, below which every container's is", kPod},
+	{"--netns", Kind::Path, "PATH", "the network namespace the pod's containers share, by path", kPod},
+	{"--container", Kind::List, "ID:BUNDLE[:PID]",
+	 "a container of the pod (checkpoint: with its init pid); repeatable", kPod},
 	{"--parent-path", Kind::Text, "DIR", "a pre-dump to build on, relative to --image-path", kCheckpoint},
 	{"--pre-dump", Kind::Flag, "", "take a pre-dump only (needs MemTrack)", kCheckpoint},
-	{"--leave-running", Kind::Flag, "", "keep the container running afterwards", kCheckpoint},
+	{"--leave-running", Kind::Flag, "", "keep the container running afterwards", kCheckpoint | kPod},
 	{"--allow-processes-outside-tree", Kind::Flag, "",
 	 "go on although processes in the container's cgroup are not in its init's tree (runc exec): they are "
 	 "left out, each named in a warning",
 	 kCheckpoint},
-	{"--tcp-established", Kind::Flag, "", "allow open TCP connections", kOperate},
+	{"--tcp-established", Kind::Flag, "", "allow open TCP connections", kOperate | kPod},
 	{"--tcp-skip-in-flight", Kind::Flag, "", "skip TCP connections still being set up", kCheckpoint},
 	{"--tcp-close", Kind::Flag, "", "restore TCP connections closed", kRestore},
 	{"--ext-unix-sk", Kind::Flag, "", "allow external unix sockets", kOperate},
@@ -170,13 +188,13 @@ const OptionSpec kOptions[] = {
 	 UINT64_MAX},
 	{"--max-ratio", Kind::Number, "N", "unpacked bytes per archive byte, past 256 MiB (default 1000)", kImport, 1,
 	 UINT32_MAX},
-	{"--timeout-ms", Kind::Number, "N", "give up (and stop CRIU) after N milliseconds", kOperate | kImport, 0,
-	 UINT32_MAX},
+	{"--timeout-ms", Kind::Number, "N", "give up (and stop CRIU) after N milliseconds", kOperate | kImport | kPod,
+	 0, UINT32_MAX},
 	{"--log-level", Kind::Number, "N", "CRIU's log level, 0 to 4 (default 4)", kOperate, 0, 4},
 	{"--json", Kind::Flag, "", "print one JSON object instead of text", kAll & ~kCompletion},
-	{"--quiet", Kind::Flag, "", "no progress line", kOperate | kExport | kImport},
-	{"--verbose", Kind::Flag, "", "ccr's own log on stderr: each step (no progress line)", kOperate},
-	{"--debug", Kind::Flag, "", "the same with every decision and notification", kOperate},
+	{"--quiet", Kind::Flag, "", "no progress line", kOperate | kExport | kImport | kPod},
+	{"--verbose", Kind::Flag, "", "ccr's own log on stderr: each step (no progress line)", kOperate | kPod},
+	{"--debug", Kind::Flag, "", "the same with every decision and notification", kOperate | kPod},
 	{"--images", Kind::Path, "DIR", "use --image-path", kOperate | kExport, 0, 0, "--image-path"},
 	{"--work", Kind::Path, "DIR", "use --work-path", kOperate | kExport, 0, 0, "--work-path"},
 	{"--empty-ns-network", Kind::Flag, "", "use --empty-ns network", kOperate, 0, 0, "--empty-ns"},
@@ -651,9 +669,9 @@ int parse_args(int argc, char **argv, Args &out)
 		out.positionals.pop_back();
 	if (out.command == "completion")
 		return completion(p, out);
-	if (out.command != "completion")
-		for (auto &pos : out.positionals)
-			pos = absolute(pos);
+	// pod's ACTION is a word, not a path.
+	for (size_t i = out.command == "pod" ? 1 : 0; i < out.positionals.size(); i++)
+		out.positionals[i] = absolute(out.positionals[i]);
 	if (!values_ok(out.command, out))
 		return kUsage;
 	out.json = out.has("--json");

@@ -387,5 +387,7 @@ int main(int argc, char **argv)
 		return export_archive(a);
 	if (a.command == "import")
 		return import_archive(a);
+	if (a.command == "pod")
+		return cli::pod(a);
 	return operate(a);
 }

@@ -935,6 +935,134 @@ CCR_EXTERN ccr_error *ccr_archive_import(const char *archive_path, const char *d
 CCR_EXTERN ccr_error *ccr_archive_import_with_options(const char *archive_path, const char *dest_dir,
 						      const ccr_options *options);
 
+/* ------------------------------------------------------------------------- */
+/* Pods                                                                      */
+/* ------------------------------------------------------------------------- */
+
+/* A pod: containers below one parent cgroup that are checkpointed at one
+ * instant and restored together (docs/pod.md has the whole contract).
+ * Created with ccr_pod_new(), released with ccr_pod_free(); what is added
+ * is copied. Not thread-safe on one handle. */
+typedef struct ccr_pod ccr_pod;
+
+/* Creates an empty pod named `id` (letters, digits, '.', '_' and '-').
+ * Errors: CCR_ERR_INVALID_ARGUMENT (a NULL out, a bad id). */
+CCR_EXTERN ccr_error *ccr_pod_new(ccr_pod **out, const char *id);
+
+/* Releases a pod. NULL is allowed. */
+CCR_EXTERN void ccr_pod_free(ccr_pod *pod);
+
+/* The pod's parent cgroup, relative to each hierarchy's root (the sandbox's
+ * cgroup parent, "/kubepods/pod1234"). Required. Every container's cgroup
+ * must lie below it; it is what the pod checkpoint freezes (the v1 freezer,
+ * or cgroup.freeze on a v2-only host) and what the pod restore creates when
+ * missing. Errors: CCR_ERR_INVALID_ARGUMENT (not absolute, "/", or with a
+ * "." or ".." component). */
+CCR_EXTERN ccr_error *ccr_pod_set_cgroup_parent(ccr_pod *pod, const char *path);
+
+/* The network namespace the pod's containers share, by path (a bind mount of
+ * it, as `ip netns add` or a CNI plugin makes). Each container's config must
+ * name the same path for its network namespace: CRIU then treats it as
+ * external. The checkpoint does not dump it; the restore joins it, or creates
+ * it (loopback up) at this path when nothing is there. Both hold an iptables
+ * lock (a chain CCR-POD dropping every packet) in it from the freeze until
+ * the thaw, and from the first container's restore until the last's, so a
+ * TCP connection between two containers of the pod never sees a reset; the
+ * containers' CRIUs are told not to lock it themselves (network lock SKIP),
+ * as each would unlock it while the others still work.
+ * "" (the default) when there is none; the restore then takes the one the
+ * checkpoint recorded. */
+CCR_EXTERN ccr_error *ccr_pod_set_network_ns(ccr_pod *pod, const char *path);
+
+/* Adds a container: its description (its init pid for a checkpoint; bundle,
+ * config, cgroup path and stdio as for ccr_restore()) and, optionally, options
+ * of its own (NULL: the pod's). Of a container's own options, the pod's
+ * replace the images and work directories, leave_running, pre_dump, parent
+ * path, time limit, cancellation, log and notify callback, which belong to the
+ * pod operation. Ids must be unique in the pod. */
+CCR_EXTERN ccr_error *ccr_pod_add_container(ccr_pod *pod, const ccr_container *container, const ccr_options *options);
+
+/* What a pod operation produced: released with ccr_pod_result_free(). */
+typedef struct ccr_pod_result ccr_pod_result;
+
+CCR_EXTERN void ccr_pod_result_free(ccr_pod_result *result);
+
+/* The number of containers, and each one's id and result (its statistics,
+ * warnings and, after a restore, its new init's pid), in the checkpoint's
+ * order. The ccr_result is owned by the pod result. NULL past the end. */
+CCR_EXTERN size_t ccr_pod_result_count(const ccr_pod_result *result);
+CCR_EXTERN const char *ccr_pod_result_container_id(const ccr_pod_result *result, size_t index);
+CCR_EXTERN const ccr_result *ccr_pod_result_container(const ccr_pod_result *result, size_t index);
+
+/* The pod's own statistics. */
+typedef enum ccr_pod_stat {
+	/* Checkpoint: from the pod's freeze to its thaw (leave_running) or
+	 * to the end of its kill: the pod's downtime. */
+	CCR_POD_STAT_FROZEN_TIME_US = 1,
+	/* The whole call. */
+	CCR_POD_STAT_WALL_TIME_US = 2
+} ccr_pod_stat;
+
+/* Stores the statistic in `*out` and returns 1, or returns 0 when the
+ * operation did not measure it. */
+CCR_EXTERN int ccr_pod_stat_of(uint64_t *out, const ccr_pod_result *result, ccr_pod_stat which);
+
+/* Warnings about the pod as a whole (each container's are on its result). */
+CCR_EXTERN size_t ccr_pod_result_warning_count(const ccr_pod_result *result);
+CCR_EXTERN const char *ccr_pod_result_warning(const ccr_pod_result *result, size_t index);
+
+/* Checkpoints every container of the pod into `dir`, which must not exist:
+ * it is created 0700 and holds pod.json (the pod's metadata, 0600) and one
+ * directory per container id in the layout of a checkpoint archive
+ * (<id>/checkpoint with CRIU's images, <id>/dump.log, <id>/stats-dump).
+ *
+ * The pod's parent cgroup is frozen once, before any CRIU starts: every
+ * task of the pod stops at one instant. Each container's own freezer then
+ * holds it, and the containers are dumped side by side, one CRIU each. No
+ * CRIU goes past its post-dump notification (images written, tasks still
+ * held) before all got there; then each kills its container (without
+ * leave_running) or lets it go frozen, and once the last CRIU has ended the
+ * pod is thawed (a pod or container that was paused stays paused). No task
+ * of the pod runs in between.
+ *
+ * A failure or a cancel (ccr_options_cancel() on `options`) in any container
+ * before every CRIU reached post-dump makes every other CRIU fail its next
+ * notification and undo its work; every container is then left running (or
+ * paused, as it was) and `dir` is removed with everything in it. The error
+ * is the first container's that failed for a reason of its own, prefixed
+ * with the pod. docs/pod.md has every case.
+ *
+ * The notify callback of `options` hears every container's notifications,
+ * one at a time, from threads of ccr's (ccr_notify_container() names the
+ * container). Pre-dump is refused (CCR_ERR_UNSUPPORTED).
+ * Errors: as ccr_checkpoint(), and CCR_ERR_INVALID_ARGUMENT (no container,
+ * no cgroup parent, `dir` exists, a container whose freezer is not below
+ * the pod's), CCR_ERR_NOT_FOUND (the pod's cgroup or network namespace). */
+CCR_EXTERN ccr_error *ccr_pod_checkpoint(ccr_pod_result **out, const ccr_pod *pod, const char *dir,
+					 const ccr_options *options);
+
+/* Restores the pod checkpointed in `dir`. Containers are matched to the
+ * checkpoint's by id: every one must be there, and no other. The pod's
+ * parent cgroup is created where missing, its network namespace joined or
+ * created, then every container is restored side by side as ccr_restore()
+ * would (its images verified against its description), each CRIU held just
+ * before its tasks resume until all are restored, so the pod resumes at
+ * once. Each container's freezer is then set as the checkpoint found it
+ * (running, or paused), and the pod's cgroup frozen again if the pod was
+ * paused (its tasks may run for a moment before that).
+ *
+ * On any failure nothing of the pod is left: containers already restored
+ * are killed, and the cgroups and network namespace this call created are
+ * removed. Errors: as ccr_restore(), and CCR_ERR_NOT_FOUND or
+ * CCR_ERR_IMAGE (no or bad pod.json), CCR_ERR_INVALID_ARGUMENT (a container
+ * missing on either side). */
+CCR_EXTERN ccr_error *ccr_pod_restore(ccr_pod_result **out, const ccr_pod *pod, const char *dir,
+				      const ccr_options *options);
+
+/* In a pod operation's notify callback: the id of the container the
+ * notification is about. NULL outside pod operations. */
+CCR_EXTERN const char *ccr_notify_container(const ccr_notify *notify);
+
 #ifdef __cplusplus
 }
 #endif

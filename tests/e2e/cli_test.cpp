@@ -422,4 +422,53 @@ TEST(Cli, VerboseAndDebugPrintCcrsLog)
 	EXPECT_EQ(c.ask("b"), "b 2");
 }
 
+// `ccr pod`: a leave-running pod checkpoint of two containers as JSON (both
+// go on, the pod's frozen time and each container's statistics come back),
+// a usage error, and a failure's exit code by its class.
+TEST(Cli, PodCheckpointAsJson)
+{
+	require_prerequisites();
+	std::string parent = "/ccr-e2e-clipod-" + std::to_string(getpid());
+	struct RemoveParent {
+		std::string path;
+		~RemoveParent()
+		{
+			for (const auto &h : fs::directory_iterator("/sys/fs/cgroup"))
+				::rmdir((h.path().string() + path).c_str());
+		}
+	} remove_parent{parent};
+	ContainerOptions o;
+	o.cgroup_parent = parent;
+	Container a(o), b(o);
+	for (Container *c : {&a, &b}) {
+		c->start();
+		ASSERT_EQ(c->ask("x"), "x 1");
+	}
+	TempDir dir;
+	auto member = [](const Container &c) { return c.id() + ":" + c.bundle() + ":" + std::to_string(c.pid()); };
+	auto bad = run_cli({"pod", "pause", dir / "pod"});
+	EXPECT_EQ(bad.exit_code, 2) << bad.err;
+	EXPECT_NE(bad.err.find("checkpoint or restore"), std::string::npos) << bad.err;
+
+	auto ok = run_cli({"pod", "checkpoint", dir / "pod", "--json", "--leave-running", "--pod-id", "web",
+			   "--cgroup-parent", parent, "--container", member(a), "--container", member(b)});
+	ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+	auto doc = parse_json(ok.out);
+	EXPECT_EQ(doc["ok"], true);
+	EXPECT_EQ(doc["action"], "checkpoint");
+	EXPECT_EQ(doc["pod"], "web");
+	ASSERT_EQ(doc["containers"].size(), 2u) << ok.out;
+	EXPECT_EQ(doc["containers"][0]["id"], a.id());
+	EXPECT_GT(doc["frozen_time_us"].get<uint64_t>(), 0u) << ok.out;
+	EXPECT_TRUE(doc["containers"][1]["stats"].contains("criu_time_us")) << ok.out;
+	EXPECT_TRUE(fs::exists(dir / "pod/pod.json"));
+	EXPECT_EQ(a.ask("y"), "y 2");
+	EXPECT_EQ(b.ask("y"), "y 2");
+
+	auto exists = run_cli(
+		{"pod", "checkpoint", dir / "pod", "--json", "--cgroup-parent", parent, "--container", member(a)});
+	EXPECT_EQ(exists.exit_code, 3) << exists.out; // bad input: the directory exists
+	EXPECT_EQ(parse_json(exists.out)["error"]["name"], "invalid-argument");
+}
+
 #endif // CCR_CLI_PATH

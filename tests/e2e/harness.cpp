@@ -772,7 +772,7 @@ nlohmann::json make_config(const std::string &id, const ContainerOptions &opts, 
 	c["hostname"] = "ccr-e2e";
 	for (auto &m : opts.extra_mounts)
 		c["mounts"].push_back(m);
-	c["linux"]["cgroupsPath"] = cgroup_path_for(id);
+	c["linux"]["cgroupsPath"] = opts.cgroup_parent.empty() ? cgroup_path_for(id) : opts.cgroup_parent + "/" + id;
 	// runc spec already lists pid, network, ipc, uts, mount; make sure and
 	// make sure there is no user namespace.
 	nlohmann::json ns = nlohmann::json::array();

@@ -227,6 +227,8 @@ struct ContainerOptions {
 	std::string console_socket;
 	// linux.namespaces entries given by path ("network" -> "/var/run/netns/x").
 	std::map<std::string, std::string> namespace_paths;
+	// The cgroup the container's goes below (a pod's); empty: "/ccr-e2e".
+	std::string cgroup_parent;
 };
 
 // Creates `dir` (must not exist) holding a busybox rootfs: bin/busybox, a
@@ -262,7 +264,10 @@ public:
 	const std::string &bundle() const { return bundle_; }
 	const std::string &rootfs() const { return rootfs_; }
 	const std::string &runc_root() const { return runc_root_; }
-	std::string cgroup_path() const { return cgroup_path_for(id_); }
+	std::string cgroup_path() const
+	{
+		return opts_.cgroup_parent.empty() ? cgroup_path_for(id_) : opts_.cgroup_parent + "/" + id_;
+	}
 	// The fixture's temp dir (images dirs, host files, ...).
 	const TempDir &dir() const { return dir_; }
 	// The state of the container's freezer in v1's words: THAWED, FREEZING

@@ -134,6 +134,7 @@ type testContainer struct {
 	io       *pipes
 	adopted  []int // restored inits: children of the test process
 	started  bool
+	cgroup   string // its cgroup path when not below cgroupParent (a pod's)
 }
 
 // newContainer builds a busybox bundle whose init runs args (default: the
@@ -223,7 +224,12 @@ func writeConfig(t *testing.T, bundle, id string, args []string) {
 	must(t, os.WriteFile(filepath.Join(bundle, "config.json"), out, 0o600))
 }
 
-func (c *testContainer) cgroupPath() string { return "/" + cgroupParent + "/" + c.id }
+func (c *testContainer) cgroupPath() string {
+	if c.cgroup != "" {
+		return c.cgroup
+	}
+	return "/" + cgroupParent + "/" + c.id
+}
 
 // start runs `runc --root <dir> run -d` with fresh pipes as the container's
 // stdio and reads the init's pid from the pid file.

@@ -29,6 +29,9 @@ type Notification struct {
 	// "orphan-pts-master"), or -1. It belongs to libccr and is valid only
 	// during the callback: dup it to keep it.
 	Fd int
+	// Container is the id of the container the notification is about in
+	// a pod operation (ccr_notify_container), "" otherwise.
+	Container string
 }
 
 // NotifyFunc receives CRIU's notifications, in CRIU's order, on the
@@ -87,6 +90,8 @@ func ccrGoNotify(n *C.ccr_notify, payload C.uintptr_t) (rc C.int) {
 			Script: goString(C.ccr_notify_script(n)),
 			Pid:    int(C.ccr_notify_pid(n)),
 			Fd:     int(C.ccr_notify_fd(n)),
+
+			Container: goString(C.ccr_notify_container(n)),
 		}
 		if err := st.notify(note); err != nil {
 			st.err = err

@@ -379,9 +379,17 @@ class RuncContainer:
         return self.io.read_line(timeout) or ""
 
     def freezer_dir(self) -> Path:
+        rel = self.cgroup_path.lstrip("/")
         if cgroup_v2_host():
-            return CGROUP_ROOT / CGROUP_PARENT / self.id
-        return CGROUP_ROOT / "freezer" / CGROUP_PARENT / self.id
+            return CGROUP_ROOT / rel
+        return CGROUP_ROOT / "freezer" / rel
+
+    def move_to_cgroup(self, path: str) -> None:
+        """Before start(): the container's cgroup is `path` (a pod's child)."""
+        config = json.loads((self.bundle / "config.json").read_text())
+        config["linux"]["cgroupsPath"] = path
+        (self.bundle / "config.json").write_text(json.dumps(config, indent=2))
+        self.cgroup_path = path
 
     def freezer_state(self) -> Optional[str]:
         """THAWED/FREEZING/FROZEN (on v2 from cgroup.freeze and cgroup.events),
@@ -401,7 +409,7 @@ class RuncContainer:
 
     def cleanup(self) -> None:
         hierarchies = cgroup_hierarchies()
-        rel = Path(CGROUP_PARENT) / self.id
+        rel = Path(self.cgroup_path.lstrip("/"))
         # A frozen task does not die from SIGKILL until thawed.
         v2 = cgroup_v2_host()
         for d in reversed(_dirs_post_order(self.freezer_dir())):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import libccr as ccr
-from conftest import Pipes, alive, require_prerequisites, unused_pid, wait_gone
+from conftest import Pipes, alive, cgroup_hierarchies, require_prerequisites, unused_pid, wait_gone
 
 DUMP_SCRIPTS = ["pre-dump", "network-lock", "query-ext-files", "post-dump"]
 RESTORE_SCRIPTS = [
@@ -581,3 +581,51 @@ def test_log_callback_exception_with_a_failed_operation(container):
     assert isinstance(ei2.value.__context__, KeyError)
     assert alive(c.pid)
     assert c.ask("b") == "b 2"
+
+
+def test_pod_checkpoint_and_restore(make_container, tmp_path):
+    """Two containers below one pod cgroup: a leave-running pod checkpoint
+    (both go on), one that stops the pod, and a pod restore: both counters
+    carry on."""
+    parent = f"/ccr-py-pod-{os.getpid()}"
+    pod = [make_container(), make_container()]
+    try:
+        for c in pod:
+            c.move_to_cgroup(f"{parent}/{c.id}")
+            c.start()
+            assert c.ask("a") == "a 1"
+        described = [c.describe() for c in pod]
+        running = ccr.Options(leave_running=True)
+        result = ccr.pod_checkpoint("py-pod", parent, described, tmp_path / "running", running)
+        assert [cid for cid, _ in result.containers] == [c.id for c in pod]
+        assert result.frozen_time_us and result.frozen_time_us > 0
+        for c in pod:
+            assert c.ask("b") == "b 2"
+
+        olds = [c.pid for c in pod]
+        ccr.pod_checkpoint("py-pod", parent, [c.describe() for c in pod], tmp_path / "stopped", ccr.Options())
+        for pid in olds:
+            assert wait_gone(pid)
+        pipes = {c.id: Pipes() for c in pod}
+        described = [
+            ccr.Container(c.id, bundle=str(c.bundle), stdio=pipes[c.id].container_side()) for c in pod
+        ]
+        result = ccr.pod_restore("py-pod", parent, described, tmp_path / "stopped", ccr.Options())
+        for cid, r in result.containers:
+            c = next(c for c in pod if c.id == cid)
+            assert r.pid and alive(r.pid)
+            c.adopted.append(r.pid)
+            c.pid = r.pid
+            pipes[cid].close_container_side()
+            c.io.close()
+            c.io = pipes[cid]
+        for c in pod:
+            assert c.ask("c") == "c 3"
+    finally:
+        for c in reversed(pod):
+            c.cleanup()
+        for h in cgroup_hierarchies():
+            try:
+                (h / parent.lstrip("/")).rmdir()
+            except OSError:
+                pass

@@ -71,6 +71,7 @@ from .errors import (
 )
 from .operations import Result, checkpoint, read_stats, restore
 from .options import Options
+from .pod import PodResult, pod_checkpoint, pod_restore
 from .queries import CriuVersion, criu_features, criu_version, host_cgroups, library_version
 
 __version__ = "0.1.0"
@@ -93,6 +94,9 @@ __all__ = [
     "LOGGING_LEVELS",
     "checkpoint",
     "restore",
+    "PodResult",
+    "pod_checkpoint",
+    "pod_restore",
     "criu_version",
     "criu_features",
     "CgroupLayout",

@@ -66,11 +66,21 @@ class ccr_notify(ctypes.Structure):
     """Opaque ``ccr_notify``."""
 
 
+class ccr_pod(ctypes.Structure):
+    """Opaque ``ccr_pod``."""
+
+
+class ccr_pod_result(ctypes.Structure):
+    """Opaque ``ccr_pod_result``."""
+
+
 ErrorP = POINTER(ccr_error)
 ContainerP = POINTER(ccr_container)
 OptionsP = POINTER(ccr_options)
 ResultP = POINTER(ccr_result)
 NotifyP = POINTER(ccr_notify)
+PodP = POINTER(ccr_pod)
+PodResultP = POINTER(ccr_pod_result)
 
 #: ``int (*ccr_notify_cb)(const ccr_notify *notify, void *payload)``
 NOTIFY_CB = CFUNCTYPE(c_int, NotifyP, c_void_p)
@@ -213,6 +223,22 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_stats_read", [POINTER(ResultP), c_char_p], ErrorP),
     ("ccr_checkpoint", [POINTER(ResultP), ContainerP, OptionsP], ErrorP),
     ("ccr_restore", [POINTER(ResultP), ContainerP, OptionsP], ErrorP),
+    # Pods
+    ("ccr_pod_new", [POINTER(PodP), c_char_p], ErrorP),
+    ("ccr_pod_free", [PodP], None),
+    ("ccr_pod_set_cgroup_parent", [PodP, c_char_p], ErrorP),
+    ("ccr_pod_set_network_ns", [PodP, c_char_p], ErrorP),
+    ("ccr_pod_add_container", [PodP, ContainerP, OptionsP], ErrorP),
+    ("ccr_pod_result_free", [PodResultP], None),
+    ("ccr_pod_result_count", [PodResultP], c_size_t),
+    ("ccr_pod_result_container_id", [PodResultP, c_size_t], c_char_p),
+    ("ccr_pod_result_container", [PodResultP, c_size_t], ResultP),
+    ("ccr_pod_stat_of", [POINTER(c_uint64), PodResultP, c_enum], c_int),
+    ("ccr_pod_result_warning_count", [PodResultP], c_size_t),
+    ("ccr_pod_result_warning", [PodResultP, c_size_t], c_char_p),
+    ("ccr_pod_checkpoint", [POINTER(PodResultP), PodP, c_char_p, OptionsP], ErrorP),
+    ("ccr_pod_restore", [POINTER(PodResultP), PodP, c_char_p, OptionsP], ErrorP),
+    ("ccr_notify_container", [NotifyP], c_char_p),
     # CRIU queries
     ("ccr_criu_version", [POINTER(c_uint), OptionsP], ErrorP),
     ("ccr_criu_features", [POINTER(c_uint), OptionsP], ErrorP),

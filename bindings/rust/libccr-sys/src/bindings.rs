@@ -752,3 +752,94 @@ extern "C" {
         options: *const ccr_options,
     ) -> *mut ccr_error;
 }
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct ccr_pod {
+    _unused: [u8; 0],
+}
+extern "C" {
+    pub fn ccr_pod_new(out: *mut *mut ccr_pod, id: *const ::core::ffi::c_char) -> *mut ccr_error;
+}
+extern "C" {
+    pub fn ccr_pod_free(pod: *mut ccr_pod);
+}
+extern "C" {
+    pub fn ccr_pod_set_cgroup_parent(
+        pod: *mut ccr_pod,
+        path: *const ::core::ffi::c_char,
+    ) -> *mut ccr_error;
+}
+extern "C" {
+    pub fn ccr_pod_set_network_ns(
+        pod: *mut ccr_pod,
+        path: *const ::core::ffi::c_char,
+    ) -> *mut ccr_error;
+}
+extern "C" {
+    pub fn ccr_pod_add_container(
+        pod: *mut ccr_pod,
+        container: *const ccr_container,
+        options: *const ccr_options,
+    ) -> *mut ccr_error;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct ccr_pod_result {
+    _unused: [u8; 0],
+}
+extern "C" {
+    pub fn ccr_pod_result_free(result: *mut ccr_pod_result);
+}
+extern "C" {
+    pub fn ccr_pod_result_count(result: *const ccr_pod_result) -> usize;
+}
+extern "C" {
+    pub fn ccr_pod_result_container_id(
+        result: *const ccr_pod_result,
+        index: usize,
+    ) -> *const ::core::ffi::c_char;
+}
+extern "C" {
+    pub fn ccr_pod_result_container(
+        result: *const ccr_pod_result,
+        index: usize,
+    ) -> *const ccr_result;
+}
+pub const CCR_POD_STAT_FROZEN_TIME_US: ccr_pod_stat = 1;
+pub const CCR_POD_STAT_WALL_TIME_US: ccr_pod_stat = 2;
+pub type ccr_pod_stat = ::core::ffi::c_uint;
+extern "C" {
+    pub fn ccr_pod_stat_of(
+        out: *mut u64,
+        result: *const ccr_pod_result,
+        which: ccr_pod_stat,
+    ) -> ::core::ffi::c_int;
+}
+extern "C" {
+    pub fn ccr_pod_result_warning_count(result: *const ccr_pod_result) -> usize;
+}
+extern "C" {
+    pub fn ccr_pod_result_warning(
+        result: *const ccr_pod_result,
+        index: usize,
+    ) -> *const ::core::ffi::c_char;
+}
+extern "C" {
+    pub fn ccr_pod_checkpoint(
+        out: *mut *mut ccr_pod_result,
+        pod: *const ccr_pod,
+        dir: *const ::core::ffi::c_char,
+        options: *const ccr_options,
+    ) -> *mut ccr_error;
+}
+extern "C" {
+    pub fn ccr_pod_restore(
+        out: *mut *mut ccr_pod_result,
+        pod: *const ccr_pod,
+        dir: *const ::core::ffi::c_char,
+        options: *const ccr_options,
+    ) -> *mut ccr_error;
+}
+extern "C" {
+    pub fn ccr_notify_container(notify: *const ccr_notify) -> *const ::core::ffi::c_char;
+}
