@@ -62,10 +62,11 @@ PY
 
 if "$venv/bin/python" -m pip install -q --disable-pip-version-check ruff 2>/dev/null; then
 	echo "== ruff check"
-	"$venv/bin/ruff" check --config "$here/pyproject.toml" "$here"
+	# With the container fixture every harness's tests run (tests/fixture).
+	"$venv/bin/ruff" check --config "$here/pyproject.toml" "$here" "$here/../../tests/fixture"
 elif "$venv/bin/python" -m pip install -q --disable-pip-version-check pyflakes 2>/dev/null; then
 	echo "== pyflakes"
-	"$venv/bin/python" -m pyflakes "$here/src" "$here/tests" "$here/examples"
+	"$venv/bin/python" -m pyflakes "$here/src" "$here/tests" "$here/examples" "$here/../../tests/fixture"
 else
 	echo "== no linter could be installed (ruff, pyflakes): skipping the lint"
 fi

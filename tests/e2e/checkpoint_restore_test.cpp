@@ -152,7 +152,7 @@ TEST_F(CheckpointRestore, BindMountSurvivesRestore)
 	const std::string log = host / "log";
 	ContainerOptions opts;
 	opts.args = logging_workload("/data/log");
-	opts.extra_mounts.push_back(bind_mount(host.path(), "/data"));
+	opts.binds.push_back({host.path(), "/data"});
 	Container c(opts);
 	c.start();
 	ASSERT_EQ(c.ask("one"), "one 1");

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -34,21 +35,6 @@ const bool sigpipe_ignored = [] {
 	std::signal(SIGPIPE, SIG_IGN);
 	return true;
 }();
-
-[[noreturn]] void throw_errno(const std::string &what)
-{
-	throw std::runtime_error(what + ": " + std::strerror(errno));
-}
-
-void close_from(int lowfd)
-{
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, (unsigned)lowfd, ~0u, 0u) == 0)
-		return;
-#endif
-	for (int fd = lowfd; fd < 65536; fd++)
-		close(fd);
-}
 
 std::string trim(std::string s)
 {
@@ -81,60 +67,6 @@ int wait_child(pid_t pid, std::chrono::milliseconds timeout)
 std::atomic<unsigned> id_counter{0};
 
 const char *const kCgroupRoot = "/sys/fs/cgroup";
-
-// Every cgroup hierarchy mounted at or under /sys/fs/cgroup (v1 controllers
-// and the v2 "unified" one of a hybrid host, or the v2 one of a v2 host).
-std::vector<std::string> cgroup_hierarchies()
-{
-	std::vector<std::string> out;
-	std::ifstream mi("/proc/self/mountinfo");
-	std::string line;
-	while (std::getline(mi, line)) {
-		std::istringstream ss(line);
-		std::string f[5];
-		for (auto &x : f)
-			ss >> x;
-		std::string tok;
-		while (ss >> tok && tok != "-") {
-		}
-		std::string fstype;
-		ss >> fstype;
-		if ((fstype == "cgroup" || fstype == "cgroup2") &&
-		    (f[4] == kCgroupRoot || f[4].rfind(std::string(kCgroupRoot) + "/", 0) == 0) &&
-		    std::find(out.begin(), out.end(), f[4]) == out.end())
-			out.push_back(f[4]);
-	}
-	return out;
-}
-
-// Directories below and including `dir`, deepest first.
-void collect_dirs_post_order(const std::string &dir, std::vector<std::string> &out)
-{
-	DIR *d = opendir(dir.c_str());
-	if (!d)
-		return;
-	while (dirent *e = readdir(d)) {
-		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		collect_dirs_post_order(dir + "/" + e->d_name, out);
-	}
-	closedir(d);
-	out.push_back(dir);
-}
-
-std::vector<pid_t> cgroup_pids(const std::string &dir)
-{
-	std::vector<pid_t> out;
-	std::vector<std::string> dirs;
-	collect_dirs_post_order(dir, dirs);
-	for (auto &d : dirs) {
-		std::ifstream f(d + "/cgroup.procs");
-		pid_t p;
-		while (f >> p)
-			out.push_back(p);
-	}
-	return out;
-}
 
 // Mount points at or below `dir` in our mount namespace, deepest first.
 std::vector<std::string> mounts_below(const std::string &dir)
@@ -198,6 +130,8 @@ std::string missing_prerequisites()
 		missing.push_back("runc");
 	if (access("/bin/busybox", X_OK) != 0)
 		missing.push_back("/bin/busybox");
+	if (find_in_path("python3").empty()) // runs tests/fixture
+		missing.push_back("python3");
 	if (cgroup_v2_host()) {
 		if (access("/sys/fs/cgroup/cgroup.freeze", F_OK) != 0 &&
 		    access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) != 0)
@@ -216,12 +150,27 @@ void require_prerequisites()
 	const char *ci = std::getenv("CI");
 	if (ci && std::string(ci) == "true")
 		FAIL() << "end-to-end prerequisites missing (CI=true): " << missing;
-	GTEST_SKIP() << "needs root, criu >= 4.1, runc and /bin/busybox: missing " << missing;
+	GTEST_SKIP() << "needs root, criu >= 4.1, runc, /bin/busybox and python3: missing " << missing;
 }
 
 // ---------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------
+
+[[noreturn]] void throw_errno(const std::string &what)
+{
+	throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+void close_from(int lowfd)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0u, 0u) == 0)
+		return;
+#endif
+	for (int fd = lowfd; fd < 65536; fd++)
+		close(fd);
+}
 
 UniqueFd &UniqueFd::operator=(UniqueFd &&o) noexcept
 {
@@ -717,73 +666,14 @@ nlohmann::json bind_mount(const std::string &host, const std::string &dest, std:
 	return {{"destination", dest}, {"type", "bind"}, {"source", host}, {"options", options}};
 }
 
-void build_busybox_rootfs(const std::string &dir)
+std::string fixture_script(const std::string &name)
 {
-	if (mkdir(dir.c_str(), 0755) < 0)
-		throw_errno("mkdir " + dir);
-	for (const char *sub :
-	     {"bin", "sbin", "proc", "sys", "dev", "tmp", "etc", "root", "run", "var", "data", "usr", "usr/bin"})
-		if (mkdir((dir + "/" + sub).c_str(), 0755) < 0)
-			throw_errno("mkdir " + dir + "/" + sub);
-	chmod((dir + "/tmp").c_str(), 01777);
-	CmdResult cp = run({"cp", "/bin/busybox", dir + "/bin/busybox"});
-	if (!cp.ok())
-		throw std::runtime_error("cp /bin/busybox: " + cp.output);
-	CmdResult list = run({"/bin/busybox", "--list"});
-	std::vector<std::string> applets;
-	if (list.ok()) {
-		std::istringstream ss(list.output);
-		std::string a;
-		while (ss >> a)
-			if (a != "busybox" && a.find('/') == std::string::npos)
-				applets.push_back(a);
-	}
-	for (const char *must : {"sh", "cat", "echo", "sleep", "ls", "true", "false"})
-		if (std::find(applets.begin(), applets.end(), must) == applets.end())
-			applets.push_back(must);
-	for (auto &a : applets)
-		if (symlink("busybox", (dir + "/bin/" + a).c_str()) < 0 && errno != EEXIST)
-			throw_errno("symlink " + a);
-	write_file(dir + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
-	write_file(dir + "/etc/group", "root:x:0:\n");
-	write_file(dir + "/etc/hostname", "ccr-e2e\n");
+	return std::string(CCR_SOURCE_DIR) + "/tests/fixture/" + name;
 }
 
 std::string cgroup_path_for(const std::string &id)
 {
 	return "/ccr-e2e/" + id;
-}
-
-nlohmann::json make_config(const std::string &id, const ContainerOptions &opts, const std::string &root_path)
-{
-	// Start from what `runc spec` writes, so mounts, masked and read-only
-	// paths, capabilities and namespaces are exactly runc's defaults.
-	TempDir spec_dir("ccr-e2e-spec");
-	CmdResult r = run({"runc", "spec", "--bundle", spec_dir.path()});
-	if (!r.ok())
-		throw std::runtime_error("runc spec: " + r.output);
-	nlohmann::json c = nlohmann::json::parse(read_file(spec_dir / "config.json"));
-
-	c["process"]["terminal"] = opts.terminal;
-	c["process"]["args"] = opts.args;
-	c["process"]["cwd"] = "/";
-	c["process"]["env"] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
-	c["root"] = {{"path", root_path}, {"readonly", false}};
-	c["hostname"] = "ccr-e2e";
-	for (auto &m : opts.extra_mounts)
-		c["mounts"].push_back(m);
-	c["linux"]["cgroupsPath"] = opts.cgroup_parent.empty() ? cgroup_path_for(id) : opts.cgroup_parent + "/" + id;
-	// runc spec already lists pid, network, ipc, uts, mount; make sure and
-	// make sure there is no user namespace.
-	nlohmann::json ns = nlohmann::json::array();
-	for (const char *t : {"pid", "network", "ipc", "uts", "mount"}) {
-		nlohmann::json entry = {{"type", t}};
-		if (auto it = opts.namespace_paths.find(t); it != opts.namespace_paths.end())
-			entry["path"] = it->second;
-		ns.push_back(entry);
-	}
-	c["linux"]["namespaces"] = ns;
-	return c;
 }
 
 // ---------------------------------------------------------------------------
@@ -801,20 +691,24 @@ Container::Container(ContainerOptions opts) : opts_(std::move(opts)), id_(make_i
 {
 	// The dir is 0700; runc and CRIU run as root, so that is fine.
 	bundle_ = dir_ / "bundle";
+	rootfs_ = bundle_ + "/rootfs";
 	runc_root_ = dir_ / "runc";
 	pid_file_ = dir_ / "container.pid";
 	if (mkdir(bundle_.c_str(), 0700) < 0)
 		throw_errno("mkdir " + bundle_);
-	std::string root_path;
-	if (opts_.rootfs.empty()) {
-		rootfs_ = bundle_ + "/rootfs";
-		build_busybox_rootfs(rootfs_);
-		root_path = "rootfs";
-	} else {
-		rootfs_ = opts_.rootfs;
-		root_path = opts_.rootfs;
-	}
-	write_file(bundle_ + "/config.json", make_config(id_, opts_, root_path).dump(2));
+	std::vector<std::string> argv = {
+		"python3", fixture_script("make_bundle.py"), "bundle", bundle_, "--cgroups-path", cgroup_path()};
+	if (opts_.terminal)
+		argv.push_back("--terminal");
+	for (auto &[type, path] : opts_.namespace_paths)
+		argv.insert(argv.end(), {"--namespace", type + "=" + path});
+	for (auto &b : opts_.binds)
+		argv.insert(argv.end(), {"--bind", b.host, b.dest});
+	argv.push_back("--");
+	argv.insert(argv.end(), opts_.args.begin(), opts_.args.end());
+	CmdResult r = run(argv);
+	if (!r.ok())
+		throw std::runtime_error("tests/fixture/make_bundle.py for " + id_ + " failed: " + r.output);
 }
 
 Container::~Container()
@@ -975,64 +869,24 @@ void Container::delete_runc_container()
 void Container::cleanup() noexcept
 {
 	try {
-		auto hierarchies = cgroup_hierarchies();
-		std::vector<std::string> cgs = extra_cgroups_;
-		cgs.insert(cgs.begin(), cgroup_path());
-
-		// A frozen task does not die from SIGKILL until thawed.
-		bool v2 = cgroup_v2_host();
-		for (auto &cg : cgs) {
-			std::vector<std::string> dirs;
-			collect_dirs_post_order(cgroup_dir("freezer", cg), dirs);
-			for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
-				std::ofstream f(*it + (v2 ? "/cgroup.freeze" : "/freezer.state"));
-				f << (v2 ? "0" : "THAWED");
-			}
-		}
+		// clean_cgroups.py thaws and kills whatever lives in the cgroups
+		// (runc's init, a restore's tasks), has runc forget the container
+		// and removes the directories; our own children (restored inits)
+		// it leaves for us to reap.
 		for (pid_t p : adopted_)
 			kill(p, SIGKILL);
-		// Whatever else lives in the container's cgroups (runc's init,
-		// a restore's tasks).
-		for (int round = 0; round < 100; round++) {
-			bool any = false;
-			for (auto &cg : cgs)
-				for (auto &h : hierarchies)
-					for (pid_t p : cgroup_pids(h + cg)) {
-						any = true;
-						kill(p, SIGKILL);
-					}
-			// Reap what is ours as it dies.
-			for (pid_t p : adopted_)
-				waitpid(p, nullptr, WNOHANG);
-			if (!any)
-				break;
-			std::this_thread::sleep_for(50ms);
-		}
+		std::vector<std::string> argv = {"python3", fixture_script("clean_cgroups.py")};
+		if (started_)
+			argv.insert(argv.end(), {"--runc-root", runc_root_, "--id", id_});
+		argv.push_back(cgroup_path());
+		argv.insert(argv.end(), extra_cgroups_.begin(), extra_cgroups_.end());
+		CmdResult r = run(argv);
+		if (!r.ok())
+			std::fprintf(stderr, "cleanup of container %s: %s", id_.c_str(), r.output.c_str());
+		started_ = false;
 		for (pid_t p : adopted_)
 			wait_gone(p, 5s);
 		adopted_.clear();
-
-		if (started_) {
-			std::string runc = find_in_path("runc");
-			if (!runc.empty()) {
-				run({runc, "--root", runc_root_, "kill", "-a", id_, "KILL"});
-				run({runc, "--root", runc_root_, "delete", "-f", id_});
-			}
-			started_ = false;
-		}
-
-		// runc delete removes its cgroups; a restore under a new id, or
-		// a failed delete, may leave some.
-		for (auto &h : hierarchies) {
-			for (auto &cg : cgs) {
-				std::vector<std::string> dirs;
-				collect_dirs_post_order(h + cg, dirs);
-				for (auto &d : dirs)
-					for (int i = 0; i < 50 && rmdir(d.c_str()) < 0 && errno == EBUSY; i++)
-						std::this_thread::sleep_for(20ms);
-			}
-			rmdir((h + "/ccr-e2e").c_str()); // fails while other tests use it
-		}
 	} catch (...) {
 	}
 	io_ = Pipes();

@@ -33,7 +33,7 @@ using namespace std::chrono_literals;
 // ---------------------------------------------------------------------------
 
 // What is missing to run the end-to-end tests ("root", "criu >= 4.1 (found
-// 3.17)", "runc", "/bin/busybox"), comma-separated; empty when nothing is.
+// 3.17)", "runc", "/bin/busybox", "python3"), comma-separated; empty when nothing is.
 std::string missing_prerequisites();
 
 // Skips the current test (GTEST_SKIP) when something is missing, or fails it
@@ -51,6 +51,12 @@ void require_prerequisites();
 // ---------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------
+
+// Throws std::runtime_error("<what>: <strerror(errno)>").
+[[noreturn]] void throw_errno(const std::string &what);
+
+// Closes every descriptor from `lowfd` up: in a child, before exec.
+void close_from(int lowfd);
 
 // A descriptor closed on destruction.
 class UniqueFd {
@@ -212,15 +218,23 @@ std::vector<std::string> default_workload();
 // The same, and appends each line to `file` first.
 std::vector<std::string> logging_workload(const std::string &file);
 
-// A bind mount for ContainerOptions::extra_mounts.
+// An OCI bind mount entry (rbind,rw unless `options` say otherwise), for
+// editing a spec by hand.
 nlohmann::json bind_mount(const std::string &host, const std::string &dest,
 			  std::vector<std::string> options = {"rbind", "rw"});
 
+// A bind mount of ContainerOptions: host directory, path in the container.
+struct BindMount {
+	std::string host;
+	std::string dest;
+};
+
+// What differs between the tests' containers; the rest of the recipe is
+// tests/fixture/make_bundle.py's, shared with the bindings' harnesses.
 struct ContainerOptions {
 	std::string id;                                     // empty: generated
 	std::vector<std::string> args = default_workload(); // process.args
-	std::vector<nlohmann::json> extra_mounts;           // appended to mounts
-	std::string rootfs; // absolute root.path; empty: a fresh busybox rootfs in the bundle
+	std::vector<BindMount> binds;                       // rbind,rw mounts added
 	// process.terminal; start() then hands the pty master to the unix
 	// socket `console_socket` (runc's --console-socket), which must listen.
 	bool terminal = false;
@@ -231,23 +245,19 @@ struct ContainerOptions {
 	std::string cgroup_parent;
 };
 
-// Creates `dir` (must not exist) holding a busybox rootfs: bin/busybox, a
-// symlink in bin/ for every applet, and proc, sys, dev, tmp, etc, ... dirs.
-void build_busybox_rootfs(const std::string &dir);
-
-// The OCI config runc spec gives, made non-terminal and writable, with the
-// options' args, mounts and linux.cgroupsPath "/ccr-e2e/<id>".
-nlohmann::json make_config(const std::string &id, const ContainerOptions &opts, const std::string &root_path);
+// tests/fixture/<name> in the source tree.
+std::string fixture_script(const std::string &name);
 
 // The cgroup path every test container uses.
 std::string cgroup_path_for(const std::string &id);
 
-// A container test fixture. The constructor writes a bundle (temp dir with
-// config.json and rootfs/); start() runs it under runc with fresh pipes.
+// A container test fixture. The constructor has tests/fixture/make_bundle.py
+// write a bundle (temp dir with config.json and rootfs/); start() runs it
+// under runc with fresh pipes.
 // A Container that is never started serves as the target of a restore under
 // a new id. The destructor kills everything: adopted (restored) pids and
 // whatever is left in its cgroups (thawing them first), runc's container,
-// the cgroup directories, the temp dir.
+// the cgroup directories (tests/fixture/clean_cgroups.py), the temp dir.
 class Container {
 public:
 	explicit Container(ContainerOptions opts = {});

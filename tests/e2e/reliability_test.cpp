@@ -597,7 +597,7 @@ TEST(HostileInput, MountDestinationsCannotLeaveTheRootfs)
 	// creates on restore must land inside it, never at the host path.
 	std::string hostile = "/../../../../.." + canary;
 	run_cmd({"mkdir", "-p", host.path() + "/src"});
-	opts.extra_mounts.push_back(bind_mount(host.path() + "/src", hostile));
+	opts.binds.push_back({host.path() + "/src", hostile});
 	Container c(opts);
 	c.start();
 	ASSERT_EQ(c.ask("a"), "a 1");

@@ -24,21 +24,6 @@ namespace e2e {
 
 namespace {
 
-[[noreturn]] void throw_errno(const std::string &what)
-{
-	throw std::runtime_error(what + ": " + std::strerror(errno));
-}
-
-void close_from(int lowfd)
-{
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, (unsigned)lowfd, ~0u, 0u) == 0)
-		return;
-#endif
-	for (int fd = lowfd; fd < 65536; fd++)
-		close(fd);
-}
-
 // Waits until `fd` is readable, up to `timeout`; false on timeout.
 bool wait_readable(int fd, std::chrono::milliseconds timeout)
 {

@@ -2,21 +2,20 @@
 
 package ccr_test
 
-// The end-to-end harness: a busybox bundle in t.TempDir(), started with
-// `runc --root <dir> run -d` and pipe stdio, cleaned up after the test. It
-// does in Go what tests/e2e/harness.cpp does in C++.
+// The end-to-end harness: a busybox bundle in t.TempDir() (made by
+// tests/fixture/make_bundle.py, the recipe every harness shares), started
+// with `runc --root <dir> run -d` and pipe stdio, cleaned up after the test
+// (tests/fixture/clean_cgroups.py).
 
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -32,7 +31,7 @@ const cgroupParent = "ccr-go" // containers live in /sys/fs/cgroup/*/ccr-go/<id>
 var idCounter atomic.Int64
 
 // requirePrerequisites skips (or fails, with CI=true) unless the machine can
-// run real containers: root, criu >= 4.1, runc and /bin/busybox.
+// run real containers: root, criu >= 4.1, runc, /bin/busybox and python3.
 func requirePrerequisites(t *testing.T) {
 	t.Helper()
 	var missing []string
@@ -52,8 +51,10 @@ func requirePrerequisites(t *testing.T) {
 			missing = append(missing, "criu >= 4.1 (found "+string(m[1])+"."+string(m[2])+")")
 		}
 	}
-	if _, err := exec.LookPath("runc"); err != nil {
-		missing = append(missing, "runc in PATH")
+	for _, bin := range []string{"runc", "python3"} { // python3 runs tests/fixture
+		if _, err := exec.LookPath(bin); err != nil {
+			missing = append(missing, bin+" in PATH")
+		}
 	}
 	if st, err := os.Stat("/bin/busybox"); err != nil || st.Mode()&0o111 == 0 {
 		missing = append(missing, "/bin/busybox")
@@ -61,7 +62,7 @@ func requirePrerequisites(t *testing.T) {
 	if len(missing) == 0 {
 		return
 	}
-	msg := "end-to-end test needs root, criu >= 4.1, runc and /bin/busybox; missing: " + strings.Join(missing, ", ")
+	msg := "end-to-end test needs root, criu >= 4.1, runc, /bin/busybox and python3; missing: " + strings.Join(missing, ", ")
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg + " (CI=true)")
 	}
@@ -152,10 +153,23 @@ func newContainer(t *testing.T, args ...string) *testContainer {
 	c.bundle = filepath.Join(c.dir, "bundle")
 	c.runcRoot = filepath.Join(c.dir, "runc")
 	must(t, os.Mkdir(c.bundle, 0o700))
-	buildBusyboxRootfs(t, filepath.Join(c.bundle, "rootfs"))
-	writeConfig(t, c.bundle, c.id, args)
+	fixtureArgs := append([]string{"bundle", c.bundle, "--cgroups-path", c.cgroupPath(), "--"}, args...)
+	if out, err := runFixture("make_bundle.py", fixtureArgs...); err != nil {
+		t.Fatalf("tests/fixture/make_bundle.py: %v: %s", err, out)
+	}
 	t.Cleanup(c.cleanup)
 	return c
+}
+
+// runFixture runs tests/fixture/<script> (the package's tests run in
+// bindings/go/ccr) and returns its combined output.
+func runFixture(script string, args ...string) (string, error) {
+	path, err := filepath.Abs(filepath.Join("..", "..", "..", "tests", "fixture", script))
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command("python3", append([]string{path}, args...)...).CombinedOutput()
+	return string(out), err
 }
 
 func must(t *testing.T, err error) {
@@ -163,65 +177,6 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-func buildBusyboxRootfs(t *testing.T, dir string) {
-	t.Helper()
-	must(t, os.Mkdir(dir, 0o755))
-	for _, sub := range []string{"bin", "sbin", "proc", "sys", "dev", "tmp", "etc", "root", "run",
-		"var", "data", "usr", "usr/bin"} {
-		must(t, os.Mkdir(filepath.Join(dir, sub), 0o755))
-	}
-	must(t, os.Chmod(filepath.Join(dir, "tmp"), 0o1777))
-	bb, err := os.ReadFile("/bin/busybox")
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(dir, "bin/busybox"), bb, 0o755))
-	applets := map[string]bool{"sh": true, "cat": true, "echo": true, "sleep": true, "ls": true}
-	if out, err := exec.Command("/bin/busybox", "--list").Output(); err == nil {
-		for _, a := range strings.Fields(string(out)) {
-			if a != "busybox" && !strings.Contains(a, "/") {
-				applets[a] = true
-			}
-		}
-	}
-	for a := range applets {
-		must(t, os.Symlink("busybox", filepath.Join(dir, "bin", a)))
-	}
-	must(t, os.WriteFile(filepath.Join(dir, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "etc/group"), []byte("root:x:0:\n"), 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "etc/hostname"), []byte("ccr-go\n"), 0o644))
-}
-
-// writeConfig starts from `runc spec` (runc's default mounts, masked paths,
-// capabilities) and edits process, root, hostname, cgroupsPath and the
-// namespaces.
-func writeConfig(t *testing.T, bundle, id string, args []string) {
-	t.Helper()
-	specDir := t.TempDir()
-	if out, err := exec.Command("runc", "spec", "--bundle", specDir).CombinedOutput(); err != nil {
-		t.Fatalf("runc spec: %v: %s", err, out)
-	}
-	raw, err := os.ReadFile(filepath.Join(specDir, "config.json"))
-	must(t, err)
-	var cfg map[string]any
-	must(t, json.Unmarshal(raw, &cfg))
-	proc := cfg["process"].(map[string]any)
-	proc["terminal"] = false
-	proc["args"] = args
-	proc["cwd"] = "/"
-	proc["env"] = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-	cfg["root"] = map[string]any{"path": "rootfs", "readonly": false}
-	cfg["hostname"] = "ccr-go"
-	linux := cfg["linux"].(map[string]any)
-	linux["cgroupsPath"] = "/" + cgroupParent + "/" + id
-	var ns []map[string]string
-	for _, typ := range []string{"pid", "network", "ipc", "uts", "mount"} {
-		ns = append(ns, map[string]string{"type": typ})
-	}
-	linux["namespaces"] = ns
-	out, err := json.MarshalIndent(cfg, "", "  ")
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(bundle, "config.json"), out, 0o600))
 }
 
 func (c *testContainer) cgroupPath() string {
@@ -388,121 +343,28 @@ func isZombie(pid int) bool {
 	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
 
-// cgroupHierarchies lists the cgroup mounts at or under /sys/fs/cgroup.
-func cgroupHierarchies() []string {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		sep := -1
-		for i, x := range f {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if len(f) < 5 || sep < 0 || sep+1 >= len(f) {
-			continue
-		}
-		fstype, mp := f[sep+1], f[4]
-		if (fstype == "cgroup" || fstype == "cgroup2") && (mp == "/sys/fs/cgroup" || strings.HasPrefix(mp, "/sys/fs/cgroup/")) && !seen[mp] {
-			seen[mp] = true
-			out = append(out, mp)
-		}
-	}
-	return out
-}
-
-// dirsPostOrder lists dir and the directories below it, deepest first.
-func dirsPostOrder(dir string) []string {
-	var out []string
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			out = append(out, p)
-		}
-		return nil
-	})
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
-func cgroupPids(dir string) []int {
-	var pids []int
-	for _, d := range dirsPostOrder(dir) {
-		b, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if p, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, p)
-			}
-		}
-	}
-	return pids
-}
-
 // cleanup kills and reaps everything the container ran, deletes it from
 // runc and removes its cgroups.
 func (c *testContainer) cleanup() {
-	hierarchies := cgroupHierarchies()
-	cg := c.cgroupPath()
-	// A frozen task does not die from SIGKILL until thawed.
-	for _, d := range dirsPostOrder(c.freezerDir()) {
-		if cgroupV2Host() {
-			os.WriteFile(filepath.Join(d, "cgroup.freeze"), []byte("0"), 0)
-		} else {
-			os.WriteFile(filepath.Join(d, "freezer.state"), []byte("THAWED"), 0)
-		}
-	}
+	// clean_cgroups.py leaves our own children (restored inits) for us to
+	// reap.
 	for _, p := range c.adopted {
 		syscall.Kill(p, syscall.SIGKILL)
 	}
-	for round := 0; round < 100; round++ {
-		any := false
-		for _, h := range hierarchies {
-			for _, p := range cgroupPids(h + cg) {
-				any = true
-				syscall.Kill(p, syscall.SIGKILL)
-			}
-		}
-		for _, p := range c.adopted {
-			var ws syscall.WaitStatus
-			syscall.Wait4(p, &ws, syscall.WNOHANG, nil)
-		}
-		if !any {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+	args := []string{}
+	if c.started {
+		args = append(args, "--runc-root", c.runcRoot, "--id", c.id)
 	}
+	if out, err := runFixture("clean_cgroups.py", append(args, c.cgroupPath())...); err != nil {
+		c.t.Logf("cleanup of %s: %v: %s", c.id, err, out)
+	}
+	c.started = false
 	for _, p := range c.adopted {
 		if !waitGone(p, 5*time.Second) {
 			c.t.Errorf("restored init %d still runs after cleanup", p)
 		}
 	}
 	c.adopted = nil
-	if c.started {
-		exec.Command("runc", "--root", c.runcRoot, "kill", "-a", c.id, "KILL").Run()
-		if out, err := exec.Command("runc", "--root", c.runcRoot, "delete", "-f", c.id).CombinedOutput(); err != nil {
-			c.t.Logf("runc delete %s: %v: %s", c.id, err, out)
-		}
-		c.started = false
-	}
-	for _, h := range hierarchies {
-		for _, d := range dirsPostOrder(h + cg) {
-			for i := 0; i < 50; i++ {
-				if err := syscall.Rmdir(d); err != syscall.EBUSY {
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		}
-		syscall.Rmdir(filepath.Join(h, cgroupParent)) // fails while other tests use it
-	}
 	if c.io != nil {
 		c.io.close()
 		c.io = nil

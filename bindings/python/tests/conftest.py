@@ -1,26 +1,27 @@
 # SPDX-License-Identifier: Apache-2.0
 """End-to-end harness for the ccr Python binding: real runc, real CRIU.
 
-Mirrors tests/e2e/harness.cpp: each container gets a busybox rootfs built in
-the test's tmp_path, a config.json made from `runc spec` (no terminal, the
-counter workload, linux.cgroupsPath "/ccr-py/<id>"), and is started with
-`runc --root <dir> run -d` with pipe stdio. Cleanup thaws, kills and reaps
-everything in the container's cgroups (the restored init is a child of this
-process), runs `runc delete -f`, and removes the cgroup directories.
+Each container's bundle (busybox rootfs, config.json from `runc spec`) is made
+in the test's tmp_path by tests/fixture/make_bundle.py, the recipe every
+harness shares (the counter workload, linux.cgroupsPath "/ccr-py/<id>"); it is
+started with `runc --root <dir> run -d` with pipe stdio. Cleanup has
+tests/fixture/clean_cgroups.py thaw and kill everything in the container's
+cgroups, run `runc delete -f` and remove the cgroup directories, and reaps the
+restored init (a child of this process).
 """
 
 from __future__ import annotations
 
-import errno
 import itertools
-import json
 import os
 import re
 import select
 import shutil
 import signal
 import subprocess
+import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence
 
@@ -31,6 +32,7 @@ import libccr as ccr
 WORKLOAD = ["sh", "-c", 'i=0; while read line; do i=$((i+1)); echo "$line $i"; done']
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_PARENT = "ccr-py"
+FIXTURE = Path(__file__).resolve().parents[3] / "tests" / "fixture"
 
 _ids = itertools.count()
 
@@ -228,39 +230,12 @@ class Pipes:
 # --- Bundles -----------------------------------------------------------------------------------
 
 
-def build_busybox_rootfs(rootfs: Path) -> None:
-    rootfs.mkdir(mode=0o755)
-    for sub in ("bin", "sbin", "proc", "sys", "dev", "tmp", "etc", "root", "run", "var", "data", "usr",
-                "usr/bin"):
-        (rootfs / sub).mkdir(mode=0o755)
-    (rootfs / "tmp").chmod(0o1777)
-    shutil.copy2("/bin/busybox", rootfs / "bin" / "busybox")
-    listing = subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True)
-    applets = set(listing.stdout.split()) if listing.returncode == 0 else set()
-    applets |= {"sh", "cat", "echo", "sleep", "ls", "true", "false"}
-    for applet in sorted(applets):
-        if applet != "busybox" and "/" not in applet:
-            (rootfs / "bin" / applet).symlink_to("busybox")
-    (rootfs / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
-    (rootfs / "etc" / "group").write_text("root:x:0:\n")
-    (rootfs / "etc" / "hostname").write_text("ccr-py\n")
-
-
-def make_config(container_id: str, args: Sequence[str], root_path: str, scratch: Path) -> dict:
-    """What `runc spec` writes, edited as tests/e2e/harness.cpp does."""
-    scratch.mkdir()
-    subprocess.run(["runc", "spec", "--bundle", str(scratch)], check=True, capture_output=True)
-    config = json.loads((scratch / "config.json").read_text())
-    shutil.rmtree(scratch)
-    config["process"]["terminal"] = False
-    config["process"]["args"] = list(args)
-    config["process"]["cwd"] = "/"
-    config["process"]["env"] = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
-    config["root"] = {"path": root_path, "readonly": False}
-    config["hostname"] = "ccr-py"
-    config["linux"]["cgroupsPath"] = f"/{CGROUP_PARENT}/{container_id}"
-    config["linux"]["namespaces"] = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")]
-    return config
+def run_fixture(script: str, *args: str) -> None:
+    """Runs tests/fixture/<script>; raises with its output when it fails."""
+    proc = subprocess.run([sys.executable, str(FIXTURE / script), *args], capture_output=True, text=True,
+                          timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"tests/fixture/{script} failed ({proc.returncode}): {proc.stdout}{proc.stderr}")
 
 
 def cgroup_v2_host() -> bool:
@@ -271,40 +246,6 @@ def cgroup_v2_host() -> bool:
     except OSError:
         return False
     return out.stdout.strip() == "cgroup2fs"
-
-
-def cgroup_hierarchies() -> List[Path]:
-    """Every cgroup hierarchy mounted under /sys/fs/cgroup (v1 and v2)."""
-    out: List[Path] = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            mountpoint = left.split()[4]
-            fstype = right.split()[0] if right else ""
-            p = Path(mountpoint)
-            if fstype in ("cgroup", "cgroup2") and (p == CGROUP_ROOT or CGROUP_ROOT in p.parents):
-                if p not in out:
-                    out.append(p)
-    return out
-
-
-def _dirs_post_order(top: Path) -> List[Path]:
-    if not top.is_dir():
-        return []
-    out: List[Path] = []
-    for dirpath, _dirnames, _files in os.walk(top, topdown=False):
-        out.append(Path(dirpath))
-    return out
-
-
-def _cgroup_pids(top: Path) -> List[int]:
-    pids = []
-    for d in _dirs_post_order(top):
-        try:
-            pids += [int(x) for x in (d / "cgroup.procs").read_text().split()]
-        except (OSError, ValueError):
-            pass
-    return pids
 
 
 class RuncContainer:
@@ -319,10 +260,9 @@ class RuncContainer:
         self.rootfs = self.bundle / "rootfs"
         self.runc_root = self.dir / "runc"
         self.pid_file = self.dir / "container.pid"
-        build_busybox_rootfs(self.rootfs)
-        config = make_config(self.id, args, "rootfs", self.dir / "spec")
-        (self.bundle / "config.json").write_text(json.dumps(config, indent=2))
         self.cgroup_path = f"/{CGROUP_PARENT}/{self.id}"
+        run_fixture("make_bundle.py", "bundle", str(self.bundle), "--cgroups-path", self.cgroup_path,
+                    "--", *args)
         self.pid: Optional[int] = None
         self.io: Optional[Pipes] = None
         self.adopted: List[int] = []
@@ -408,59 +348,22 @@ class RuncContainer:
         return str(self.dir / name)
 
     def cleanup(self) -> None:
-        hierarchies = cgroup_hierarchies()
-        rel = Path(self.cgroup_path.lstrip("/"))
-        # A frozen task does not die from SIGKILL until thawed.
-        v2 = cgroup_v2_host()
-        for d in reversed(_dirs_post_order(self.freezer_dir())):
-            try:
-                (d / ("cgroup.freeze" if v2 else "freezer.state")).write_text("0" if v2 else "THAWED")
-            except OSError:
-                pass
+        # clean_cgroups.py leaves our own children (restored inits) for us
+        # to reap.
         for pid in self.adopted:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for _ in range(100):
-            pids = [p for h in hierarchies for p in _cgroup_pids(h / rel)]
-            for p in pids:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            for p in self.adopted:
-                try:
-                    os.waitpid(p, os.WNOHANG)
-                except ChildProcessError:
-                    pass
-            if not pids:
-                break
-            time.sleep(0.05)
+        runc_args = ["--runc-root", str(self.runc_root), "--id", self.id] if self.started else []
+        try:
+            run_fixture("clean_cgroups.py", *runc_args, self.cgroup_path)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+            warnings.warn(f"cleanup of {self.id}: {e}", stacklevel=2)
+        self.started = False
         for p in self.adopted:
             wait_gone(p, 5.0)  # reaps our own children
         self.adopted.clear()
-        if self.started:
-            for argv in (["kill", "-a", self.id, "KILL"], ["delete", "-f", self.id]):
-                subprocess.run(["runc", "--root", str(self.runc_root), *argv], capture_output=True,
-                               timeout=60)
-            self.started = False
-        for h in hierarchies:
-            for d in _dirs_post_order(h / rel):
-                for _ in range(50):
-                    try:
-                        d.rmdir()
-                        break
-                    except FileNotFoundError:
-                        break
-                    except OSError as e:
-                        if e.errno != errno.EBUSY:
-                            break
-                        time.sleep(0.02)
-            try:
-                (h / CGROUP_PARENT).rmdir()  # fails while other tests use it
-            except OSError:
-                pass
         if self.io:
             self.io.close()
             self.io = None

@@ -295,8 +295,7 @@ func (d *containerd) stop() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	waitFor(5*time.Second, func() bool { return len(processesMentioning(d.dir)) == 0 })
-	killCgroup(cgroupParent)
-	removeCgroup(cgroupParent)
+	cleanCgroup(t, cgroupParent)
 	for i := 0; i < 3; i++ { // overlay mounts of rootfs, deepest first
 		ms := mountsUnder(d.dir)
 		for j := len(ms) - 1; j >= 0; j-- {
@@ -344,9 +343,9 @@ func processesMentioning(dir string) []int {
 	return out
 }
 
-// importBusybox writes an OCI image layout (one uncompressed layer with
-// /bin/busybox and its applets, the config, the manifest, the index) as a
-// tar and imports it with `ctr images import`.
+// importBusybox writes an OCI image layout (one uncompressed layer, the
+// busybox rootfs of tests/fixture/make_bundle.py, the config, the manifest,
+// the index) as a tar and imports it with `ctr images import`.
 func (d *containerd) importBusybox() {
 	d.t.Helper()
 	d.importImage(ctrNamespace, imageRef, nil, []string{"sh"})
@@ -357,29 +356,9 @@ func (d *containerd) importBusybox() {
 func (d *containerd) importImage(ns, ref string, entrypoint, cmd []string) {
 	t := d.t
 	t.Helper()
-	var layer bytes.Buffer
-	tw := tar.NewWriter(&layer)
-	dir := func(name string, mode int64) {
-		must(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: mode, ModTime: time.Unix(0, 0)}))
-	}
-	file := func(name string, mode int64, data []byte) {
-		must(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: int64(len(data)), ModTime: time.Unix(0, 0)}))
-		_, err := tw.Write(data)
-		must(t, err)
-	}
-	for _, n := range []string{"bin", "dev", "etc", "proc", "sys", "root", "data"} {
-		dir(n, 0o755)
-	}
-	dir("tmp", 0o1777)
-	bb, err := os.ReadFile("/bin/busybox")
-	must(t, err)
-	file("bin/busybox", 0o755, bb)
-	for _, a := range busyboxApplets() {
-		must(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + a, Linkname: "busybox", Mode: 0o777, ModTime: time.Unix(0, 0)}))
-	}
-	file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/bin/sh\n"))
-	file("etc/group", 0o644, []byte("root:x:0:\n"))
-	must(t, tw.Close())
+	rootfs := filepath.Join(t.TempDir(), "rootfs")
+	mustRunFixture(t, "make_bundle.py", "rootfs", rootfs)
+	layer := tarTree(t, rootfs)
 
 	blobs := map[string][]byte{}
 	add := func(data []byte) (string, int) {
@@ -388,7 +367,7 @@ func (d *containerd) importImage(ns, ref string, entrypoint, cmd []string) {
 		blobs[digest] = data
 		return digest, len(data)
 	}
-	layerDigest, layerSize := add(layer.Bytes())
+	layerDigest, layerSize := add(layer)
 	config, _ := json.Marshal(map[string]any{
 		"architecture": "amd64", "os": "linux",
 		"config": map[string]any{"Env": []string{"PATH=/bin"}, "Entrypoint": entrypoint, "Cmd": cmd},
@@ -417,6 +396,54 @@ func (d *containerd) importImage(ns, ref string, entrypoint, cmd []string) {
 	if out, _ := d.ctrIn(ns, "images", "ls", "-q"); !strings.Contains(out, ref) {
 		t.Fatalf("imported image %s not listed: %q", ref, out)
 	}
+}
+
+// tarTree is the directory tree dir as an uncompressed tar layer: its
+// directories, regular files and symlinks, owned by root, time zero.
+func tarTree(t *testing.T, dir string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		link := ""
+		if d.Type()&os.ModeSymlink != 0 {
+			if link, err = os.Readlink(path); err != nil {
+				return err
+			}
+		}
+		hdr, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		hdr.Name, hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = rel, 0, 0, "", ""
+		hdr.ModTime, hdr.AccessTime, hdr.ChangeTime = time.Unix(0, 0), time.Time{}, time.Time{}
+		if d.IsDir() {
+			hdr.Name += "/"
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			_, err = tw.Write(data)
+			return err
+		}
+		return nil
+	})
+	must(t, err)
+	must(t, tw.Close())
+	return buf.Bytes()
 }
 
 func writeOCILayout(t *testing.T, path string, index []byte, blobs map[string][]byte) {

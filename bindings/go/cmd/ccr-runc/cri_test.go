@@ -239,7 +239,8 @@ func ccrTool(t *testing.T) string {
 // restoredBundle makes a bundle from an imported CRI archive: spec.dump is
 // containerd's OCI spec of the container; its rootfs (containerd's, gone
 // with the stopped container's snapshot mount) becomes a fresh busybox tree
-// and its cgroup one under the tests' parent.
+// (tests/fixture/make_bundle.py's) and its cgroup one under the tests'
+// parent.
 func restoredBundle(t *testing.T, d *containerd, dest string) string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dest, "spec.dump"))
@@ -247,19 +248,8 @@ func restoredBundle(t *testing.T, d *containerd, dest string) string {
 	var spec map[string]any
 	must(t, json.Unmarshal(raw, &spec))
 	bundle := filepath.Join(d.dir, "restored-bundle")
-	rootfs := filepath.Join(bundle, "rootfs")
-	must(t, os.MkdirAll(rootfs, 0o755))
-	for _, dir := range []string{"bin", "dev", "etc", "proc", "sys", "root", "data", "tmp"} {
-		must(t, os.MkdirAll(filepath.Join(rootfs, dir), 0o755))
-	}
-	bb, err := os.ReadFile("/bin/busybox")
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(rootfs, "bin/busybox"), bb, 0o755))
-	for _, a := range busyboxApplets() {
-		must(t, os.Symlink("busybox", filepath.Join(rootfs, "bin", a)))
-	}
-	must(t, os.WriteFile(filepath.Join(rootfs, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644))
-	must(t, os.WriteFile(filepath.Join(rootfs, "etc/group"), []byte("root:x:0:\n"), 0o644))
+	must(t, os.MkdirAll(bundle, 0o755))
+	mustRunFixture(t, "make_bundle.py", "rootfs", filepath.Join(bundle, "rootfs"))
 	spec["root"] = map[string]any{"path": "rootfs", "readonly": false}
 	linux := spec["linux"].(map[string]any)
 	linux["cgroupsPath"] = "/" + cgroupParent + "/cri-restored"

@@ -3,20 +3,20 @@
 package main
 
 // Test toolkit: the built ccr-runc, prerequisites, busybox bundles run with
-// plain runc, and cleanup of processes, cgroups and mounts.
+// plain runc (made by tests/fixture/make_bundle.py, the recipe every harness
+// shares), and cleanup of processes, cgroups (tests/fixture/clean_cgroups.py)
+// and mounts.
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,7 +98,7 @@ func require(t *testing.T, extra ...string) {
 			missing = append(missing, "criu >= 4.1")
 		}
 	}
-	for _, b := range append([]string{"runc"}, extra...) {
+	for _, b := range append([]string{"runc", "python3"}, extra...) { // python3 runs tests/fixture
 		if _, err := exec.LookPath(b); err != nil {
 			missing = append(missing, b+" in PATH")
 		}
@@ -152,23 +152,30 @@ func mustRun(t *testing.T, env []string, name string, args ...string) string {
 	return out
 }
 
-// busyboxApplets lists the applets of /bin/busybox, at least the few the
-// tests use.
-func busyboxApplets() []string {
-	set := map[string]bool{"sh": true, "cat": true, "echo": true, "sleep": true, "mv": true, "ls": true}
-	if out, err := exec.Command("/bin/busybox", "--list").Output(); err == nil {
-		for _, a := range strings.Fields(string(out)) {
-			if a != "busybox" && !strings.Contains(a, "/") {
-				set[a] = true
-			}
-		}
+// runFixture runs tests/fixture/<script> (the tests run in
+// bindings/go/cmd/ccr-runc) and returns its combined output.
+func runFixture(script string, args ...string) (string, error) {
+	path, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "tests", "fixture", script))
+	if err != nil {
+		return "", err
 	}
-	var list []string
-	for a := range set {
-		list = append(list, a)
+	out, err := exec.Command("python3", append([]string{path}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+func mustRunFixture(t *testing.T, script string, args ...string) {
+	t.Helper()
+	if out, err := runFixture(script, args...); err != nil {
+		t.Fatalf("tests/fixture/%s %s: %v\n%s", script, strings.Join(args, " "), err, out)
 	}
-	sort.Strings(list)
-	return list
+}
+
+// cleanCgroup kills whatever runs in the cgroup rel (below each
+// hierarchy's root) and removes it.
+func cleanCgroup(t *testing.T, rel string) {
+	if out, err := runFixture("clean_cgroups.py", "/"+rel); err != nil {
+		t.Logf("clean-up of cgroup %s: %v: %s", rel, err, out)
+	}
 }
 
 // runcContainer is a busybox container run by plain runc with pipe stdio.
@@ -203,45 +210,11 @@ func newRuncContainerWith(t *testing.T, runc string) *runcContainer {
 	c.bundle = filepath.Join(c.dir, "bundle")
 	c.runcRoot = filepath.Join(c.dir, "runc")
 	c.dataDir = filepath.Join(c.dir, "data")
-	must(t, os.MkdirAll(filepath.Join(c.bundle, "rootfs"), 0o755))
+	must(t, os.Mkdir(c.bundle, 0o700))
 	must(t, os.Mkdir(c.dataDir, 0o755))
-	rootfs := filepath.Join(c.bundle, "rootfs")
-	for _, d := range []string{"bin", "proc", "sys", "dev", "tmp", "etc", "data", "root"} {
-		must(t, os.MkdirAll(filepath.Join(rootfs, d), 0o755))
-	}
-	bb, err := os.ReadFile("/bin/busybox")
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(rootfs, "bin/busybox"), bb, 0o755))
-	for _, a := range busyboxApplets() {
-		must(t, os.Symlink("busybox", filepath.Join(rootfs, "bin", a)))
-	}
-	must(t, os.WriteFile(filepath.Join(rootfs, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644))
-
-	// runc spec's defaults (mounts, masked paths, capabilities), edited.
-	spec := t.TempDir()
-	mustRun(t, nil, c.runc, "spec", "--bundle", spec)
-	raw, err := os.ReadFile(filepath.Join(spec, "config.json"))
-	must(t, err)
-	var cfg map[string]any
-	must(t, json.Unmarshal(raw, &cfg))
-	proc := cfg["process"].(map[string]any)
-	proc["terminal"] = false
-	proc["args"] = []string{"sh", "-c", countingShell}
-	proc["env"] = []string{"PATH=/bin"}
-	cfg["root"] = map[string]any{"path": "rootfs", "readonly": false}
-	cfg["hostname"] = "ccr-runc"
-	cfg["mounts"] = append(cfg["mounts"].([]any), map[string]any{
-		"destination": "/data", "type": "bind", "source": c.dataDir, "options": []string{"rbind", "rw"}})
-	linux := cfg["linux"].(map[string]any)
-	linux["cgroupsPath"] = "/" + cgroupParent + "/" + c.id
-	var ns []map[string]string
-	for _, typ := range []string{"pid", "network", "ipc", "uts", "mount"} {
-		ns = append(ns, map[string]string{"type": typ})
-	}
-	linux["namespaces"] = ns
-	out, err := json.MarshalIndent(cfg, "", "  ")
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(c.bundle, "config.json"), out, 0o600))
+	// The spec of this runc generation, so its own defaults are tested.
+	mustRunFixture(t, "make_bundle.py", "bundle", c.bundle, "--runc", c.runc,
+		"--cgroups-path", "/"+cgroupParent+"/"+c.id, "--bind", c.dataDir, "/data", "--", "sh", "-c", countingShell)
 	t.Cleanup(c.cleanup)
 	return c
 }
@@ -352,35 +325,20 @@ func (c *runcContainer) runcStatus() string {
 }
 
 func (c *runcContainer) cleanup() {
-	for _, h := range cgroupHierarchies() {
-		thawTree(filepath.Join(h, cgroupParent, c.id))
-	}
-	exec.Command(c.runc, "--root", c.runcRoot, "kill", "-a", c.id, "KILL").Run()
+	// clean_cgroups.py leaves our own children (inits ccr restored) for us
+	// to reap.
 	for _, p := range c.adopted {
 		syscall.Kill(p, syscall.SIGKILL)
 	}
-	killCgroup(filepath.Join(cgroupParent, c.id))
+	if out, err := runFixture("clean_cgroups.py", "--runc", c.runc, "--runc-root", c.runcRoot, "--id", c.id,
+		"/"+cgroupParent+"/"+c.id); err != nil {
+		c.t.Logf("cleanup of %s: %v: %s", c.id, err, out)
+	}
 	for _, p := range c.adopted {
 		var ws syscall.WaitStatus
 		syscall.Wait4(p, &ws, 0, nil)
 	}
-	if out, err := exec.Command(c.runc, "--root", c.runcRoot, "delete", "-f", c.id).CombinedOutput(); err != nil &&
-		!strings.Contains(string(out), "does not exist") {
-		c.t.Logf("runc delete %s: %v: %s", c.id, err, out)
-	}
-	removeCgroup(filepath.Join(cgroupParent, c.id))
 	c.closeIO()
-}
-
-// cgroupHierarchies lists the cgroup mounts under /sys/fs/cgroup.
-func cgroupHierarchies() []string {
-	var out []string
-	for _, m := range mounts() {
-		if (m.fstype == "cgroup" || m.fstype == "cgroup2") && strings.HasPrefix(m.point, "/sys/fs/cgroup") {
-			out = append(out, m.point)
-		}
-	}
-	return out
 }
 
 type mount struct{ point, fstype string }
@@ -406,64 +364,6 @@ func mounts() []mount {
 func unescapeMount(s string) string {
 	r := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`)
 	return r.Replace(s)
-}
-
-// dirsPostOrder lists dir and the directories below it, deepest first.
-func dirsPostOrder(dir string) []string {
-	var out []string
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			out = append(out, p)
-		}
-		return nil
-	})
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
-func thawTree(dir string) {
-	for _, d := range dirsPostOrder(dir) {
-		os.WriteFile(filepath.Join(d, "freezer.state"), []byte("THAWED"), 0)
-		os.WriteFile(filepath.Join(d, "cgroup.freeze"), []byte("0"), 0)
-	}
-}
-
-// killCgroup kills every process in the cgroup rel (relative to each
-// hierarchy's root) until none is left, or 5 seconds pass.
-func killCgroup(rel string) {
-	for round := 0; round < 100; round++ {
-		found := false
-		for _, h := range cgroupHierarchies() {
-			thawTree(filepath.Join(h, rel))
-			for _, d := range dirsPostOrder(filepath.Join(h, rel)) {
-				b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
-				for _, f := range strings.Fields(string(b)) {
-					if p, err := strconv.Atoi(f); err == nil {
-						found = true
-						syscall.Kill(p, syscall.SIGKILL)
-					}
-				}
-			}
-		}
-		if !found {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func removeCgroup(rel string) {
-	for _, h := range cgroupHierarchies() {
-		for _, d := range dirsPostOrder(filepath.Join(h, rel)) {
-			for i := 0; i < 50; i++ {
-				if err := syscall.Rmdir(d); !errors.Is(err, syscall.EBUSY) {
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		}
-		syscall.Rmdir(filepath.Join(h, cgroupParent)) // fails while another test uses it
-	}
 }
 
 func alive(pid int) bool {

@@ -1,24 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 //! End-to-end harness: busybox bundles run by real runc, checkpointed and
-//! restored by real CRIU through the `ccr` crate (the Rust twin of
-//! tests/e2e/harness.cpp).
+//! restored by real CRIU through the `ccr` crate. The bundles come from
+//! tests/fixture/make_bundle.py and the cgroup clean-up from
+//! tests/fixture/clean_cgroups.py, the recipe every harness shares.
 //!
 //! Every container gets its own temporary directory (bundle, rootfs, runc
 //! root, images), its own id and its own cgroup path "/ccr-rs/<id>", so
 //! tests do not step on each other; test.sh still runs them one at a time.
 #![allow(dead_code)]
 
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
-
-use serde_json::{json, Value};
 
 pub const CGROUP_PARENT: &str = "ccr-rs";
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
@@ -35,7 +34,7 @@ macro_rules! require_e2e {
                 panic!("end-to-end prerequisites missing (CI=true): {missing}");
             }
             common::print_uncaptured(&format!(
-                "SKIPPED: needs root, criu >= 4.1, runc and /bin/busybox; missing {missing}\n"
+                "SKIPPED: needs root, criu >= 4.1, runc, /bin/busybox and python3; missing {missing}\n"
             ));
             return;
         }
@@ -89,8 +88,11 @@ pub fn missing_prerequisites() -> Option<String> {
             }
         }
     }
-    if find_in_path("runc").is_none() {
-        missing.push("runc".to_string());
+    // python3 runs tests/fixture.
+    for bin in ["runc", "python3"] {
+        if find_in_path(bin).is_none() {
+            missing.push(bin.to_string());
+        }
     }
     if !is_executable(Path::new("/bin/busybox")) {
         missing.push("/bin/busybox".to_string());
@@ -251,68 +253,20 @@ pub fn counter_workload() -> Vec<String> {
     ]
 }
 
-pub fn build_busybox_rootfs(dir: &Path) {
-    fs::create_dir(dir).unwrap();
-    for sub in [
-        "bin", "sbin", "proc", "sys", "dev", "tmp", "etc", "root", "run", "var", "usr", "usr/bin",
-    ] {
-        fs::create_dir(dir.join(sub)).unwrap();
-    }
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(dir.join("tmp"), fs::Permissions::from_mode(0o1777)).unwrap();
-    fs::copy("/bin/busybox", dir.join("bin/busybox")).expect("copy /bin/busybox");
-    let (ok, list) = run(Command::new("/bin/busybox").arg("--list"));
-    let mut applets: Vec<String> = if ok {
-        list.split_whitespace()
-            .filter(|a| *a != "busybox" && !a.contains('/'))
-            .map(String::from)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    for must in ["sh", "cat", "echo", "sleep", "ls", "true", "false"] {
-        if !applets.iter().any(|a| a == must) {
-            applets.push(must.into());
-        }
-    }
-    for a in &applets {
-        let _ = symlink("busybox", dir.join("bin").join(a));
-    }
-    fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
-    fs::write(dir.join("etc/group"), "root:x:0:\n").unwrap();
-    fs::write(dir.join("etc/hostname"), "ccr-rs\n").unwrap();
-}
-
 pub fn cgroup_path_for(id: &str) -> String {
     format!("/{CGROUP_PARENT}/{id}")
 }
 
-/// `runc spec`'s config.json, edited for a busybox container with pipe stdio.
-pub fn make_config(id: &str, args: &[String]) -> Value {
-    let spec_dir = tempfile::Builder::new()
-        .prefix("ccr-rs-spec-")
-        .tempdir()
-        .unwrap();
-    let (ok, out) = run(Command::new("runc")
-        .arg("spec")
-        .arg("--bundle")
-        .arg(spec_dir.path()));
-    assert!(ok, "runc spec: {out}");
-    let mut c: Value =
-        serde_json::from_str(&fs::read_to_string(spec_dir.path().join("config.json")).unwrap())
-            .unwrap();
-    c["process"]["terminal"] = json!(false);
-    c["process"]["args"] = json!(args);
-    c["process"]["cwd"] = json!("/");
-    c["process"]["env"] =
-        json!(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
-    c["root"] = json!({"path": "rootfs", "readonly": false});
-    c["hostname"] = json!("ccr-rs");
-    c["linux"]["cgroupsPath"] = json!(cgroup_path_for(id));
-    c["linux"]["namespaces"] = json!([
-        {"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}
-    ]);
-    c
+/// Runs tests/fixture/<script> of the source tree; Err(its output) when it
+/// fails.
+pub fn run_fixture(script: &str, args: &[OsString]) -> Result<(), String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/fixture")
+        .join(script);
+    match run(Command::new("python3").arg(&path).args(args)) {
+        (true, _) => Ok(()),
+        (false, out) => Err(format!("tests/fixture/{script}: {out}")),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -372,49 +326,6 @@ pub fn cgroup_v2_host() -> bool {
     unsafe { libc::statfs(path.as_ptr(), &mut st) == 0 && st.f_type as i64 == CGROUP2_SUPER_MAGIC }
 }
 
-/// The container's cgroup directory in every hierarchy under /sys/fs/cgroup
-/// (each v1 controller, "unified", or the v2 root itself).
-fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
-    let rel = format!("{CGROUP_PARENT}/{id}");
-    let mut out = vec![Path::new(CGROUP_ROOT).join(&rel)];
-    if let Ok(rd) = fs::read_dir(CGROUP_ROOT) {
-        for e in rd.flatten() {
-            let p = e.path();
-            // Skip the symlinks (cpu -> cpu,cpuacct): same hierarchy.
-            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                out.push(p.join(&rel));
-            }
-        }
-    }
-    out.retain(|p| p.is_dir());
-    out
-}
-
-/// Directories at and below `dir`, deepest first.
-fn dirs_post_order(dir: &Path, out: &mut Vec<PathBuf>) {
-    if let Ok(rd) = fs::read_dir(dir) {
-        for e in rd.flatten() {
-            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                dirs_post_order(&e.path(), out);
-            }
-        }
-    }
-    out.push(dir.to_path_buf());
-}
-
-fn pids_in(dir: &Path) -> Vec<i32> {
-    let mut dirs = Vec::new();
-    dirs_post_order(dir, &mut dirs);
-    dirs.iter()
-        .filter_map(|d| fs::read_to_string(d.join("cgroup.procs")).ok())
-        .flat_map(|s| {
-            s.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<i32>>()
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------------------
 // A runc container
 // ---------------------------------------------------------------------------
@@ -451,13 +362,17 @@ impl TestContainer {
             .expect("temp dir");
         let bundle = dir.path().join("bundle");
         fs::create_dir(&bundle).unwrap();
-        build_busybox_rootfs(&bundle.join("rootfs"));
-        let config = make_config(&id, args);
-        fs::write(
-            bundle.join("config.json"),
-            serde_json::to_string_pretty(&config).unwrap(),
-        )
-        .unwrap();
+        let mut fixture_args: Vec<OsString> = vec![
+            "bundle".into(),
+            bundle.clone().into(),
+            "--cgroups-path".into(),
+            cgroup_path_for(&id).into(),
+            "--".into(),
+        ];
+        fixture_args.extend(args.iter().map(OsString::from));
+        if let Err(e) = run_fixture("make_bundle.py", &fixture_args) {
+            panic!("bundle for {id}: {e}");
+        }
         TestContainer {
             runc_root: dir.path().join("runc"),
             id,
@@ -596,7 +511,14 @@ impl TestContainer {
             return Some("THAWED".into());
         }
         let events = fs::read_to_string(dir.join("cgroup.events")).unwrap_or_default();
-        Some(if events.contains("frozen 1") { "FROZEN" } else { "FREEZING" }.into())
+        Some(
+            if events.contains("frozen 1") {
+                "FROZEN"
+            } else {
+                "FREEZING"
+            }
+            .into(),
+        )
     }
 
     /// The cgroup of `pid` in the v1 hierarchy holding `controller`; on a
@@ -608,77 +530,39 @@ impl TestContainer {
         text.lines().find_map(|l| {
             let mut f = l.splitn(3, ':');
             let (_, ctrls, path) = (f.next()?, f.next()?, f.next()?);
-            let hit = if v2 { ctrls.is_empty() } else { ctrls.split(',').any(|c| c == controller) };
+            let hit = if v2 {
+                ctrls.is_empty()
+            } else {
+                ctrls.split(',').any(|c| c == controller)
+            };
             hit.then(|| path.to_string())
         })
     }
 
     fn cleanup(&mut self) {
-        let dirs = cgroup_dirs(&self.id);
-        // A frozen task does not die from SIGKILL until thawed.
-        for d in &dirs {
-            let mut all = Vec::new();
-            dirs_post_order(d, &mut all);
-            for sub in all.iter().rev() {
-                let _ = fs::write(sub.join("freezer.state"), "THAWED");
-                let _ = fs::write(sub.join("cgroup.freeze"), "0");
-            }
-        }
+        // clean_cgroups.py leaves our own children (restored inits) for us
+        // to reap.
         for &p in &self.adopted {
             unsafe { libc::kill(p, libc::SIGKILL) };
         }
-        for _ in 0..100 {
-            let mut any = false;
-            for d in &dirs {
-                for p in pids_in(d) {
-                    any = true;
-                    unsafe { libc::kill(p, libc::SIGKILL) };
-                }
-            }
-            for &p in &self.adopted {
-                unsafe { libc::waitpid(p, std::ptr::null_mut(), libc::WNOHANG) };
-            }
-            if !any {
-                break;
-            }
-            sleep(Duration::from_millis(50));
+        let mut args: Vec<OsString> = Vec::new();
+        if self.started {
+            args.extend([
+                "--runc-root".into(),
+                self.runc_root.clone().into(),
+                "--id".into(),
+                self.id.clone().into(),
+            ]);
         }
+        args.push(self.cgroup_path().into());
+        if let Err(e) = run_fixture("clean_cgroups.py", &args) {
+            print_uncaptured(&format!("cleanup of {}: {e}\n", self.id));
+        }
+        self.started = false;
         for &p in &self.adopted {
             wait_gone(p, Duration::from_secs(5));
         }
         self.adopted.clear();
-        if self.started {
-            if let Some(runc) = find_in_path("runc") {
-                let root = self.runc_root.clone();
-                run(Command::new(&runc)
-                    .arg("--root")
-                    .arg(&root)
-                    .args(["kill", "-a", &self.id, "KILL"]));
-                run(Command::new(&runc)
-                    .arg("--root")
-                    .arg(&root)
-                    .args(["delete", "-f", &self.id]));
-            }
-            self.started = false;
-        }
-        // runc delete removes its cgroups; a restore may leave some.
-        for d in &dirs {
-            let mut all = Vec::new();
-            dirs_post_order(d, &mut all);
-            for sub in &all {
-                for _ in 0..50 {
-                    match fs::remove_dir(sub) {
-                        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
-                            sleep(Duration::from_millis(20))
-                        }
-                        _ => break,
-                    }
-                }
-            }
-            if let Some(parent) = d.parent() {
-                let _ = fs::remove_dir(parent); // fails while other tests use it
-            }
-        }
         self.io = None;
     }
 }
