@@ -13,6 +13,7 @@ restored init (a child of this process).
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import select
