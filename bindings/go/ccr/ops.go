@@ -70,12 +70,46 @@ func operate(ctx context.Context, c *Container, common *Options, apply func(*set
 	}
 	defer C.ccr_container_free(cc)
 
+	var out *Result
+	err = callWithCallbacks(ctx, common, apply, func(o *C.ccr_options) *C.ccr_error {
+		var res *C.ccr_result
+		var cerr *C.ccr_error
+		if restore {
+			cerr = C.ccr_restore(&res, cc, o)
+		} else {
+			cerr = C.ccr_checkpoint(&res, cc, o)
+		}
+		runtime.KeepAlive(c)
+		runtime.KeepAlive(keep)
+		if res != nil {
+			out = &Result{Pid: int(C.ccr_result_pid(res)), Stats: statsOf(res), Warnings: warningsOf(res)}
+			C.ccr_result_free(res)
+		}
+		return cerr
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = &Result{}
+	}
+	return out, nil
+}
+
+// callWithCallbacks runs a libccr call that may call back into Go (notify,
+// log): fresh options set by apply, the callbacks installed, the call on one
+// locked OS thread (CRIU's notifications come back on the calling thread,
+// and restored inits become children of this process) under watch. A
+// callback's panic is raised again once call has returned; a callback's
+// error or ctx's end becomes the returned error's cause.
+func callWithCallbacks(ctx context.Context, common *Options, apply func(*setter, *C.ccr_options),
+	call func(*C.ccr_options) *C.ccr_error) error {
 	st := &callState{notify: common.Notify, log: common.Log, ctx: ctx}
 	h := cgo.NewHandle(st)
 	defer h.Delete() // deferred first, so it runs after the options are freed
 	o, err := newOptions()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer C.ccr_options_free(o)
 	st.opts = o
@@ -87,42 +121,19 @@ func operate(ctx context.Context, c *Container, common *Options, apply func(*set
 		st.installLog(&s, common.LogMaxLevel, h)
 	}
 	if s.err != nil {
-		return nil, s.err
+		return s.err
 	}
 
-	// CRIU's notifications come back on the calling thread, and the
-	// restored init becomes a child of this process: run the whole call on
-	// one OS thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-
-	var res *C.ccr_result
 	var cerr *C.ccr_error
-	watch(ctx, o, func() {
-		if restore {
-			cerr = C.ccr_restore(&res, cc, o)
-		} else {
-			cerr = C.ccr_checkpoint(&res, cc, o)
-		}
-	})
-	runtime.KeepAlive(c)
-	runtime.KeepAlive(keep)
-
-	pid := 0
-	var stats Stats
-	var warnings []string
-	if res != nil {
-		pid = int(C.ccr_result_pid(res))
-		stats = statsOf(res)
-		warnings = warningsOf(res)
-		C.ccr_result_free(res)
-	}
+	watch(ctx, o, func() { cerr = call(o) })
 	if st.panicked {
 		C.ccr_error_free(cerr)
 		panic(st.panicValue) // the deferred frees still run
 	}
 	if cerr == nil {
-		return &Result{Pid: pid, Stats: stats, Warnings: warnings}, nil
+		return nil
 	}
 	e := takeError(cerr).(*Error)
 	switch {
@@ -131,7 +142,7 @@ func operate(ctx context.Context, c *Container, common *Options, apply func(*set
 	case e.Code == CodeCanceled && ctx.Err() != nil:
 		e.Err = ctx.Err()
 	}
-	return nil, e
+	return e
 }
 
 // watch runs call, and cancels the options from another goroutine if ctx

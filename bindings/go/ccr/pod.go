@@ -11,7 +11,6 @@ import "C"
 import (
 	"context"
 	"runtime"
-	"runtime/cgo"
 	"time"
 	"unsafe"
 )
@@ -111,77 +110,39 @@ func podToC(pod *Pod) (*C.ccr_pod, error) {
 
 func operatePod(ctx context.Context, pod *Pod, dir string, common *Options, apply func(*setter, *C.ccr_options),
 	keep any, restore bool) (*PodResult, error) {
-	if err := checkLibraryVersion(); err != nil {
+	ctx, err := begin(ctx)
+	if err != nil {
 		return nil, err
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, canceledBeforeStart(err)
 	}
 	cp, err := podToC(pod)
 	if err != nil {
 		return nil, err
 	}
 	defer C.ccr_pod_free(cp)
-
-	st := &callState{notify: common.Notify, log: common.Log, ctx: ctx}
-	h := cgo.NewHandle(st)
-	defer h.Delete()
-	o, err := newOptions()
-	if err != nil {
-		return nil, err
-	}
-	defer C.ccr_options_free(o)
-	st.opts = o
-	s := setter{}
-	apply(&s, o)
-	st.install(&s, h)
-	if common.Log != nil {
-		st.installLog(&s, common.LogMaxLevel, h)
-	}
-	if s.err != nil {
-		return nil, s.err
-	}
-
-	// Restored inits become children of this process.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	cdir := C.CString(dir)
 	defer C.free(unsafe.Pointer(cdir))
-	var res *C.ccr_pod_result
-	var cerr *C.ccr_error
-	watch(ctx, o, func() {
+
+	var out *PodResult
+	err = callWithCallbacks(ctx, common, apply, func(o *C.ccr_options) *C.ccr_error {
+		var res *C.ccr_pod_result
+		var cerr *C.ccr_error
 		if restore {
 			cerr = C.ccr_pod_restore(&res, cp, cdir, o)
 		} else {
 			cerr = C.ccr_pod_checkpoint(&res, cp, cdir, o)
 		}
+		runtime.KeepAlive(pod)
+		runtime.KeepAlive(keep)
+		if res != nil {
+			out = podResultOf(res)
+			C.ccr_pod_result_free(res)
+		}
+		return cerr
 	})
-	runtime.KeepAlive(pod)
-	runtime.KeepAlive(keep)
-
-	var out *PodResult
-	if res != nil {
-		out = podResultOf(res)
-		C.ccr_pod_result_free(res)
+	if err != nil {
+		return nil, err
 	}
-	if st.panicked {
-		C.ccr_error_free(cerr)
-		panic(st.panicValue)
-	}
-	if cerr == nil {
-		return out, nil
-	}
-	e := takeError(cerr).(*Error)
-	switch {
-	case e.Code == CodeCallback && st.err != nil:
-		e.Err = st.err
-	case e.Code == CodeCanceled && ctx.Err() != nil:
-		e.Err = ctx.Err()
-	}
-	return nil, e
+	return out, nil
 }
 
 func podResultOf(res *C.ccr_pod_result) *PodResult {

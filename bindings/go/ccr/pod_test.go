@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,8 +38,9 @@ func TestPodCheckpointAndRestore(t *testing.T) {
 	requirePrerequisites(t)
 	parent := fmt.Sprintf("/ccr-go-pod-%d", os.Getpid())
 	t.Cleanup(func() {
-		for _, h := range cgroupHierarchies() {
-			syscall.Rmdir(h + parent)
+		// After the containers' own clean-up (registered later, run first).
+		if out, err := runFixture("clean_cgroups.py", parent); err != nil {
+			t.Errorf("tests/fixture/clean_cgroups.py %s: %v: %s", parent, err, out)
 		}
 	})
 	a, b := newPodContainer(t, parent), newPodContainer(t, parent)
