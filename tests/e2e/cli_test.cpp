@@ -207,6 +207,8 @@ TEST(Cli, CompletionLoadsInBashAndZsh)
 	EXPECT_EQ(complete("ccr checkpoint --image-p", 2), "--image-path\n");
 	EXPECT_EQ(complete("ccr restore --console-s", 2), "--console-socket\n");
 	EXPECT_EQ(complete("ccr export --tcp-est", 2), "\n") << "export takes no --tcp-established";
+	EXPECT_EQ(complete("ccr checkpoint --network-l", 2), "--network-lock\n");
+	EXPECT_EQ(complete("ccr restore --network-l", 2), "\n") << "a restore takes the images' network lock";
 
 	const std::string zsh = find_in_path("zsh");
 	if (zsh.empty()) {
