@@ -8,16 +8,6 @@ using namespace ccr::capi;
 
 namespace {
 
-bool valid_id(const std::string &id)
-{
-	if (id.empty() || id.size() > 128 || id == "." || id == "..")
-		return false;
-	for (char c : id)
-		if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
-			return false;
-	return true;
-}
-
 std::string require_absolute(const char *path, const char *name)
 {
 	std::string p = require_string(path, name);

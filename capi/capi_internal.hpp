@@ -3,6 +3,7 @@
 // runs its body through.
 #pragma once
 
+#include <cctype>
 #include <cstring>
 #include <new>
 #include <optional>
@@ -104,6 +105,19 @@ inline std::string require_string(const char *s, const char *name)
 	if (!s)
 		invalid(std::string(name) + " is NULL");
 	return s;
+}
+
+// Whether `id` may name a container or a pod: it becomes a directory and
+// file name (runc's state, the images' layout), so letters, digits, '.',
+// '_' and '-' only, not "." nor "..", at most 128 bytes.
+inline bool valid_id(const std::string &id)
+{
+	if (id.empty() || id.size() > 128 || id == "." || id == "..")
+		return false;
+	for (char c : id)
+		if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
+			return false;
+	return true;
 }
 
 } // namespace ccr::capi

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // The pod handles and operations of the C ABI.
-#include <cctype>
-
 #include "capi_internal.hpp"
 #include "pod.hpp"
 
@@ -20,16 +18,6 @@ struct ccr_pod_result {
 };
 
 namespace {
-
-bool valid_pod_id(const std::string &id)
-{
-	if (id.empty() || id.size() > 128 || id == "." || id == "..")
-		return false;
-	for (char c : id)
-		if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
-			return false;
-	return true;
-}
 
 ccr_pod_result *to_c(ccr::PodResult &&r)
 {
@@ -73,7 +61,7 @@ ccr_error *ccr_pod_new(ccr_pod **out, const char *id)
 	return firewall([&] {
 		require(out, "out");
 		std::string name = require_string(id, "id");
-		if (!valid_pod_id(name))
+		if (!valid_id(name))
 			invalid("pod id \"" + name + "\" is not valid: use letters, digits, '.', '_' and '-'");
 		auto p = std::make_unique<ccr_pod>();
 		p->spec.id = name;
