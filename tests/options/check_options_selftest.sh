@@ -115,7 +115,7 @@ edit bindings/go/ccr/options.go $'\tGhostLimit uint32\n' $'\tGhostLimit uint64\n
 expect "Go: type" "Options.GhostLimit is uint64, the table says uint32"
 fresh
 edit bindings/go/ccr/options.go '(set_network_lock)' '(set_networking)'
-expect "Go: doc names another setter" "the doc of Options.NetworkLock does not name its setter (set_network_lock)"
+expect "Go: doc names another setter" "the doc of CheckpointOptions.NetworkLock does not name its setter (set_network_lock)"
 fresh
 edit bindings/go/ccr/options.go $'\tLeaveStopped bool\n' $'\tLeaveStopped bool\n\tLeaveAsleep  bool\n'
 expect "Go: field with no row" "field RestoreOptions.LeaveAsleep is in no row"
