@@ -58,6 +58,7 @@ mod logging;
 mod notify;
 mod options;
 mod outcome;
+mod pod;
 mod stats;
 mod util;
 
@@ -74,6 +75,7 @@ pub use crate::logging::LogLevel;
 pub use crate::notify::Notify;
 pub use crate::options::{Canceller, CgroupMode, NetworkLock, Options, PreDumpMode, Tls};
 pub use crate::outcome::{read_stats, Outcome};
+pub use crate::pod::{pod_checkpoint, pod_restore, Pod, PodOutcome};
 pub use crate::stats::Stat;
 
 use crate::error::check;

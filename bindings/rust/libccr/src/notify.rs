@@ -49,6 +49,14 @@ impl<'a> Notify<'a> {
         (pid > 0).then_some(pid)
     }
 
+    /// In a pod operation, the id of the container the notification is
+    /// about (`ccr_notify_container`); `None` otherwise.
+    pub fn container(&self) -> Option<Cow<'a, str>> {
+        // SAFETY: valid during the callback.
+        let p = unsafe { sys::ccr_notify_container(self.raw) };
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr::<'a>(p) }.to_string_lossy())
+    }
+
     /// The descriptor CRIU sent with the notification (the terminal master
     /// for "orphan-pts-master"), if any. Owned by libccr:
     /// [`try_clone_to_owned`](BorrowedFd::try_clone_to_owned) it to keep it.
@@ -64,6 +72,7 @@ impl std::fmt::Debug for Notify<'_> {
         f.debug_struct("Notify")
             .field("script", &self.script())
             .field("pid", &self.pid())
+            .field("container", &self.container())
             .field("fd", &self.fd())
             .finish()
     }
@@ -78,8 +87,10 @@ pub(crate) enum Failure {
 }
 
 /// The C payload. Only touched by the thread running an operation (the
-/// callback runs on the thread that called ccr_checkpoint/ccr_restore), or
-/// by whoever frees the options.
+/// callback runs on the thread that called ccr_checkpoint/ccr_restore), by
+/// libccr's threads during a pod operation, one call at a time under a lock
+/// of libccr's while the calling thread waits, or by whoever frees the
+/// options.
 pub(crate) struct NotifyState {
     callback: RefCell<Box<Callback>>,
     failure: RefCell<Option<Failure>>,

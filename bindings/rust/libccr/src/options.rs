@@ -850,6 +850,38 @@ impl Options {
     /// Runs `ccr_checkpoint` or `ccr_restore` with these options.
     pub(crate) fn run(&self, container: &Container, op: Operation) -> Result<Outcome> {
         let c = container.ready()?;
+        self.call(op, |o| {
+            let mut result: *mut sys::ccr_result = std::ptr::null_mut();
+            // SAFETY: live handles; the container's stdio descriptors and our
+            // kept descriptors are open; the payload is alive.
+            let err = unsafe {
+                match op {
+                    Operation::Checkpoint => sys::ccr_checkpoint(&mut result, c, o),
+                    Operation::Restore => sys::ccr_restore(&mut result, c, o),
+                }
+            };
+            let copied = if result.is_null() {
+                Outcome::default()
+            } else {
+                unsafe {
+                    let copied = Outcome::from_result(result);
+                    sys::ccr_result_free(result);
+                    copied
+                }
+            };
+            (copied, err)
+        })
+    }
+
+    /// Runs `c_call`, one libccr operation with these options that may call
+    /// the notify and log closures, and returns what it copied out, or its
+    /// error with the notify closure's error as the source; a closure's
+    /// panic is resumed once the C call has returned.
+    pub(crate) fn call<T>(
+        &self,
+        op: Operation,
+        c_call: impl FnOnce(*const sys::ccr_options) -> (T, *mut sys::ccr_error),
+    ) -> Result<T> {
         let o = self.ready_ptr()?;
         if self.busy.replace(true) {
             return Err(Error::invalid(
@@ -887,24 +919,7 @@ impl Options {
         if let Some(l) = log {
             l.reset();
         }
-        let mut result: *mut sys::ccr_result = std::ptr::null_mut();
-        // SAFETY: live handles; the container's stdio descriptors and our
-        // kept descriptors are open; the payload is alive.
-        let err = unsafe {
-            match op {
-                Operation::Checkpoint => sys::ccr_checkpoint(&mut result, c, o),
-                Operation::Restore => sys::ccr_restore(&mut result, c, o),
-            }
-        };
-        let copied = if result.is_null() {
-            Outcome::default()
-        } else {
-            unsafe {
-                let copied = Outcome::from_result(result);
-                sys::ccr_result_free(result);
-                copied
-            }
-        };
+        let (copied, err) = c_call(o);
         let outcome = if err.is_null() {
             Ok(copied)
         } else {

@@ -342,6 +342,8 @@ pub struct TestContainer {
     /// Restored inits: our children, to kill and reap.
     adopted: Vec<i32>,
     started: bool,
+    /// Its cgroup path when not below the harness's parent (a pod's).
+    cgroup: Option<String>,
 }
 
 impl TestContainer {
@@ -351,6 +353,12 @@ impl TestContainer {
     }
 
     pub fn with_args(args: &[String]) -> TestContainer {
+        TestContainer::with_args_in(args, None)
+    }
+
+    /// A bundle running `args` whose cgroup is `parent`/<id> (a pod's
+    /// member) when `parent` is given.
+    pub fn with_args_in(args: &[String], parent: Option<&str>) -> TestContainer {
         let id = format!(
             "rs-{}-{}",
             std::process::id(),
@@ -362,11 +370,12 @@ impl TestContainer {
             .expect("temp dir");
         let bundle = dir.path().join("bundle");
         fs::create_dir(&bundle).unwrap();
+        let cgroup = parent.map(|p| format!("{p}/{id}"));
         let mut fixture_args: Vec<OsString> = vec![
             "bundle".into(),
             bundle.clone().into(),
             "--cgroups-path".into(),
-            cgroup_path_for(&id).into(),
+            cgroup.clone().unwrap_or_else(|| cgroup_path_for(&id)).into(),
             "--".into(),
         ];
         fixture_args.extend(args.iter().map(OsString::from));
@@ -382,6 +391,7 @@ impl TestContainer {
             io: None,
             adopted: Vec::new(),
             started: false,
+            cgroup,
         }
     }
 
@@ -394,7 +404,7 @@ impl TestContainer {
     }
 
     pub fn cgroup_path(&self) -> String {
-        cgroup_path_for(&self.id)
+        self.cgroup.clone().unwrap_or_else(|| cgroup_path_for(&self.id))
     }
 
     /// `runc --root <dir> run -d` with pipes for stdin, stdout and stderr.
@@ -472,19 +482,33 @@ impl TestContainer {
     /// Restores with fresh pipes; on success talks to the restored
     /// container through them and adopts its init.
     pub fn restore(&mut self, options: &libccr::Options) -> libccr::Result<libccr::Outcome> {
-        let (test, ctr) = pipes();
-        let handle = self
-            .handle()
-            .stdio(Some(ctr.stdin), Some(ctr.stdout), Some(ctr.stderr));
+        let (handle, test) = self.restore_handle();
         let outcome = libccr::restore(&handle, options)?;
         // Dropping the handle closes our copies of the container's ends.
         drop(handle);
         if let Some(pid) = outcome.pid() {
-            self.adopted.push(pid);
-            self.pid = pid;
+            self.adopt(pid, test);
         }
-        self.io = Some(test);
         Ok(outcome)
+    }
+
+    /// A description for restoring this container with fresh pipes as its
+    /// stdio, and the test's ends of them (for a restore made elsewhere, a
+    /// pod's; [`adopt`](Self::adopt) takes its outcome).
+    pub fn restore_handle(&self) -> (libccr::Container, TestEnds) {
+        let (test, ctr) = pipes();
+        let handle = self
+            .handle()
+            .stdio(Some(ctr.stdin), Some(ctr.stdout), Some(ctr.stderr));
+        (handle, test)
+    }
+
+    /// Talks to the restored init `pid` through `ends` from now on, and
+    /// reaps it at clean-up (it is our child).
+    pub fn adopt(&mut self, pid: i32, ends: TestEnds) {
+        self.adopted.push(pid);
+        self.pid = pid;
+        self.io = Some(ends);
     }
 
     /// Options for an images directory below this container's temp dir.
