@@ -160,7 +160,7 @@ def report(results, args, elapsed, tools):
         for key in ("freeze_to_thaw_us", "inside_us", "wall_us"):
             v = [r[key] for r in rows]
             med_of[(t, key)] = med(v)
-            cells.append(f"{ms(med(v))} ({ms(pct(v, 10))}–{ms(pct(v, 90))})")
+            cells.append(f"{ms(med(v))} ({ms(pct(v, 0.1))}–{ms(pct(v, 0.9))})")
         label = {"ccr": "ccr pod checkpoint", "runc": "runc 1.1.5, one by one",
                  "runc_new": "runc 1.5.3, one by one"}[t]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
