@@ -89,7 +89,14 @@ PodResult pod_restore(const PodSpec &pod, const std::string &dir, const Options 
 					 [&](const PodMetadata::Member &c) { return c.id == m.spec.id; }))
 				throw Error(CCR_ERR_INVALID_ARGUMENT, "pod " + pod.id + ": container " + m.spec.id +
 									      " is not in the checkpoint in " + dir);
-	std::string netns = pod.network_ns.empty() ? meta.network_ns : pod.network_ns;
+	// The namespace comes from the caller, never from pod.json: the
+	// restore creates a bind mount at that path when nothing is there, and a
+	// pod directory (an imported archive) is not trusted to name host paths.
+	if (pod.network_ns.empty() && !meta.network_ns.empty())
+		throw Error(CCR_ERR_INVALID_ARGUMENT, "pod " + pod.id + ": the checkpoint in " + dir +
+							      " shares a network namespace (" + meta.network_ns +
+							      "): name the pod's with ccr_pod_set_network_ns()");
+	const std::string &netns = pod.network_ns;
 	log_info(log, "restore of pod {} ({} containers{}) from {}", pod.id, n, meta.paused ? ", paused" : "", dir);
 
 	auto hierarchies = host_cgroup_hierarchies();

@@ -970,8 +970,10 @@ CCR_EXTERN ccr_error *ccr_pod_set_cgroup_parent(ccr_pod *pod, const char *path);
  * TCP connection between two containers of the pod never sees a reset; the
  * containers' CRIUs are told not to lock it themselves (network lock SKIP),
  * as each would unlock it while the others still work.
- * "" (the default) when there is none; the restore then takes the one the
- * checkpoint recorded. */
+ * "" (the default) when there is none. A restore of a checkpoint whose pod
+ * shared one needs it named here (CCR_ERR_INVALID_ARGUMENT otherwise): the
+ * path is never taken from the checkpoint's pod.json, which may come from
+ * elsewhere. */
 CCR_EXTERN ccr_error *ccr_pod_set_network_ns(ccr_pod *pod, const char *path);
 
 /* Adds a container: its description (its init pid for a checkpoint; bundle,

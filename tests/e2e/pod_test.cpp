@@ -343,8 +343,19 @@ TEST_F(Pod, CheckpointAndRestoreTwiceKeepsCountersAndTcpConnection)
 		}
 		EXPECT_TRUE(path_exists(dir + "/pod.json"));
 		EXPECT_EQ(net.iptables_rules().find("CCR-POD"), std::string::npos) << net.iptables_rules();
-		if (round == 2)
+		if (round == 2) {
 			net.remove();
+			// The recorded namespace is never taken from pod.json: a
+			// restore that names none is refused, and makes nothing there.
+			std::vector<Pipes> unused;
+			PodPtr unnamed = make_pod(cg, all, "", &unused);
+			OptionsPtr o = make_options(dir);
+			ErrorPtr refused(ccr_pod_restore(nullptr, unnamed.get(), dir.c_str(), o.get()));
+			EXPECT_EQ(ccr_error_code_of(refused.get()), CCR_ERR_INVALID_ARGUMENT) << describe(refused);
+			EXPECT_NE(describe(refused).find("ccr_pod_set_network_ns"), std::string::npos)
+				<< describe(refused);
+			EXPECT_FALSE(path_exists(net.path())) << "a restore made the recorded namespace";
+		}
 
 		ASSERT_TRUE(restore_pod(cg, all, dir, net.path()));
 		EXPECT_TRUE(path_exists(net.path()));
