@@ -123,9 +123,9 @@ void clear_implicit_marks(int dirfd, unsigned depth_left)
 class Unpacker {
 public:
 	Unpacker(std::string archive_path, std::string dest, int root, const ImportLimits &limits,
-		 uint64_t archive_size, const ImportControl &control)
+		 uint64_t archive_size, const ImportControl &control, const ArchiveLayoutCheck &layout)
 	    : archive_(std::move(archive_path)), dest_(std::move(dest)), root_(root), limits_(limits),
-	      archive_size_(archive_size), control_(control)
+	      archive_size_(archive_size), control_(control), layout_(layout)
 	{}
 
 	void run(struct archive *a)
@@ -140,6 +140,11 @@ public:
 				corrupt(a, "cannot read the next entry");
 			one(a, entry);
 		}
+		clear_implicit_marks(root_, limits_.max_depth);
+		if (layout_) {
+			layout_(root_);
+			return;
+		}
 		struct stat st {};
 		std::string inventory = std::string(kCheckpointDir) + "/inventory.img";
 		// Nothing in the tree is a symlink (none is ever made), so this
@@ -147,7 +152,6 @@ public:
 		if (::fstatat(root_, inventory.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			throw Error(CCR_ERR_IMAGE, "archive " + archive_ + " holds no " + inventory +
 							   ": it is not a checkpoint archive");
-		clear_implicit_marks(root_, limits_.max_depth);
 	}
 
 private:
@@ -374,6 +378,7 @@ private:
 	ImportLimits limits_;
 	uint64_t archive_size_;
 	ImportControl control_;
+	ArchiveLayoutCheck layout_;
 	uint64_t entries_ = 0;
 	uint64_t total_ = 0;
 };
@@ -424,7 +429,7 @@ TempDir make_destination(const std::string &dest)
 } // namespace
 
 void import_archive(const std::string &archive_path, const std::string &dest_dir, const ImportLimits &limits,
-		    const ImportControl &control)
+		    const ImportControl &control, const ArchiveLayoutCheck &layout)
 {
 	if (archive_path.empty())
 		throw Error(CCR_ERR_INVALID_ARGUMENT, "the archive path is empty");
@@ -455,7 +460,8 @@ void import_archive(const std::string &archive_path, const std::string &dest_dir
 		throw Error(CCR_ERR_IMAGE, "archive " + archive_path + " cannot be read: " + error_string(a.get()));
 
 	TempDir dest = make_destination(dest_dir);
-	Unpacker(archive_path, dest_dir, dest.fd(), limits, static_cast<uint64_t>(st.st_size), control).run(a.get());
+	Unpacker(archive_path, dest_dir, dest.fd(), limits, static_cast<uint64_t>(st.st_size), control, layout)
+		.run(a.get());
 	dest.release();
 }
 

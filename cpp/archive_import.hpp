@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -79,7 +80,13 @@ struct ImportControl {
 // CCR_ERR_NOT_FOUND when the archive or `dest_dir`'s parent is missing;
 // CCR_ERR_SYSTEM when a write fails; CCR_ERR_CANCELED or CCR_ERR_TIMEOUT
 // when `control` stops it.
+//
+// `layout` says what the unpacked tree must hold to be a checkpoint: called
+// with the destination's descriptor once every entry is in, it throws
+// CCR_ERR_IMAGE when the tree is not one. Empty: a container checkpoint
+// (checkpoint/inventory.img, as above).
+using ArchiveLayoutCheck = std::function<void(int dest_fd)>;
 void import_archive(const std::string &archive_path, const std::string &dest_dir, const ImportLimits &limits = {},
-		    const ImportControl &control = {});
+		    const ImportControl &control = {}, const ArchiveLayoutCheck &layout = {});
 
 } // namespace ccr

@@ -1065,6 +1065,30 @@ CCR_EXTERN ccr_error *ccr_pod_restore(ccr_pod_result **out, const ccr_pod *pod, 
  * notification is about. NULL outside pod operations. */
 CCR_EXTERN const char *ccr_notify_container(const ccr_notify *notify);
 
+/* Writes the pod checkpoint in `pod_dir` (what ccr_pod_checkpoint() wrote)
+ * as one uncompressed tar at `archive_path`: pod.json, and for each container
+ * it lists <id>/ with dump.log and stats-dump and <id>/checkpoint/ with
+ * CRIU's images; each container's part is the layout of a container archive.
+ * Only regular files and directories are archived (anything else is
+ * CCR_ERR_IMAGE). The archive is created 0600 and appears only once
+ * complete. ccr_options_cancel() on `options` stops it between files.
+ * Errors: CCR_ERR_INVALID_ARGUMENT (empty paths, the archive inside
+ * `pod_dir`), CCR_ERR_NOT_FOUND (no directory or pod.json), CCR_ERR_IMAGE,
+ * CCR_ERR_UNSAFE_PATH, CCR_ERR_CANCELED, CCR_ERR_SYSTEM. */
+CCR_EXTERN ccr_error *ccr_pod_archive_export(const char *archive_path, const char *pod_dir, const ccr_options *options);
+
+/* Unpacks a pod archive (from ccr_pod_archive_export(), possibly from
+ * elsewhere: it is not trusted) into `dest_dir`, which must not exist, under
+ * the rules of ccr_archive_import() and the limits, time limit and
+ * cancellation of `options` (may be NULL: the defaults). The result must
+ * hold pod.json and, for every container it lists, <id>/checkpoint/
+ * inventory.img (CCR_ERR_IMAGE otherwise); on any failure `dest_dir` is
+ * removed. Nothing in pod.json is acted on: restore it with
+ * ccr_pod_restore(), whose cgroup parent and network namespace are the
+ * caller's, never the archive's. */
+CCR_EXTERN ccr_error *ccr_pod_archive_import(const char *archive_path, const char *dest_dir,
+					     const ccr_options *options);
+
 #ifdef __cplusplus
 }
 #endif

@@ -742,4 +742,51 @@ TEST_F(ArchiveImport, ImplicitThenExplicitDirectoryIsFine)
 	EXPECT_EQ(read_file(dest_ + "/x/y/z"), "x");
 }
 
+// A pod archive (ccr_pod_archive_import) unpacks under the same rules and
+// must hold pod.json and every listed container's inventory.img; a
+// container archive is not a pod archive, and a pod.json naming a path
+// outside the tree is refused before anything is used.
+std::string pod_json(const std::vector<std::string> &ids)
+{
+	std::string members;
+	for (const auto &id : ids)
+		members += std::string(members.empty() ? "" : ",") + R"({"id":")" + id + R"(","paused":false})";
+	return R"({"ccrPod":1,"id":"p","cgroupParent":"/pods/p","networkNamespace":"/proc/1/ns/net","paused":false,)"
+	       R"("containers":[)" +
+	       members + "]}";
+}
+
+TEST_F(ArchiveImport, PodArchiveNeedsPodJsonAndEachContainersImages)
+{
+	write_tar(tar_, {file("pod.json", pod_json({"a", "b"})), dir("a/"), file("a/checkpoint/inventory.img", "inv"),
+			 file("a/dump.log", "log"), file("b/checkpoint/inventory.img", "inv")});
+	ccr_error *err = ccr_pod_archive_import(tar_.c_str(), dest_.c_str(), nullptr);
+	ASSERT_EQ(err, nullptr) << ccr_error_message(err);
+	EXPECT_EQ(mode_of(dest_ + "/pod.json"), 0600u);
+	EXPECT_EQ(read_file(dest_ + "/b/checkpoint/inventory.img"), "inv");
+	fs::remove_all(dest_);
+
+	auto refused = [&](const std::vector<Entry> &entries, const std::string &says) {
+		write_tar(tar_, entries);
+		ccr_error *e = ccr_pod_archive_import(tar_.c_str(), dest_.c_str(), nullptr);
+		EXPECT_EQ(ccr_error_code_of(e), CCR_ERR_IMAGE) << (e ? ccr_error_message(e) : "accepted");
+		if (e)
+			EXPECT_NE(std::string(ccr_error_message(e)).find(says), std::string::npos)
+				<< ccr_error_message(e);
+		ccr_error_free(e);
+		EXPECT_FALSE(fs::exists(fs::symlink_status(dest_))) << dest_ << " was left behind";
+		EXPECT_EQ(read_file(canary_ + "/keep"), "precious\n");
+	};
+	refused(minimal_checkpoint(), "pod.json");
+	refused({file("pod.json", pod_json({"a", "b"})), file("a/checkpoint/inventory.img", "inv")},
+		"b/checkpoint/inventory.img");
+	refused({file("pod.json", pod_json({"../canary"})), file("a/checkpoint/inventory.img", "inv")},
+		"bad or repeated container id");
+	refused({file("pod.json", pod_json({})), file("a/checkpoint/inventory.img", "inv")}, "lists no container");
+	refused({file("pod.json", "not json"), file("a/checkpoint/inventory.img", "inv")}, "pod.json");
+	Entry link{"a/checkpoint/inventory.img", AE_IFLNK};
+	link.symlink = "/etc/passwd";
+	refused({file("pod.json", pod_json({"a"})), link}, "a/checkpoint/inventory.img");
+}
+
 } // namespace
