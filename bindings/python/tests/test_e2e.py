@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import libccr as ccr
-from conftest import Pipes, alive, cgroup_hierarchies, require_prerequisites, unused_pid, wait_gone
+from conftest import Pipes, alive, require_prerequisites, run_fixture, unused_pid, wait_gone
 
 DUMP_SCRIPTS = ["pre-dump", "network-lock", "query-ext-files", "post-dump"]
 RESTORE_SCRIPTS = [
@@ -624,8 +624,4 @@ def test_pod_checkpoint_and_restore(make_container, tmp_path):
     finally:
         for c in reversed(pod):
             c.cleanup()
-        for h in cgroup_hierarchies():
-            try:
-                (h / parent.lstrip("/")).rmdir()
-            except OSError:
-                pass
+        run_fixture("clean_cgroups.py", parent)
