@@ -67,7 +67,10 @@ UniqueFd open_subdir(int parent, const std::string &name, const std::string &pat
 void add_regular(TarWriter &tar, int dirfd, const std::string &name, const std::string &dir_path,
 		 const std::string &entry)
 {
+	const char *only_regular = " is not a regular file; a pod archive holds only regular files and directories";
 	UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+	if (!fd && errno == ELOOP) // O_NOFOLLOW met a symlink
+		throw Error(CCR_ERR_IMAGE, dir_path + "/" + name + only_regular);
 	if (!fd)
 		throw_errno("cannot open " + dir_path + "/" + name);
 	struct stat st {};

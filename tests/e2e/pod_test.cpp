@@ -529,6 +529,50 @@ TEST_F(Pod, LeaveRunningCheckpointIsOneFreeze)
 	}
 }
 
+// A pod checkpoint travels as one archive: exported (0600, only regular
+// files), imported under the hostile-input rules into a new directory, and
+// restored from there; both counters carry on. A pod directory holding a
+// symlink is not exported, and leaves no archive behind.
+TEST_F(Pod, ArchiveExportImportRestore)
+{
+	PodCgroup cg;
+	Container a(pod_member(cg, default_workload()));
+	Container b(pod_member(cg, default_workload()));
+	a.start();
+	b.start();
+	ASSERT_EQ(a.ask("x"), "x 1");
+	ASSERT_EQ(b.ask("x"), "x 1");
+	std::vector<Container *> all = {&a, &b};
+
+	TempDir images("ccr-e2e-pod-archive");
+	const std::string dir = images / "pod";
+	ErrorPtr err = checkpoint_pod(cg, all, dir, "", false);
+	ASSERT_FALSE(err) << describe(err);
+	for (Container *c : all)
+		c->delete_runc_container();
+
+	OptionsPtr o = make_options(dir);
+	const std::string archive = images / "pod.tar";
+	ASSERT_CCR_OK(ccr_pod_archive_export(archive.c_str(), dir.c_str(), o.get()));
+	struct stat st {};
+	ASSERT_EQ(::stat(archive.c_str(), &st), 0);
+	EXPECT_EQ(st.st_mode & 07777, 0600u);
+
+	const std::string dest = images / "imported";
+	ASSERT_CCR_OK(ccr_pod_archive_import(archive.c_str(), dest.c_str(), nullptr));
+	for (Container *c : all)
+		EXPECT_TRUE(path_exists(dest + "/" + c->id() + "/checkpoint/inventory.img")) << c->id();
+	ASSERT_TRUE(restore_pod(cg, all, dest, ""));
+	EXPECT_EQ(a.ask("y"), "y 2");
+	EXPECT_EQ(b.ask("y"), "y 2");
+
+	ASSERT_EQ(::symlink("/etc/passwd", (dir + "/" + a.id() + "/checkpoint/evil.img").c_str()), 0);
+	const std::string refused = images / "refused.tar";
+	ErrorPtr bad(ccr_pod_archive_export(refused.c_str(), dir.c_str(), o.get()));
+	EXPECT_EQ(ccr_error_code_of(bad.get()), CCR_ERR_IMAGE) << describe(bad);
+	EXPECT_FALSE(path_exists(refused));
+}
+
 // A paused pod (its parent cgroup frozen) stays paused through a
 // leave-running checkpoint, and a pod restored from a checkpoint of a
 // paused pod comes back paused, while one from a running pod runs (the

@@ -170,3 +170,37 @@ func podResultOf(res *C.ccr_pod_result) *PodResult {
 	}
 	return out
 }
+
+// ExportPodArchive writes the pod checkpoint in dir (what PodCheckpoint
+// wrote) as one tar at path, 0600, complete or not at all
+// (ccr_pod_archive_export). When ctx ends the export stops between files
+// with CodeCanceled wrapping ctx.Err().
+func ExportPodArchive(ctx context.Context, path, dir string) error {
+	ctx, err := begin(ctx)
+	if err != nil {
+		return err
+	}
+	cpath, cdir := C.CString(path), C.CString(dir)
+	defer freeCString(cpath)
+	defer freeCString(cdir)
+	return callWithOptions(ctx, func(*setter, *C.ccr_options) {}, func(o *C.ccr_options) *C.ccr_error {
+		return C.ccr_pod_archive_export(cpath, cdir, o)
+	})
+}
+
+// ImportPodArchive unpacks a pod archive into destDir, which must not exist,
+// under ImportArchive's rules and limits (nil: the defaults)
+// (ccr_pod_archive_import). Restore it with PodRestore, whose cgroup parent
+// and network namespace are the caller's, never the archive's.
+func ImportPodArchive(ctx context.Context, path, destDir string, limits *ImportLimits) error {
+	ctx, err := begin(ctx)
+	if err != nil {
+		return err
+	}
+	cpath, cdest := C.CString(path), C.CString(destDir)
+	defer freeCString(cpath)
+	defer freeCString(cdest)
+	return callWithOptions(ctx, limits.apply, func(o *C.ccr_options) *C.ccr_error {
+		return C.ccr_pod_archive_import(cpath, cdest, o)
+	})
+}

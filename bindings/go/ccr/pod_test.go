@@ -94,7 +94,15 @@ func TestPodCheckpointAndRestore(t *testing.T) {
 		p.Containers[i].Pid = 0
 		p.Containers[i].Stdin, p.Containers[i].Stdout, p.Containers[i].Stderr = io.cIn, io.cOut, io.cErr
 	}
-	res, err = ccr.PodRestore(ctx, p, dir, nil)
+	// The pod travels as one archive, and is restored from its import.
+	archive, imported := filepath.Join(t.TempDir(), "pod.tar"), filepath.Join(t.TempDir(), "imported")
+	if err := ccr.ExportPodArchive(ctx, archive, dir); err != nil {
+		t.Fatalf("pod archive export: %s", describe(err))
+	}
+	if err := ccr.ImportPodArchive(ctx, archive, imported, nil); err != nil {
+		t.Fatalf("pod archive import: %s", describe(err))
+	}
+	res, err = ccr.PodRestore(ctx, p, imported, nil)
 	if err != nil {
 		t.Fatalf("pod restore: %s", describe(err))
 	}

@@ -585,8 +585,8 @@ def test_log_callback_exception_with_a_failed_operation(container):
 
 def test_pod_checkpoint_and_restore(make_container, tmp_path):
     """Two containers below one pod cgroup: a leave-running pod checkpoint
-    (both go on), one that stops the pod, and a pod restore: both counters
-    carry on."""
+    (both go on), one that stops the pod, its archive exported and imported,
+    and a pod restore from the import: both counters carry on."""
     parent = f"/ccr-py-pod-{os.getpid()}"
     pod = [make_container(), make_container()]
     try:
@@ -610,7 +610,10 @@ def test_pod_checkpoint_and_restore(make_container, tmp_path):
         described = [
             ccr.Container(c.id, bundle=str(c.bundle), stdio=pipes[c.id].container_side()) for c in pod
         ]
-        result = ccr.pod_restore("py-pod", parent, described, tmp_path / "stopped", ccr.Options())
+        # The pod travels as one archive.
+        ccr.export_pod_archive(tmp_path / "pod.tar", tmp_path / "stopped")
+        ccr.import_pod_archive(tmp_path / "pod.tar", tmp_path / "imported")
+        result = ccr.pod_restore("py-pod", parent, described, tmp_path / "imported", ccr.Options())
         for cid, r in result.containers:
             c = next(c for c in pod if c.id == cid)
             assert r.pid and alive(r.pid)

@@ -71,7 +71,7 @@ from .errors import (
 )
 from .operations import Result, checkpoint, read_stats, restore
 from .options import Options
-from .pod import PodResult, pod_checkpoint, pod_restore
+from .pod import PodResult, export_pod_archive, import_pod_archive, pod_checkpoint, pod_restore
 from .queries import CriuVersion, criu_features, criu_version, host_cgroups, library_version
 
 __version__ = "0.1.0"
@@ -97,6 +97,8 @@ __all__ = [
     "PodResult",
     "pod_checkpoint",
     "pod_restore",
+    "export_pod_archive",
+    "import_pod_archive",
     "criu_version",
     "criu_features",
     "CgroupLayout",

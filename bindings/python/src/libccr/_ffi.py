@@ -238,6 +238,8 @@ PROTOTYPES: Sequence[Tuple[str, List[Any], Any]] = [
     ("ccr_pod_result_warning", [PodResultP, c_size_t], c_char_p),
     ("ccr_pod_checkpoint", [POINTER(PodResultP), PodP, c_char_p, OptionsP], ErrorP),
     ("ccr_pod_restore", [POINTER(PodResultP), PodP, c_char_p, OptionsP], ErrorP),
+    ("ccr_pod_archive_export", [c_char_p, c_char_p, OptionsP], ErrorP),
+    ("ccr_pod_archive_import", [c_char_p, c_char_p, OptionsP], ErrorP),
     ("ccr_notify_container", [NotifyP], c_char_p),
     # CRIU queries
     ("ccr_criu_version", [POINTER(c_uint), OptionsP], ErrorP),

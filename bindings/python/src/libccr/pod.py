@@ -12,7 +12,7 @@ from . import _ffi
 from ._convert import PathLike, _c_text
 from .container import Container
 from .errors import CcrError
-from .operations import Result, _finish_call, _read_stats, _read_warnings
+from .operations import Result, _call_with, _finish_call, _read_stats, _read_warnings
 from .options import Options
 
 _lib = _ffi.lib
@@ -144,3 +144,27 @@ def pod_restore(
     return _pod_operation(
         _lib.ccr_pod_restore, pod_id, cgroup_parent, containers, directory, options, network_ns
     )
+
+
+def export_pod_archive(path: PathLike, directory: PathLike, options: Optional[Options] = None) -> None:
+    """Writes the pod checkpoint in `directory` (what :func:`pod_checkpoint`
+    wrote) as one tar at `path`, 0600, complete or not at all
+    (ccr_pod_archive_export). ``options.cancel()`` stops it."""
+    opts = options if options is not None else Options()
+    if not isinstance(opts, Options):
+        raise TypeError(f"options must be a ccr.Options, not {type(opts).__name__}")
+    archive, source = _c_text("path", path), _c_text("directory", directory)
+    _call_with(opts, _lib.ccr_pod_archive_export, archive, source, opts._handle)
+
+
+def import_pod_archive(path: PathLike, dest_dir: PathLike, options: Optional[Options] = None) -> None:
+    """Unpacks a pod archive into `dest_dir`, which must not exist, under the
+    rules of :func:`import_archive` (ccr_pod_archive_import); restore it with
+    :func:`pod_restore`, whose cgroup parent and network namespace are yours."""
+    archive, dest = _c_text("path", path), _c_text("dest_dir", dest_dir)
+    if options is None:
+        _lib.ccr_pod_archive_import(archive, dest, None)
+        return
+    if not isinstance(options, Options):
+        raise TypeError(f"options must be a ccr.Options, not {type(options).__name__}")
+    _call_with(options, _lib.ccr_pod_archive_import, archive, dest, options._handle)

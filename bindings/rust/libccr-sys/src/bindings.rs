@@ -843,3 +843,17 @@ extern "C" {
 extern "C" {
     pub fn ccr_notify_container(notify: *const ccr_notify) -> *const ::core::ffi::c_char;
 }
+extern "C" {
+    pub fn ccr_pod_archive_export(
+        archive_path: *const ::core::ffi::c_char,
+        pod_dir: *const ::core::ffi::c_char,
+        options: *const ccr_options,
+    ) -> *mut ccr_error;
+}
+extern "C" {
+    pub fn ccr_pod_archive_import(
+        archive_path: *const ::core::ffi::c_char,
+        dest_dir: *const ::core::ffi::c_char,
+        options: *const ccr_options,
+    ) -> *mut ccr_error;
+}

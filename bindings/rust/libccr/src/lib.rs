@@ -75,7 +75,9 @@ pub use crate::logging::LogLevel;
 pub use crate::notify::Notify;
 pub use crate::options::{Canceller, CgroupMode, NetworkLock, Options, PreDumpMode, Tls};
 pub use crate::outcome::{read_stats, Outcome};
-pub use crate::pod::{pod_checkpoint, pod_restore, Pod, PodOutcome};
+pub use crate::pod::{
+    export_pod_archive, import_pod_archive, pod_checkpoint, pod_restore, Pod, PodOutcome,
+};
 pub use crate::stats::Stat;
 
 use crate::error::check;

@@ -221,3 +221,35 @@ pub fn pod_checkpoint(pod: &Pod, dir: impl AsRef<Path>, options: &Options) -> Re
 pub fn pod_restore(pod: &Pod, dir: impl AsRef<Path>, options: &Options) -> Result<PodOutcome> {
     run_pod(pod, dir.as_ref(), options, Operation::Restore)
 }
+
+/// Writes the pod checkpoint in `dir` (what [`pod_checkpoint`] wrote) as one
+/// tar at `archive_path`, 0600, complete or not at all
+/// (`ccr_pod_archive_export`). [`Canceller::cancel`](crate::Canceller::cancel)
+/// stops it between files.
+pub fn export_pod_archive(
+    archive_path: impl AsRef<Path>,
+    dir: impl AsRef<Path>,
+    options: &Options,
+) -> Result<()> {
+    let o = options.ready_ptr()?;
+    let path = c_path(archive_path.as_ref(), "archive path")?;
+    let d = c_path(dir.as_ref(), "pod directory")?;
+    // SAFETY: valid C strings and a live options handle, only read.
+    options.logged(|| unsafe { check(sys::ccr_pod_archive_export(path.as_ptr(), d.as_ptr(), o)) })
+}
+
+/// Unpacks a pod archive into `dest_dir`, which must not exist, under the
+/// rules of [`import_archive`](crate::import_archive) and the options' import
+/// limits (`ccr_pod_archive_import`). Restore it with [`pod_restore`], whose
+/// cgroup parent and network namespace are the caller's, never the archive's.
+pub fn import_pod_archive(
+    archive_path: impl AsRef<Path>,
+    dest_dir: impl AsRef<Path>,
+    options: &Options,
+) -> Result<()> {
+    let o = options.ready_ptr()?;
+    let path = c_path(archive_path.as_ref(), "archive path")?;
+    let dest = c_path(dest_dir.as_ref(), "destination directory")?;
+    // SAFETY: valid C strings and a live options handle, only read.
+    options.logged(|| unsafe { check(sys::ccr_pod_archive_import(path.as_ptr(), dest.as_ptr(), o)) })
+}

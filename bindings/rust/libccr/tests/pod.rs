@@ -87,10 +87,20 @@ fn pod_checkpoint_and_restore() {
         assert!(wait_gone(pid, Duration::from_secs(10)), "{pid} runs after the pod checkpoint");
     }
 
+    // The pod travels as one archive, and is restored from its import.
+    let none = ok(libccr::Options::new(), "Options::new");
+    ok(
+        libccr::export_pod_archive(dir.join("pod.tar"), dir.join("stopped"), &none),
+        "pod archive export",
+    );
+    ok(
+        libccr::import_pod_archive(dir.join("pod.tar"), dir.join("imported"), &none),
+        "pod archive import",
+    );
     let (handles, ends): (Vec<_>, Vec<_>) = members.iter().map(|c| c.restore_handle()).unzip();
     let pod = pod_of("rs-pod", &parent, handles);
     let out = ok(
-        libccr::pod_restore(&pod, dir.join("stopped"), &ok(libccr::Options::new(), "Options::new")),
+        libccr::pod_restore(&pod, dir.join("imported"), &ok(libccr::Options::new(), "Options::new")),
         "pod restore",
     );
     // The pod holds the containers' ends of the pipes: drop it, as a
